@@ -1,0 +1,98 @@
+import type { Activation, Backend, BackendInfo, OptimizerHyper, OptimizerRule, WindowGeometry } from '../types';
+import * as conv from './conv';
+import * as ew from './elementwise';
+import * as gemm from './gemm';
+import * as half from './half';
+import * as norm from './norm';
+import * as optim from './optim';
+import * as pool from './pool';
+
+/** Pure TypeScript: runs wherever Node runs, and is the oracle for the native backend. Single-threaded. */
+export class TsBackend implements Backend {
+  readonly name = 'ts' as const;
+
+  info(): BackendInfo {
+    return { backend: 'ts', isa: 'typescript', bestIsa: 'typescript', threads: 1 };
+  }
+  setThreads(_n: number): void {
+    /* single-threaded */
+  }
+
+  sgemm(tA: boolean, tB: boolean, M: number, N: number, K: number, alpha: number, A: Float32Array, offA: number, lda: number,
+    B: Float32Array, offB: number, ldb: number, beta: number, C: Float32Array, offC: number, ldc: number): void {
+    gemm.sgemm(tA, tB, M, N, K, alpha, A, offA, lda, B, offB, ldb, beta, C, offC, ldc);
+  }
+
+  im2col(x: Float32Array, g: WindowGeometry, col: Float32Array): void {
+    conv.im2col(x, g, col);
+  }
+  col2im(col: Float32Array, g: WindowGeometry, x: Float32Array): void {
+    conv.col2im(col, g, x);
+  }
+  convForward(x: Float32Array, w: Float32Array, b: Float32Array, g: WindowGeometry, F: number, y: Float32Array): void {
+    conv.convForward(x, w, b, g, F, y);
+  }
+  convBackward(dy: Float32Array, x: Float32Array, w: Float32Array, g: WindowGeometry, F: number, dx: Float32Array | null, dw: Float32Array, db: Float32Array): void {
+    conv.convBackward(dy, x, w, g, F, dx, dw, db);
+  }
+  maxPoolForward(x: Float32Array, g: WindowGeometry, y: Float32Array, argmax: Int32Array): void {
+    pool.maxPoolForward(x, g, y, argmax);
+  }
+  maxPoolBackward(dy: Float32Array, argmax: Int32Array, g: WindowGeometry, dx: Float32Array): void {
+    pool.maxPoolBackward(dy, argmax, g, dx);
+  }
+  avgPoolForward(x: Float32Array, g: WindowGeometry, y: Float32Array): void {
+    pool.avgPoolForward(x, g, y);
+  }
+  avgPoolBackward(dy: Float32Array, g: WindowGeometry, dx: Float32Array): void {
+    pool.avgPoolBackward(dy, g, dx);
+  }
+
+  addBias(y: Float32Array, b: Float32Array, rows: number, cols: number): void {
+    ew.addBias(y, b, rows, cols);
+  }
+  sumRows(x: Float32Array, rows: number, cols: number, out: Float32Array): void {
+    ew.sumRows(x, rows, cols, out);
+  }
+  activationForward(kind: Activation, x: Float32Array, y: Float32Array, alpha: number): void {
+    ew.activationForward(kind, x, y, alpha);
+  }
+  activationBackward(kind: Activation, dy: Float32Array, x: Float32Array, y: Float32Array, dx: Float32Array, alpha: number): void {
+    ew.activationBackward(kind, dy, x, y, dx, alpha);
+  }
+  axpy(alpha: number, x: Float32Array, y: Float32Array): void {
+    ew.axpy(alpha, x, y);
+  }
+  scale(x: Float32Array, s: number, y: Float32Array): void {
+    ew.scale(x, s, y);
+  }
+  softmaxCrossEntropy(logits: Float32Array, N: number, C: number, labels: Int32Array | null, onehot: Float32Array | null, probs: Float32Array, sampleWeights: Float32Array | null): number {
+    return ew.softmaxCrossEntropy(logits, N, C, labels, onehot, probs, sampleWeights);
+  }
+  softmaxCrossEntropyBackward(probs: Float32Array, N: number, C: number, labels: Int32Array | null, onehot: Float32Array | null, scale: number, sampleWeights: Float32Array | null, dx: Float32Array): void {
+    ew.softmaxCrossEntropyBackward(probs, N, C, labels, onehot, scale, sampleWeights, dx);
+  }
+  batchNormForward(x: Float32Array, N: number, C: number, S: number, gamma: Float32Array, beta: Float32Array, runMean: Float32Array, runVar: Float32Array,
+    momentum: number, eps: number, training: boolean, y: Float32Array, xn: Float32Array, std: Float32Array): void {
+    norm.batchNormForward(x, N, C, S, gamma, beta, runMean, runVar, momentum, eps, training, y, xn, std);
+  }
+  batchNormBackward(dy: Float32Array, xn: Float32Array, std: Float32Array, gamma: Float32Array, N: number, C: number, S: number,
+    dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array): void {
+    norm.batchNormBackward(dy, xn, std, gamma, N, C, S, dx, dgamma, dbeta);
+  }
+  dropoutForward(x: Float32Array, y: Float32Array, mask: Uint8Array, ratio: number, scale: number, seed: number, counter: number): void {
+    ew.dropoutForward(x, y, mask, ratio, scale, seed, counter);
+  }
+  dropoutBackward(dy: Float32Array, mask: Uint8Array, scale: number, dx: Float32Array): void {
+    ew.dropoutBackward(dy, mask, scale, dx);
+  }
+  optimizerStep(rule: OptimizerRule, param: Float32Array, grad: Float32Array, s1: Float32Array | null, s2: Float32Array | null, hyper: OptimizerHyper): void {
+    optim.optimizerStep(rule, param, grad, s1, s2, hyper);
+  }
+  toHalf(src: Float32Array, dst: Uint16Array): void {
+    half.toHalf(src, dst);
+  }
+  fromHalf(src: Uint16Array, dst: Float32Array): void {
+    half.fromHalf(src, dst);
+  }
+}

@@ -1,0 +1,190 @@
+/**
+ * The operations every backend implements, on flat Float32Arrays plus explicit dimensions (NCHW,
+ * row-major). Outputs are written into caller-provided arrays; nothing here allocates per element.
+ *
+ * Two implementations: `native` (the C++ core through N-API, zero-copy) and `ts` (pure TypeScript,
+ * also the oracle the native one is tested against). Arguments reaching a backend have already been
+ * validated by the caller (layers validate with lib/errors.ts); the native binding re-checks sizes cheaply
+ * so nothing can crash the process.
+ */
+
+/** Geometry of a 2-D window op (convolution or pooling) on x[N, C, H, W]. */
+export interface WindowGeometry {
+  N: number;
+  C: number;
+  H: number;
+  W: number;
+  KH: number;
+  KW: number;
+  stride: number;
+  pad: number;
+}
+
+/** Output size of a window op: floor((H + 2·pad − KH) / stride) + 1. */
+export function outSize(size: number, k: number, stride: number, pad: number): number {
+  return Math.floor((size + 2 * pad - k) / stride) + 1;
+}
+
+export type Activation = 'relu' | 'sigmoid' | 'tanh' | 'leakyRelu';
+
+/** Update rules of the fused optimizer step (see `Backend.optimizerStep`). */
+export type OptimizerRule = 'sgd' | 'momentum' | 'nesterov' | 'adagrad' | 'rmsprop' | 'adam' | 'adamw';
+
+export interface OptimizerHyper {
+  lr: number;
+  /** momentum / nesterov */
+  momentum?: number;
+  /** rmsprop decay rate */
+  decayRate?: number;
+  /** adam/adamw */
+  beta1?: number;
+  beta2?: number;
+  /** adam/adamw step count, starting at 1 for the first update */
+  t?: number;
+  /** adamw decoupled weight decay */
+  weightDecay?: number;
+}
+
+export interface BackendInfo {
+  backend: 'native' | 'ts';
+  /** 'avx2' or 'reference' for native; 'typescript' for ts */
+  isa: 'avx2' | 'reference' | 'typescript';
+  /** the best ISA the CPU could run (native only; 'typescript' for ts) */
+  bestIsa: 'avx2' | 'reference' | 'typescript';
+  threads: number;
+}
+
+export interface Backend {
+  readonly name: 'native' | 'ts';
+  info(): BackendInfo;
+  /** Thread count for the native pool (the TS backend is single-threaded and ignores it). */
+  setThreads(n: number): void;
+
+  // ---- GEMM -------------------------------------------------------------------------------------------
+  /**
+   * C[M,N] = alpha·op(A)·op(B) + beta·C, row-major with leading dims. op(A) is A (M×K, lda ≥ K) or Aᵀ
+   * (A stored K×M, lda ≥ M); likewise B. beta = 0: C is written without being read. Offsets index into the
+   * arrays (views without subarray()).
+   */
+  sgemm(
+    transA: boolean, transB: boolean, M: number, N: number, K: number,
+    alpha: number, A: Float32Array, offA: number, lda: number,
+    B: Float32Array, offB: number, ldb: number,
+    beta: number, C: Float32Array, offC: number, ldc: number,
+  ): void;
+
+  // ---- convolution --------------------------------------------------------------------------------------
+  /** x[N,C,H,W] -> col[N·OH·OW, C·KH·KW] (the book's im2col layout; padding reads as 0). */
+  im2col(x: Float32Array, g: WindowGeometry, col: Float32Array): void;
+  /** col[N·OH·OW, C·KH·KW] -> x[N,C,H,W]: x is overwritten with the sum of every column entry mapping to it. */
+  col2im(col: Float32Array, g: WindowGeometry, x: Float32Array): void;
+  /**
+   * y[N,F,OH,OW] = conv(x[N,C,H,W], w[F,C,KH,KW]) + b[F]  (the book's Convolution.forward).
+   * `g` describes x and the kernel window; F is the number of filters.
+   */
+  convForward(x: Float32Array, w: Float32Array, b: Float32Array, g: WindowGeometry, F: number, y: Float32Array): void;
+  /**
+   * Gradients of convForward: dw[F,C,KH,KW] and db[F] are overwritten (not accumulated); dx[N,C,H,W] is
+   * overwritten unless null (first layer: no input gradient needed).
+   */
+  convBackward(
+    dy: Float32Array, x: Float32Array, w: Float32Array, g: WindowGeometry, F: number,
+    dx: Float32Array | null, dw: Float32Array, db: Float32Array,
+  ): void;
+
+  // ---- pooling ------------------------------------------------------------------------------------------
+  /** Max pooling per channel: y[N,C,OH,OW]; argmax[N·C·OH·OW] holds the flat index into x of each max
+   * (first max wins on ties; padding is −∞). */
+  maxPoolForward(x: Float32Array, g: WindowGeometry, y: Float32Array, argmax: Int32Array): void;
+  /** dx[N,C,H,W] is overwritten: dx[argmax[i]] += dy[i]. */
+  maxPoolBackward(dy: Float32Array, argmax: Int32Array, g: WindowGeometry, dx: Float32Array): void;
+  /** Average pooling per channel (padding counts as zeros in the average: divide by KH·KW). */
+  avgPoolForward(x: Float32Array, g: WindowGeometry, y: Float32Array): void;
+  /** dx overwritten. */
+  avgPoolBackward(dy: Float32Array, g: WindowGeometry, dx: Float32Array): void;
+
+  // ---- dense / elementwise -------------------------------------------------------------------------------
+  /** y[r, c] += b[c] for r < rows, c < cols. */
+  addBias(y: Float32Array, b: Float32Array, rows: number, cols: number): void;
+  /** out[c] = Σ_r x[r, c] (overwrites out). */
+  sumRows(x: Float32Array, rows: number, cols: number, out: Float32Array): void;
+  /** y = act(x); `alpha` is LeakyReLU's negative slope. x and y may be the same array. */
+  activationForward(kind: Activation, x: Float32Array, y: Float32Array, alpha: number): void;
+  /**
+   * dx = dy · act'(·). relu and leakyRelu use x (relu: dy where x > 0, else 0 — the book's mask x <= 0);
+   * sigmoid and tanh use the forward output y. dx may alias dy.
+   */
+  activationBackward(kind: Activation, dy: Float32Array, x: Float32Array, y: Float32Array, dx: Float32Array, alpha: number): void;
+  /** y += alpha · x */
+  axpy(alpha: number, x: Float32Array, y: Float32Array): void;
+
+  // ---- losses --------------------------------------------------------------------------------------------
+  /**
+   * Row-wise softmax of logits[N, C] into probs, and the mean cross-entropy, computed stably with log-sum-exp.
+   * Targets are class indices (`labels`, each in [0, C)) or a row-stochastic `onehot`[N, C] (exactly one of
+   * them non-null). `sampleWeights`[N] (optional) weights each row's loss; the mean divides by N.
+   */
+  softmaxCrossEntropy(
+    logits: Float32Array, N: number, C: number, labels: Int32Array | null, onehot: Float32Array | null,
+    probs: Float32Array, sampleWeights: Float32Array | null,
+  ): number;
+  /** dx[N,C] = (probs − t) · scale · (sampleWeights[n] or 1), with t the one-hot of labels or `onehot`. */
+  softmaxCrossEntropyBackward(
+    probs: Float32Array, N: number, C: number, labels: Int32Array | null, onehot: Float32Array | null,
+    scale: number, sampleWeights: Float32Array | null, dx: Float32Array,
+  ): void;
+
+  // ---- batch normalization -------------------------------------------------------------------------------
+  /**
+   * x viewed as [N, C, S]: statistics per c over N·S values (the book's BatchNormalization on 2-D input: C = D,
+   * S = 1; per-channel for convolutions: C channels, S = H·W). Training: uses the batch mean/variance (biased),
+   * writes xn (normalized x) and std[C] = sqrt(var + eps) for backward, and updates the running statistics:
+   * run = momentum·run + (1 − momentum)·batch. Inference: uses runMean/runVar (xn and std still written).
+   * y = gamma·xn + beta.
+   */
+  batchNormForward(
+    x: Float32Array, N: number, C: number, S: number, gamma: Float32Array, beta: Float32Array,
+    runMean: Float32Array, runVar: Float32Array, momentum: number, eps: number, training: boolean,
+    y: Float32Array, xn: Float32Array, std: Float32Array,
+  ): void;
+  /** The book's backward: dgamma, dbeta[C] and dx[N,C,S] overwritten. */
+  batchNormBackward(
+    dy: Float32Array, xn: Float32Array, std: Float32Array, gamma: Float32Array, N: number, C: number, S: number,
+    dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array,
+  ): void;
+
+  // ---- dropout -------------------------------------------------------------------------------------------
+  /**
+   * Training: mask[i] = 1 if streamUniform(streamBase(seed, counter), i) > ratio else 0 (lib/rng.ts), and
+   * y = x · mask · scale. The book uses scale = 1 (and multiplies by 1 − ratio at inference); inverted
+   * dropout uses scale = 1 / (1 − ratio).
+   */
+  dropoutForward(x: Float32Array, y: Float32Array, mask: Uint8Array, ratio: number, scale: number, seed: number, counter: number): void;
+  /** dx = dy · mask · scale. */
+  dropoutBackward(dy: Float32Array, mask: Uint8Array, scale: number, dx: Float32Array): void;
+  /** y = x · s (x and y may alias). */
+  scale(x: Float32Array, s: number, y: Float32Array): void;
+
+  // ---- optimizers ----------------------------------------------------------------------------------------
+  /**
+   * One fused in-place update of `param` from `grad`, with the book's formulas (common/optimizer.py):
+   *  sgd:      p −= lr·g
+   *  momentum: v = momentum·v − lr·g; p += v                                   (s1 = v)
+   *  nesterov: v *= momentum; v −= lr·g; p += momentum²·v; p −= (1 + momentum)·lr·g   (s1 = v)
+   *  adagrad:  h += g²; p −= lr·g / (sqrt(h) + 1e-7)                           (s1 = h)
+   *  rmsprop:  h = decay·h + (1 − decay)·g²; p −= lr·g / (sqrt(h) + 1e-7)      (s1 = h)
+   *  adam:     lr_t = lr·sqrt(1 − β2^t)/(1 − β1^t); m += (1 − β1)(g − m); v += (1 − β2)(g² − v);
+   *            p −= lr_t·m / (sqrt(v) + 1e-7)                                  (s1 = m, s2 = v)
+   *  adamw:    adam, then p −= lr·weightDecay·p_old (decoupled)
+   * Unused state arrays may be null.
+   */
+  optimizerStep(
+    rule: OptimizerRule, param: Float32Array, grad: Float32Array, s1: Float32Array | null, s2: Float32Array | null,
+    hyper: OptimizerHyper,
+  ): void;
+
+  // ---- half precision ------------------------------------------------------------------------------------
+  /** IEEE binary16 conversion, round-to-nearest-even (F16C where available). */
+  toHalf(src: Float32Array, dst: Uint16Array): void;
+  fromHalf(src: Uint16Array, dst: Float32Array): void;
+}

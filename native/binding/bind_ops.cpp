@@ -1,0 +1,10 @@
+#include "binding/args.h"
+#include "binding/register.h"
+
+namespace simdnet {
+namespace bind {
+
+void RegisterOps(Napi::Env env, Napi::Object exports) {}
+
+}  // namespace bind
+}  // namespace simdnet

@@ -1,0 +1,19 @@
+// Kernel selection. Every op family keeps two tables of the same type: `<family>_kernels_ref` (scalar C++,
+// compiled at baseline) and `<family>_kernels_avx2` (in native/kernels/x86/, compiled with -mavx2 -mfma).
+// `active_isa()` picks one per call; it starts as the best the CPU can run (cpuid + XGETBV), unless the
+// environment variable SIMDNET_KERNELS=reference forces the scalar references. JS can switch it at run time
+// (tests and benchmarks compare both paths in one process).
+#pragma once
+
+namespace simdnet {
+
+enum class Isa : int { reference = 0, avx2 = 1 };
+
+Isa active_isa();
+// Returns false (and changes nothing) when the CPU cannot run `isa`.
+bool set_active_isa(Isa isa);
+// The best ISA this CPU can run, whatever is active.
+Isa best_isa();
+const char* isa_name(Isa isa);
+
+}  // namespace simdnet

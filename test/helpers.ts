@@ -1,0 +1,70 @@
+/**
+ * Shared test utilities.
+ *  - `ts`: the TypeScript backend (the oracle); `native`: the native backend. Native tests never skip:
+ *    unless SIMDNET_BACKEND=ts is set (the TS-only run), a missing addon fails them.
+ *  - `expectClose`: relative/absolute comparison that reports the first mismatch with its index.
+ *  - `randomArray`: seeded data.
+ */
+import { nativeBackendInstance, tsBackendInstance } from '../lib/backend';
+import type { NativeBackend } from '../lib/backend/native';
+import { Rng } from '../lib/rng';
+
+export const ts = tsBackendInstance();
+
+/** True when this run is the TypeScript-only run (no native addon expected). */
+export const tsOnly = process.env.SIMDNET_BACKEND === 'ts';
+
+/** The native backend; throws (failing the test) when it does not load, unless this is the TS-only run. */
+export function requireNative(): NativeBackend {
+  const n = nativeBackendInstance();
+  if (!n) throw new Error('native addon did not load (run npm install / npm run build:native)');
+  return n;
+}
+
+/** The backends this run tests: both normally, only 'ts' in the TS-only run. */
+export function backendsUnderTest(): { name: string; backend: ReturnType<typeof tsBackendInstance> | NativeBackend }[] {
+  return tsOnly ? [{ name: 'ts', backend: ts }] : [{ name: 'ts', backend: ts }, { name: 'native', backend: requireNative() }];
+}
+
+export function randomArray(n: number, seed = 1, lo = -1, hi = 1): Float32Array {
+  const rng = new Rng(seed);
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = lo + (hi - lo) * rng.uniform();
+  return a;
+}
+
+/**
+ * Asserts |a − e| <= atol + rtol·|e| elementwise; on failure reports the first mismatch, its index,
+ * the number of mismatches and the largest relative error.
+ */
+export function expectClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  tol: { rtol?: number; atol?: number } = {},
+  label = 'value',
+): void {
+  const { rtol = 1e-5, atol = 1e-6 } = tol;
+  if (actual.length !== expected.length) {
+    throw new Error(`${label}: length ${actual.length} != expected ${expected.length}`);
+  }
+  let first = -1;
+  let count = 0;
+  let worst = 0;
+  for (let i = 0; i < actual.length; i++) {
+    const a = actual[i];
+    const e = expected[i];
+    const err = Math.abs(a - e);
+    const ok = err <= atol + rtol * Math.abs(e) || (Number.isNaN(a) && Number.isNaN(e));
+    if (!ok) {
+      if (first < 0) first = i;
+      count++;
+      worst = Math.max(worst, err / Math.max(Math.abs(e), 1e-30));
+    }
+  }
+  if (first >= 0) {
+    throw new Error(
+      `${label}: ${count}/${actual.length} mismatches (rtol ${rtol}, atol ${atol}); first at index ${first}: ` +
+        `got ${actual[first]}, expected ${expected[first]}; worst relative error ${worst.toExponential(3)}`,
+    );
+  }
+}
