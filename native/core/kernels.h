@@ -16,4 +16,7 @@ bool set_active_isa(Isa isa);
 Isa best_isa();
 const char* isa_name(Isa isa);
 
+// What op families ask: may I use the AVX2/FMA tables? (true for avx2 and any later tier that implies it)
+inline bool use_avx2() { return active_isa() != Isa::reference; }
+
 }  // namespace simdnet
