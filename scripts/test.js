@@ -1,21 +1,34 @@
 #!/usr/bin/env node
 'use strict';
-// `npm test`: the jest suite, then the whole suite again with the scalar reference kernels forced.
+// `npm test`:
+//   1. tsc (dist/ is what child processes, workers and the CLI tests run),
+//   2. the jest suite with the best kernels this CPU has,
+//   3. the whole suite again with the scalar reference kernels forced (SIMDNET_KERNELS=reference),
+//   4. the packaging test (scripts/pack-test.js): prebuild, pack, install with no compiler, load, compute.
+// Extra arguments go to jest (e.g. `npm test -- test/kernels`); with arguments the packaging test is skipped.
 const { spawnSync } = require('child_process');
 const path = require('path');
 
 const root = path.join(__dirname, '..');
-const jest = require.resolve('jest/bin/jest', { paths: [root] });
 const extra = process.argv.slice(2);
+const results = [];
 
-function run(label, env) {
+function step(label, args, env) {
   process.stdout.write(`\n=== ${label} ===\n`);
-  const r = spawnSync(process.execPath, [jest, ...extra], { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
-  if (r.status !== 0) {
-    process.stdout.write(`\n${label}: FAILED\n`);
+  const t0 = Date.now();
+  const r = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
+  const ok = r.status === 0;
+  results.push(`${ok ? 'ok  ' : 'FAIL'} ${label} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+  if (!ok) {
+    process.stdout.write(`\n${results.join('\n')}\n`);
     process.exit(r.status || 1);
   }
 }
 
-run('suite (best kernels)', {});
-run('suite (reference kernels forced: SIMDNET_KERNELS=reference)', { SIMDNET_KERNELS: 'reference' });
+const jest = require.resolve('jest/bin/jest', { paths: [root] });
+const tsc = require.resolve('typescript/bin/tsc', { paths: [root] });
+step('build (tsc)', [tsc, '-p', 'tsconfig.json'], {});
+step('suite, best kernels', [jest, ...extra], {});
+step('suite, reference kernels forced (SIMDNET_KERNELS=reference)', [jest, ...extra], { SIMDNET_KERNELS: 'reference' });
+if (extra.length === 0) step('packaging test', [path.join(__dirname, 'pack-test.js')], {});
+process.stdout.write(`\n${results.join('\n')}\n`);
