@@ -5,3 +5,47 @@ export { backendInfo, getBackend, setThreads, useBackend } from './backend';
 export type { Backend, BackendInfo } from './backend';
 export { Rng } from './rng';
 export * from './errors';
+export { Tensor } from './tensor';
+export * from './layers';
+export * from './nets';
+export { checkWeightInit, fillNormal, fillUniform, initStd, type WeightInit } from './init';
+export {
+  checkLayerGradient, checkNetworkGradient, compareGradients, numericalGradientOf, sampleIndices,
+  type GradCheckEntry, type GradCheckOptions, type LayerGradCheckOptions,
+} from './gradcheck';
+// Optimizers, model files, half precision (lib/optimizers, lib/io/model.ts, lib/half.ts)
+export * from './optimizers';
+export {
+  decodeCheckpoint, encodeModel, loadCheckpoint, loadModel, loadNpzWeights, saveModel, saveNpzWeights,
+  type Checkpoint, type LoadModelOptions, type SaveModelOptions, type SaveNpzWeightsOptions, type WeightArrays,
+} from './io/model';
+export {
+  castInputToHalf, compareHalfAccuracy, toFloat16,
+  type HalfAccuracyReport, type HalfNetwork, type HalfParam, type HalfParams, type ToFloat16Options,
+} from './half';
+// File formats and data loading (lib/io, lib/data)
+export { writeFileAtomic, writeFileAtomicAsync } from './io/atomic';
+export { encodeNpy, parseNpy, toFloat32, type NpyArray, type NpyDtype } from './io/npy';
+export { encodeNpz, listNpz, readNpz, writeNpz } from './io/npz';
+export {
+  decodeSafetensors, encodeSafetensors, loadSafetensors, safetensorToFloat32, saveSafetensors,
+  type SafeTensor, type SafetensorsDtype,
+} from './io/safetensors';
+export { encodeIdx, readIdx, writeIdx, type IdxArray } from './data/idx';
+export { loadIdxDataset, loadMnist, mnistDataDir, type MnistData, type MnistOptions } from './data/mnist';
+export { decodeImage, loadImageFolder, type ImageFolderData, type ImageFolderOptions } from './data/images';
+export { loadCsv, type CsvData, type CsvOptions } from './data/csv';
+export {
+  computeClassWeights, oneHot, sampleWeightsFor, splitIndices, subset, type LabeledSplit,
+} from './data/dataset';
+// Data augmentation and pictures (lib/data/augment, lib/viz)
+export {
+  augmentBatch, formatAugmentSpec, isIdentityAugment, parseAugmentSpec, resolveAugmentOptions, type AugmentOptions,
+} from './data/augment';
+export type { AugmentConfig } from './backend/types';
+export { Canvas, decodePng, type Color } from './viz/png';
+export { layoutChart, movingAverage, plotCurves, renderCurves, PALETTE, type PlotOptions, type Series } from './viz/plot';
+export { drawFilters, renderFilters, type FilterOptions } from './viz/filters';
+export {
+  drawMisclassified, misclassifiedIndices, renderMisclassified, type MisclassifiedOptions,
+} from './viz/misclassified';

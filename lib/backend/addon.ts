@@ -4,14 +4,16 @@
  * Geometry arguments are flattened: (N, C, H, W, KH, KW, stride, pad).
  */
 export interface NativeAddon {
-  info(): { isa: 'avx2' | 'reference'; bestIsa: 'avx2' | 'reference'; threads: number };
+  info(): { isa: 'avx512' | 'avx2' | 'reference'; bestIsa: 'avx512' | 'avx2' | 'reference'; threads: number };
   setThreads(n: number): void;
-  setKernels(isa: 'avx2' | 'reference'): boolean;
+  setKernels(isa: 'avx512' | 'avx2' | 'reference'): boolean;
   sgemm(
     transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
     A: Float32Array, offA: number, lda: number, B: Float32Array, offB: number, ldb: number,
     beta: number, C: Float32Array, offC: number, ldc: number,
   ): void;
+  /** Measured FMA throughput (register-only FMA chains) on `threads` pool tasks; null when the CPU cannot run `isa`. */
+  fmaPeak(threads: number, isa?: 'avx2' | 'avx512'): { gflops: number; perCore: number; threads: number; isa: string } | null;
 
   im2col(x: Float32Array, N: number, C: number, H: number, W: number, KH: number, KW: number, stride: number, pad: number, col: Float32Array): void;
   col2im(col: Float32Array, N: number, C: number, H: number, W: number, KH: number, KW: number, stride: number, pad: number, x: Float32Array): void;
@@ -41,16 +43,18 @@ export interface NativeAddon {
   optimizerStep(rule: number, param: Float32Array, grad: Float32Array, s1: Float32Array | null, s2: Float32Array | null, h: Float64Array): void;
   toHalf(src: Float32Array, dst: Uint16Array): void;
   fromHalf(src: Uint16Array, dst: Float32Array): void;
+  augment(x: Float32Array, N: number, C: number, H: number, W: number, shift: number, rotation: number, flipHorizontal: boolean,
+    flipVertical: boolean, cropPadding: number, brightness: number, fill: number, seed: number, counter: number, y: Float32Array): void;
 }
 
 /** The export names, for the load-time check (kept in step with the interface by test/backend/addon.test.ts). */
 export const NATIVE_EXPORTS: readonly (keyof NativeAddon)[] = [
-  'info', 'setThreads', 'setKernels', 'sgemm',
+  'info', 'setThreads', 'setKernels', 'sgemm', 'fmaPeak',
   'im2col', 'col2im', 'convForward', 'convBackward',
   'maxPoolForward', 'maxPoolBackward', 'avgPoolForward', 'avgPoolBackward',
   'addBias', 'sumRows', 'activationForward', 'activationBackward', 'axpy', 'scale',
   'softmaxCrossEntropy', 'softmaxCrossEntropyBackward', 'batchNormForward', 'batchNormBackward',
-  'dropoutForward', 'dropoutBackward', 'optimizerStep', 'toHalf', 'fromHalf',
+  'dropoutForward', 'dropoutBackward', 'optimizerStep', 'toHalf', 'fromHalf', 'augment',
 ];
 
 /** Throws an Error naming the missing exports when `mod` does not match NativeAddon. */

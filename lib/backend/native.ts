@@ -1,8 +1,9 @@
 import type { NativeAddon } from './addon';
-import type { Activation, Backend, BackendInfo, OptimizerHyper, OptimizerRule, WindowGeometry } from './types';
+import type { Activation, AugmentConfig, Backend, BackendInfo, OptimizerHyper, OptimizerRule, WindowGeometry } from './types';
 
 const ACT: Record<Activation, number> = { relu: 0, sigmoid: 1, tanh: 2, leakyRelu: 3 };
 const RULE: Record<OptimizerRule, number> = { sgd: 0, momentum: 1, nesterov: 2, adagrad: 3, rmsprop: 4, adam: 5, adamw: 6 };
+// An unknown kind/rule maps to -1, which the binding rejects with a RangeError (as the TS backend does).
 
 /** The C++ core through N-API: arrays are passed zero-copy. */
 export class NativeBackend implements Backend {
@@ -19,7 +20,7 @@ export class NativeBackend implements Backend {
     this.addon.setThreads(n);
   }
   /** Switches the kernel table at run time (tests and benchmarks); false when the CPU cannot run it. */
-  setKernels(isa: 'avx2' | 'reference'): boolean {
+  setKernels(isa: 'avx512' | 'avx2' | 'reference'): boolean {
     return this.addon.setKernels(isa);
   }
 
@@ -60,10 +61,10 @@ export class NativeBackend implements Backend {
     this.addon.sumRows(x, rows, cols, out);
   }
   activationForward(kind: Activation, x: Float32Array, y: Float32Array, alpha: number): void {
-    this.addon.activationForward(ACT[kind], x, y, alpha);
+    this.addon.activationForward(ACT[kind] ?? -1, x, y, alpha);
   }
   activationBackward(kind: Activation, dy: Float32Array, x: Float32Array, y: Float32Array, dx: Float32Array, alpha: number): void {
-    this.addon.activationBackward(ACT[kind], dy, x, y, dx, alpha);
+    this.addon.activationBackward(ACT[kind] ?? -1, dy, x, y, dx, alpha);
   }
   axpy(alpha: number, x: Float32Array, y: Float32Array): void {
     this.addon.axpy(alpha, x, y);
@@ -100,12 +101,16 @@ export class NativeBackend implements Backend {
     h[4] = hyper.beta2 ?? 0;
     h[5] = hyper.t ?? 0;
     h[6] = hyper.weightDecay ?? 0;
-    this.addon.optimizerStep(RULE[rule], param, grad, s1, s2, h);
+    this.addon.optimizerStep(RULE[rule] ?? -1, param, grad, s1, s2, h);
   }
   toHalf(src: Float32Array, dst: Uint16Array): void {
     this.addon.toHalf(src, dst);
   }
   fromHalf(src: Uint16Array, dst: Float32Array): void {
     this.addon.fromHalf(src, dst);
+  }
+  augment(x: Float32Array, N: number, C: number, H: number, W: number, cfg: AugmentConfig, seed: number, counter: number, y: Float32Array): void {
+    this.addon.augment(x, N, C, H, W, cfg.shift, cfg.rotation, cfg.flipHorizontal, cfg.flipVertical, cfg.cropPadding,
+      cfg.brightness, cfg.fill, seed, counter, y);
   }
 }

@@ -47,10 +47,10 @@ export interface OptimizerHyper {
 
 export interface BackendInfo {
   backend: 'native' | 'ts';
-  /** 'avx2' or 'reference' for native; 'typescript' for ts */
-  isa: 'avx2' | 'reference' | 'typescript';
+  /** 'avx512', 'avx2' or 'reference' for native; 'typescript' for ts */
+  isa: 'avx512' | 'avx2' | 'reference' | 'typescript';
   /** the best ISA the CPU could run (native only; 'typescript' for ts) */
-  bestIsa: 'avx2' | 'reference' | 'typescript';
+  bestIsa: 'avx512' | 'avx2' | 'reference' | 'typescript';
   threads: number;
 }
 
@@ -187,4 +187,30 @@ export interface Backend {
   /** IEEE binary16 conversion, round-to-nearest-even (F16C where available). */
   toHalf(src: Float32Array, dst: Uint16Array): void;
   fromHalf(src: Uint16Array, dst: Float32Array): void;
+
+  // ---- data augmentation ---------------------------------------------------------------------------------
+  /**
+   * y[N,C,H,W] = a random transform of each image of x[N,C,H,W] (y must not alias x). Image n draws its
+   * parameters from slots n·8 + j of the stream streamBase(seed, counter) (lib/rng.ts), so both backends give
+   * the same batch; see lib/backend/ts/augment.ts for the exact transform and `AugmentConfig` for its ranges.
+   */
+  augment(x: Float32Array, N: number, C: number, H: number, W: number, cfg: AugmentConfig, seed: number, counter: number, y: Float32Array): void;
+}
+
+/** Fully resolved augmentation ranges (lib/data/augment.ts validates and fills defaults). */
+export interface AugmentConfig {
+  /** max shift as a fraction of the image size: whole pixels in [−round(shift·W), round(shift·W)] (H for y) */
+  shift: number;
+  /** max rotation in degrees about the image center: angle uniform in [−rotation, rotation] */
+  rotation: number;
+  /** mirror left-right with probability 1/2 */
+  flipHorizontal: boolean;
+  /** mirror top-bottom with probability 1/2 */
+  flipVertical: boolean;
+  /** pad by this many pixels (with `fill`), then crop H×W at a random offset */
+  cropPadding: number;
+  /** additive brightness delta uniform in [−brightness, brightness] */
+  brightness: number;
+  /** value of pixels that come from outside the source image */
+  fill: number;
 }

@@ -1,4 +1,6 @@
+import { getBackend } from '../backend';
 import type { Backend } from '../backend/types';
+import type { Rng } from '../rng';
 import type { Tensor } from '../tensor';
 
 /** A trainable parameter: its value and the gradient the last backward wrote (same shape). */
@@ -39,4 +41,48 @@ export abstract class Layer {
 
   /** Set by the network (or the constructor option `backend`); defaults to getBackend() at first use. */
   backend?: Backend;
+
+  /**
+   * False when no one needs this layer's input gradient (the first layer of a network): Convolution and
+   * Affine then skip computing dx, and the tensor backward returns holds unspecified values.
+   */
+  needInputGrad = true;
+
+  /** The backend this layer runs on (the `backend` property, else the process default). */
+  protected get be(): Backend {
+    return (this.backend ??= getBackend());
+  }
+
+  /** (Re)initializes the parameters from `rng` (layers without parameters: nothing). */
+  initialize(_rng: Rng): void {
+    /* no parameters */
+  }
+
+  /** Hands the layer the network's Rng for random draws during forward (Dropout masks); default: unused. */
+  useRng(_rng: Rng): void {
+    /* no randomness */
+  }
+}
+
+/** Targets of a loss layer: class indices (Int32Array[N]) or a dense Tensor (one-hot [N, C], or values). */
+export type Target = Int32Array | Tensor;
+
+/**
+ * A loss layer ends a network (the book's `last_layer`). `forward(x)` gives the inference output (softmax
+ * probabilities, sigmoid, identity); `forwardLoss(x, t)` the scalar loss; `backwardLoss(dout)` the gradient
+ * of the loss w.r.t. x. `backward(dout)` takes dout as a tensor of one element.
+ */
+export abstract class LossLayer extends Layer {
+  readonly isLoss = true;
+
+  /**
+   * The mean loss over the batch. `sampleWeights` (Float32Array[N], optional) multiplies each sample's loss (and its
+   * gradient); the mean still divides by N.
+   */
+  abstract forwardLoss(x: Tensor, t: Target, training?: boolean, sampleWeights?: Float32Array | null): number;
+  abstract backwardLoss(dout?: number): Tensor;
+
+  backward(dout: Tensor): Tensor {
+    return this.backwardLoss(dout.data[0]);
+  }
 }

@@ -1,4 +1,5 @@
-import type { Activation, Backend, BackendInfo, OptimizerHyper, OptimizerRule, WindowGeometry } from '../types';
+import type { Activation, AugmentConfig, Backend, BackendInfo, OptimizerHyper, OptimizerRule, WindowGeometry } from '../types';
+import * as aug from './augment';
 import * as conv from './conv';
 import * as ew from './elementwise';
 import * as gemm from './gemm';
@@ -94,5 +95,8 @@ export class TsBackend implements Backend {
   }
   fromHalf(src: Uint16Array, dst: Float32Array): void {
     half.fromHalf(src, dst);
+  }
+  augment(x: Float32Array, N: number, C: number, H: number, W: number, cfg: AugmentConfig, seed: number, counter: number, y: Float32Array): void {
+    aug.augment(x, N, C, H, W, cfg, seed, counter, y);
   }
 }

@@ -1,0 +1,132 @@
+import type { Backend, WindowGeometry } from '../backend/types';
+import { outSize } from '../backend/types';
+import { invalidRange, invalidType } from '../errors';
+import { checkWeightInit, fillNormal, initStd, type WeightInit } from '../init';
+import { Rng } from '../rng';
+import { Tensor } from '../tensor';
+import { Layer, type Param } from './layer';
+import { badShape, check4d, checkTensor, optInt, reuse, shapeStr } from './util';
+
+export interface ConvolutionOptions {
+  stride?: number;
+  pad?: number;
+  /** Initial weights: 'he' (default), 'relu', 'xavier', 'sigmoid' or a standard deviation; fanIn = C·KH·KW. */
+  weightInit?: WeightInit;
+  /** Seed of the initial weights when the layer is used on its own (a network re-initializes with its Rng). */
+  seed?: number;
+  /** false: leave W at zero (the network that owns the layer initializes it); default true. */
+  initialize?: boolean;
+  backend?: Backend;
+}
+
+/**
+ * 2-D convolution (the book's Convolution): x[N, C, H, W] -> y[N, F, OH, OW] with W[F, C, KH, KW], b[F],
+ * OH = floor((H + 2·pad − KH) / stride) + 1. forward: one backend.convForward; backward: one
+ * backend.convBackward (dx skipped when `needInputGrad` is false, as for a network's first layer).
+ *
+ * @example
+ * const conv = new Convolution(1, 30, 5);                 // C=1, F=30, 5×5, stride 1, pad 0
+ * const y = conv.forward(x, true);                        // x [N, 1, 28, 28] -> y [N, 30, 24, 24]
+ * @throws {TypeError|RangeError} non-integer or out-of-range sizes, stride < 1, pad < 0; in forward, an input that
+ *   is not [N, C, H, W] with this C, or too small for the window
+ */
+export class Convolution extends Layer {
+  readonly type = 'Convolution';
+  readonly inChannels: number;
+  readonly filterNum: number;
+  readonly KH: number;
+  readonly KW: number;
+  readonly stride: number;
+  readonly pad: number;
+  readonly weightInit: WeightInit;
+  readonly W: Param;
+  readonly b: Param;
+  private x?: Tensor;
+  private g?: WindowGeometry;
+  private y?: Tensor;
+  private dx?: Tensor;
+
+  constructor(inChannels: number, filterNum: number, filterSize: number | readonly [number, number], opts: ConvolutionOptions = {}) {
+    super();
+    this.inChannels = optInt('Convolution inChannels', inChannels, 1);
+    this.filterNum = optInt('Convolution filterNum', filterNum, 1);
+    if (Array.isArray(filterSize)) {
+      if (filterSize.length !== 2) throw invalidRange('Convolution filterSize', 'a number or [KH, KW]', `Array(${filterSize.length})`);
+      this.KH = optInt('Convolution filterSize[0]', filterSize[0], 1);
+      this.KW = optInt('Convolution filterSize[1]', filterSize[1], 1);
+    } else if (typeof filterSize === 'number') {
+      this.KH = this.KW = optInt('Convolution filterSize', filterSize, 1);
+    } else {
+      throw invalidType('Convolution filterSize', 'a positive integer or [KH, KW]', filterSize);
+    }
+    this.stride = optInt('Convolution stride', opts.stride ?? 1, 1);
+    this.pad = optInt('Convolution pad', opts.pad ?? 0, 0);
+    this.weightInit = checkWeightInit('Convolution weightInit', opts.weightInit ?? 'he');
+    this.backend = opts.backend;
+    const wShape = [this.filterNum, this.inChannels, this.KH, this.KW];
+    this.W = { value: Tensor.zeros(wShape), grad: Tensor.zeros(wShape) };
+    this.b = { value: Tensor.zeros([this.filterNum]), grad: Tensor.zeros([this.filterNum]) };
+    if (opts.initialize !== false) this.initialize(new Rng(opts.seed ?? 0));
+  }
+
+  override initialize(rng: Rng): void {
+    fillNormal(rng, this.W.value.data, initStd(this.weightInit, this.inChannels * this.KH * this.KW));
+    this.b.value.data.fill(0);
+  }
+
+  override params(): Record<string, Param> {
+    return { W: this.W, b: this.b };
+  }
+
+  outputShape(inputShape: readonly number[]): number[] {
+    if (inputShape.length !== 4 || inputShape[1] !== this.inChannels) {
+      throw badShape('Convolution input', `a 4-D tensor [N, ${this.inChannels}, H, W]`, inputShape);
+    }
+    const [N, , H, W] = inputShape;
+    const OH = outSize(H, this.KH, this.stride, this.pad);
+    const OW = outSize(W, this.KW, this.stride, this.pad);
+    if (OH < 1 || OW < 1) {
+      throw invalidRange(
+        'Convolution input',
+        `H + 2·pad >= ${this.KH} and W + 2·pad >= ${this.KW} (filter ${this.KH}×${this.KW}, pad ${this.pad})`,
+        shapeStr(inputShape),
+      );
+    }
+    return [N, this.filterNum, OH, OW];
+  }
+
+  forward(x: Tensor, _training: boolean): Tensor {
+    checkTensor('Convolution input', x);
+    check4d('Convolution input', x, this.inChannels);
+    const yShape = this.outputShape(x.shape);
+    const [N, C, H, W] = x.shape;
+    const g = (this.g = { N, C, H, W, KH: this.KH, KW: this.KW, stride: this.stride, pad: this.pad });
+    const y = (this.y = reuse(this.y, yShape));
+    this.be.convForward(x.data, this.W.value.data, this.b.value.data, g, this.filterNum, y.data);
+    this.x = x;
+    return y;
+  }
+
+  backward(dout: Tensor): Tensor {
+    const x = this.x;
+    const g = this.g;
+    if (!x || !g || !this.y) throw new Error('Convolution.backward: call forward first');
+    checkTensor('Convolution dout', dout);
+    if (dout.size !== this.y.size) throw badShape('Convolution dout', shapeStr(this.y.shape), dout.shape);
+    const dx = (this.dx = reuse(this.dx, x.shape));
+    this.be.convBackward(dout.data, x.data, this.W.value.data, g, this.filterNum, this.needInputGrad ? dx.data : null, this.W.grad.data, this.b.grad.data);
+    return dx;
+  }
+
+  config(): { type: string } & Record<string, unknown> {
+    return {
+      type: this.type,
+      inChannels: this.inChannels,
+      filterNum: this.filterNum,
+      filterSize: this.KH === this.KW ? this.KH : [this.KH, this.KW],
+      stride: this.stride,
+      pad: this.pad,
+      weightInit: this.weightInit,
+    };
+  }
+}

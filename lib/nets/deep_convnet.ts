@@ -1,0 +1,95 @@
+import { Relu } from '../layers/activations';
+import { Affine } from '../layers/affine';
+import { Convolution } from '../layers/conv';
+import { Dropout } from '../layers/dropout';
+import type { Layer } from '../layers/layer';
+import { SoftmaxWithLoss } from '../layers/losses';
+import { Pooling } from '../layers/pool';
+import { Network, type NetworkConfig, type NetworkOptions } from './network';
+import { camelConvParam, checkConvParam, checkDims, checkObject, checkRatio, posInt, type ConvParam } from './options';
+
+export interface DeepConvNetOptions extends NetworkOptions {
+  /** [C, H, W] of one sample (default [1, 28, 28]). */
+  inputDim?: readonly number[];
+  convParam1?: Partial<ConvParam>;
+  convParam2?: Partial<ConvParam>;
+  convParam3?: Partial<ConvParam>;
+  convParam4?: Partial<ConvParam>;
+  convParam5?: Partial<ConvParam>;
+  convParam6?: Partial<ConvParam>;
+  hiddenSize?: number;
+  outputSize?: number;
+  /** Ratio of both Dropout layers (default 0.5, the book's). */
+  dropoutRatio?: number;
+}
+
+const DEFAULTS: ConvParam[] = [
+  { filterNum: 16, filterSize: 3, pad: 1, stride: 1 },
+  { filterNum: 16, filterSize: 3, pad: 1, stride: 1 },
+  { filterNum: 32, filterSize: 3, pad: 1, stride: 1 },
+  { filterNum: 32, filterSize: 3, pad: 2, stride: 1 },
+  { filterNum: 64, filterSize: 3, pad: 1, stride: 1 },
+  { filterNum: 64, filterSize: 3, pad: 1, stride: 1 },
+];
+
+/**
+ * The book's DeepConvNet (ch08): conv-relu-conv-relu-pool-conv-relu-conv-relu-pool-conv-relu-conv-relu-pool-
+ * affine-relu-dropout-affine-dropout-softmax, pools 2×2 stride 2, He initialization (std = sqrt(2/fanIn) with the
+ * book's pre_node_nums: C·3·3 per convolution, the flattened size for W7, hiddenSize for W8). Parameters W1..W8,
+ * b1..b8; defaults give W1[16, 1, 3, 3] … W6[64, 64, 3, 3], W7[1024, 50], W8[50, 10].
+ *
+ * @example
+ * const net = new DeepConvNet({ seed: 1 });
+ * const loss = net.loss(x, labels);                     // training: dropout on
+ * const acc = net.accuracy(xTest, tTest);               // inference: dropout scales by 1 − ratio
+ * @throws {TypeError|RangeError} a bad option, or an inputDim too small for the three poolings
+ */
+export class DeepConvNet extends Network {
+  readonly type = 'DeepConvNet';
+  readonly options: { inputDim: number[]; convParams: ConvParam[]; hiddenSize: number; outputSize: number; dropoutRatio: number };
+
+  constructor(opts: DeepConvNetOptions = {}) {
+    const o = checkObject('DeepConvNet options', opts) as DeepConvNetOptions & Record<string, unknown>;
+    const inputDim = checkDims('DeepConvNet inputDim', o.inputDim ?? [1, 28, 28], 3);
+    const convParams = DEFAULTS.map((d, i) => checkConvParam(`DeepConvNet convParam${i + 1}`, camelConvParam(o[`convParam${i + 1}`]), d));
+    const hiddenSize = posInt('DeepConvNet hiddenSize', o.hiddenSize ?? 50);
+    const outputSize = posInt('DeepConvNet outputSize', o.outputSize ?? 10);
+    const dropoutRatio = checkRatio('DeepConvNet dropoutRatio', o.dropoutRatio ?? 0.5);
+    const layers: Layer[] = [];
+    let shape = [1, ...inputDim];
+    const add = (l: Layer): void => {
+      shape = l.outputShape(shape); // RangeError naming the layer when the input gets too small
+      layers.push(l);
+    };
+    let channels = inputDim[0];
+    convParams.forEach((cp, i) => {
+      add(new Convolution(channels, cp.filterNum, cp.filterSize, { stride: cp.stride, pad: cp.pad, weightInit: 'he', initialize: false }));
+      add(new Relu());
+      if (i % 2 === 1) add(new Pooling(2, 2, { stride: 2 }));
+      channels = cp.filterNum;
+    });
+    const flat = shape[1] * shape[2] * shape[3];
+    add(new Affine(flat, hiddenSize, { weightInit: 'he', initialize: false }));
+    add(new Relu());
+    add(new Dropout(dropoutRatio));
+    add(new Affine(hiddenSize, outputSize, { weightInit: 'he', initialize: false }));
+    add(new Dropout(dropoutRatio));
+    layers.push(new SoftmaxWithLoss());
+    super(layers, inputDim, o);
+    this.options = { inputDim, convParams, hiddenSize, outputSize, dropoutRatio };
+  }
+
+  config(): NetworkConfig {
+    const cfg: NetworkConfig = {
+      type: this.type,
+      inputDim: [...this.options.inputDim],
+      hiddenSize: this.options.hiddenSize,
+      outputSize: this.options.outputSize,
+      dropoutRatio: this.options.dropoutRatio,
+      weightDecayLambda: this.weightDecayLambda,
+      seed: this.seed,
+    };
+    this.options.convParams.forEach((cp, i) => (cfg[`convParam${i + 1}`] = { ...cp }));
+    return cfg;
+  }
+}

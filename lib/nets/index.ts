@@ -1,0 +1,54 @@
+/**
+ * The networks, and `networkFromConfig`, which rebuilds any network from its `config()` JSON (same type, options,
+ * parameter names and shapes; the weights are re-initialized from the config's seed: load saved values afterwards).
+ */
+import { invalidRange, invalidType } from '../errors';
+import { DeepConvNet, type DeepConvNetOptions } from './deep_convnet';
+import { MultiLayerNet, MultiLayerNetExtend, type MultiLayerNetExtendOptions, type MultiLayerNetOptions } from './multi_layer_net';
+import type { Network, NetworkConfig, NetworkOptions } from './network';
+import { Sequential } from './sequential';
+import { SimpleConvNet, type SimpleConvNetOptions } from './simple_convnet';
+
+export { Network, sumSquares, targetLabels, type NetworkConfig, type NetworkOptions, type Target } from './network';
+export { Sequential, type SequentialOptions } from './sequential';
+export { SimpleConvNet, type SimpleConvNetOptions } from './simple_convnet';
+export { DeepConvNet, type DeepConvNetOptions } from './deep_convnet';
+export { MultiLayerNet, MultiLayerNetExtend, type HiddenActivation, type MultiLayerNetExtendOptions, type MultiLayerNetOptions } from './multi_layer_net';
+export type { ConvParam } from './options';
+
+export const NETWORK_TYPES = ['Sequential', 'SimpleConvNet', 'DeepConvNet', 'MultiLayerNet', 'MultiLayerNetExtend'] as const;
+
+/**
+ * Rebuilds a network from `net.config()`. `opts` overrides the backend (and the seed, if given).
+ *
+ * @example
+ * const copy = networkFromConfig(JSON.parse(JSON.stringify(net.config())));
+ * @throws {TypeError} cfg is not an object with a string `type`; {RangeError} an unknown type or bad options
+ */
+export function networkFromConfig(cfg: NetworkConfig, opts: NetworkOptions = {}): Network {
+  if (cfg === null || typeof cfg !== 'object' || typeof cfg.type !== 'string') {
+    throw invalidType('network config', 'an object with a string `type`', cfg);
+  }
+  const { type, ...rest } = cfg;
+  const o = { ...rest, ...definedOnly(opts) };
+  switch (type) {
+    case 'Sequential':
+      return Sequential.fromConfig(cfg, opts);
+    case 'SimpleConvNet':
+      return new SimpleConvNet(o as SimpleConvNetOptions);
+    case 'DeepConvNet':
+      return new DeepConvNet(o as DeepConvNetOptions);
+    case 'MultiLayerNet':
+      return new MultiLayerNet(o as unknown as MultiLayerNetOptions);
+    case 'MultiLayerNetExtend':
+      return new MultiLayerNetExtend(o as unknown as MultiLayerNetExtendOptions);
+    default:
+      throw invalidRange('network config type', `one of ${NETWORK_TYPES.join(', ')}`, `'${type}'`);
+  }
+}
+
+function definedOnly(o: NetworkOptions): NetworkOptions {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
+  return out as NetworkOptions;
+}

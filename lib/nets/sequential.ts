@@ -1,0 +1,60 @@
+import { invalidType } from '../errors';
+import { layerFromConfig, type LayerConfig } from '../layers';
+import type { Layer } from '../layers/layer';
+import { Network, type NetworkConfig, type NetworkOptions } from './network';
+
+export interface SequentialOptions extends NetworkOptions {
+  /** Shape of one sample, without the batch dimension: [784], [1, 28, 28], … (required). */
+  inputShape: readonly number[];
+  /**
+   * true (default): the network re-initializes every layer's parameters from its Rng (`seed`), so the seed alone
+   * fixes the weights; false: keep the parameters the layers already hold.
+   */
+  initialize?: boolean;
+}
+
+/**
+ * A network from a list of layers, the last one a loss layer.
+ *
+ * @example
+ * const net = new Sequential(
+ *   [new Affine(784, 50), new Relu(), new Affine(50, 10), new SoftmaxWithLoss()],
+ *   { inputShape: [784], seed: 1 },
+ * );
+ * const loss = net.loss(x, labels);
+ * @throws {TypeError} no layers, a non-layer, no loss layer last; {RangeError} layers whose shapes do not chain from
+ *   inputShape (naming the layer), a bad seed or weightDecayLambda
+ */
+export class Sequential extends Network {
+  readonly type = 'Sequential';
+
+  constructor(layers: Layer[], opts: SequentialOptions) {
+    if (opts === null || typeof opts !== 'object') throw invalidType('Sequential options', 'an object with inputShape', opts);
+    super(layers, opts.inputShape, opts, opts.initialize ?? true);
+  }
+
+  config(): NetworkConfig {
+    return {
+      type: this.type,
+      inputShape: [...this.inputShape],
+      layers: this.layers.map((l) => l.config()),
+      weightDecayLambda: this.weightDecayLambda,
+      seed: this.seed,
+    };
+  }
+
+  /** Rebuilds from `config()`. */
+  static fromConfig(cfg: NetworkConfig, opts: NetworkOptions = {}): Sequential {
+    const layers = cfg.layers;
+    if (!Array.isArray(layers)) throw invalidType('Sequential config layers', 'an array of layer configs', layers);
+    return new Sequential(
+      layers.map((l) => layerFromConfig(l as LayerConfig, { backend: opts.backend })),
+      {
+        inputShape: cfg.inputShape as number[],
+        weightDecayLambda: (cfg.weightDecayLambda as number | undefined) ?? 0,
+        seed: opts.seed ?? (cfg.seed as number | undefined) ?? 0,
+        backend: opts.backend,
+      },
+    );
+  }
+}
