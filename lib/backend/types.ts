@@ -94,9 +94,11 @@ export interface Backend {
 
   // ---- pooling ------------------------------------------------------------------------------------------
   /** Max pooling per channel: y[N,C,OH,OW]; argmax[N·C·OH·OW] holds the flat index into x of each max
-   * (first max wins on ties; padding is −∞). */
+   * (first max wins on ties; padding is −∞). Requires pad < KH and pad < KW, so every window holds a real
+   * element (RangeError otherwise). */
   maxPoolForward(x: Float32Array, g: WindowGeometry, y: Float32Array, argmax: Int32Array): void;
-  /** dx[N,C,H,W] is overwritten: dx[argmax[i]] += dy[i]. */
+  /** dx[N,C,H,W] is overwritten: dx[argmax[i]] += dy[i]. Every argmax must lie in [0, N·C·H·W): checked
+   * before anything is written (RangeError). */
   maxPoolBackward(dy: Float32Array, argmax: Int32Array, g: WindowGeometry, dx: Float32Array): void;
   /** Average pooling per channel (padding counts as zeros in the average: divide by KH·KW). */
   avgPoolForward(x: Float32Array, g: WindowGeometry, y: Float32Array): void;

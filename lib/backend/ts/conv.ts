@@ -1,6 +1,293 @@
-// Placeholder: im2col/col2im and convolution in TypeScript.
+/**
+ * Convolution in TypeScript: im2col/col2im in the book's layout (common/util.py) and the fused
+ * convolution forward/backward (common/layers.py Convolution), with the same semantics as the native core
+ * (native/core/im2col.h, conv.h).
+ *
+ * The fused ops work per image, with the unrolling laid out so that every sgemm call reads both operands
+ * contiguously along the inner dimension (the layout ./gemm uses in place, without transposing):
+ *  forward   y_n[F, P] = b + W[F, K] · col_nᵀ            col_n[P, K] (the book's rows), P = OH·OW, K = C·KH·KW
+ *  backward  dW[F, K] += dy_n[F, P] · colT_nᵀ             colT_n[K, P] (transposed unrolling)
+ *            dx_n: stride 1, square kernel, pad ≤ K−1: a convolution of dy_n (padded by KH−1−pad) with the
+ *            flipped filters wf[C, F·KH·KW]; otherwise colT = Wᵀ·dy_n and col2im.
+ * One scratch array is reused across calls. col2im adds each element's contributions in (kh, kw) order,
+ * as the book does and as the native kernels do, so both backends agree bit for bit on it.
+ */
+import { checkF32, checkInt, invalidRange, invalidType } from '../../errors';
 import type { WindowGeometry } from '../types';
-export function im2col(x: Float32Array, g: WindowGeometry, col: Float32Array): void { throw new Error("not implemented yet"); }
-export function col2im(col: Float32Array, g: WindowGeometry, x: Float32Array): void { throw new Error("not implemented yet"); }
-export function convForward(x: Float32Array, w: Float32Array, b: Float32Array, g: WindowGeometry, F: number, y: Float32Array): void { throw new Error("not implemented yet"); }
-export function convBackward(dy: Float32Array, x: Float32Array, w: Float32Array, g: WindowGeometry, F: number, dx: Float32Array | null, dw: Float32Array, db: Float32Array): void { throw new Error("not implemented yet"); }
+import { sgemm } from './gemm';
+
+/** A validated window geometry with its output size. */
+export interface Window {
+  N: number;
+  C: number;
+  H: number;
+  W: number;
+  KH: number;
+  KW: number;
+  stride: number;
+  pad: number;
+  OH: number;
+  OW: number;
+}
+
+/**
+ * Checks a WindowGeometry (positive integer sizes, stride ≥ 1, pad ≥ 0, output size ≥ 1) and returns it
+ * with OH/OW.
+ * @throws {TypeError} when `g` or one of its fields has the wrong type.
+ * @throws {RangeError} when a field is out of range or the kernel does not fit the padded input.
+ */
+export function checkWindow(g: WindowGeometry): Window {
+  if (typeof g !== 'object' || g === null) throw invalidType('g', 'a WindowGeometry object', g);
+  const N = checkInt('g.N', g.N, 1);
+  const C = checkInt('g.C', g.C, 1);
+  const H = checkInt('g.H', g.H, 1);
+  const W = checkInt('g.W', g.W, 1);
+  const KH = checkInt('g.KH', g.KH, 1);
+  const KW = checkInt('g.KW', g.KW, 1);
+  const stride = checkInt('g.stride', g.stride, 1);
+  const pad = checkInt('g.pad', g.pad, 0);
+  if (H + 2 * pad < KH) {
+    throw invalidRange('g.KH', `at most H + 2·pad = ${H + 2 * pad} (output height ≥ 1)`, `KH=${KH} with H=${H}, pad=${pad}`);
+  }
+  if (W + 2 * pad < KW) {
+    throw invalidRange('g.KW', `at most W + 2·pad = ${W + 2 * pad} (output width ≥ 1)`, `KW=${KW} with W=${W}, pad=${pad}`);
+  }
+  const OH = Math.floor((H + 2 * pad - KH) / stride) + 1;
+  const OW = Math.floor((W + 2 * pad - KW) / stride) + 1;
+  return { N, C, H, W, KH, KW, stride, pad, OH, OW };
+}
+
+/** Checks that `a` is a Float32Array of at least n elements. */
+export function checkArray(name: string, a: Float32Array, n: number): void {
+  checkF32(name, a, n, false);
+}
+
+let scratch = new Float32Array(0);
+
+/** A reusable scratch array of at least n floats (grown, never shrunk). */
+function colScratch(n: number): Float32Array {
+  if (scratch.length < n) scratch = new Float32Array(Math.max(n, Math.ceil(scratch.length * 1.5)));
+  return scratch;
+}
+
+/** The outputs o in [0, out) whose input o·stride − pad + k lies in [0, size): [lo, hi). */
+function validRange(k: number, pad: number, stride: number, size: number, out: number): [number, number] {
+  const first = pad - k;
+  let lo = first <= 0 ? 0 : Math.ceil(first / stride);
+  const last = size - 1 + pad - k;
+  let hi = last < 0 ? 0 : Math.floor(last / stride) + 1;
+  if (hi > out) hi = out;
+  if (lo > hi) lo = hi;
+  return [lo, hi];
+}
+
+/** One image x[C,H,W] at xOff -> col[OH·OW, C·KH·KW] at colOff (the book's rows). */
+function im2colRows(x: Float32Array, xOff: number, g: Window, col: Float32Array, colOff: number): void {
+  const { C, H, W, KH, KW, stride, pad, OH, OW } = g;
+  let r = colOff;
+  for (let oh = 0; oh < OH; oh++) {
+    const ih0 = oh * stride - pad;
+    for (let ow = 0; ow < OW; ow++) {
+      const iw0 = ow * stride - pad;
+      for (let c = 0; c < C; c++) {
+        const xc = xOff + c * H * W;
+        for (let kh = 0; kh < KH; kh++) {
+          const ih = ih0 + kh;
+          if (ih < 0 || ih >= H) {
+            col.fill(0, r, r + KW);
+            r += KW;
+            continue;
+          }
+          const xr = xc + ih * W;
+          for (let kw = 0; kw < KW; kw++) {
+            const iw = iw0 + kw;
+            col[r++] = iw >= 0 && iw < W ? x[xr + iw] : 0;
+          }
+        }
+      }
+    }
+  }
+}
+
+/** One image x[C,H,W] at xOff -> colT[C·KH·KW, OH·OW]. */
+function im2colT(x: Float32Array, xOff: number, g: Window, colT: Float32Array): void {
+  const { C, H, W, KH, KW, stride, pad, OH, OW } = g;
+  const P = OH * OW;
+  let d = 0;
+  for (let c = 0; c < C; c++) {
+    const xc = xOff + c * H * W;
+    for (let kh = 0; kh < KH; kh++) {
+      for (let kw = 0; kw < KW; kw++, d += P) {
+        const [lo, hi] = validRange(kw, pad, stride, W, OW);
+        for (let oh = 0; oh < OH; oh++) {
+          const row = d + oh * OW;
+          const ih = oh * stride - pad + kh;
+          if (ih < 0 || ih >= H) {
+            colT.fill(0, row, row + OW);
+            continue;
+          }
+          const xr = xc + ih * W - pad + kw;
+          for (let ow = 0; ow < lo; ow++) colT[row + ow] = 0;
+          for (let ow = lo; ow < hi; ow++) colT[row + ow] = x[xr + ow * stride];
+          for (let ow = hi; ow < OW; ow++) colT[row + ow] = 0;
+        }
+      }
+    }
+  }
+}
+
+/** colT[C·KH·KW, OH·OW] -> one image x[C,H,W] at xOff, ADDED (the caller zeroes it). */
+function col2imT(colT: Float32Array, g: Window, x: Float32Array, xOff: number): void {
+  const { C, H, W, KH, KW, stride, pad, OH, OW } = g;
+  const P = OH * OW;
+  let s = 0;
+  for (let c = 0; c < C; c++) {
+    const xc = xOff + c * H * W;
+    for (let kh = 0; kh < KH; kh++) {
+      for (let kw = 0; kw < KW; kw++, s += P) {
+        const [lo, hi] = validRange(kw, pad, stride, W, OW);
+        for (let oh = 0; oh < OH; oh++) {
+          const ih = oh * stride - pad + kh;
+          if (ih < 0 || ih >= H) continue;
+          const row = s + oh * OW;
+          const xr = xc + ih * W - pad + kw;
+          for (let ow = lo; ow < hi; ow++) x[xr + ow * stride] += colT[row + ow];
+        }
+      }
+    }
+  }
+}
+
+const isPointwise = (g: Window): boolean => g.KH === 1 && g.KW === 1 && g.stride === 1 && g.pad === 0;
+
+/** x[N,C,H,W] -> col[N·OH·OW, C·KH·KW] (padding reads as 0). */
+export function im2col(x: Float32Array, geom: WindowGeometry, col: Float32Array): void {
+  const g = checkWindow(geom);
+  const { N, C, H, W, KH, KW, OH, OW } = g;
+  const K = C * KH * KW;
+  checkArray('x', x, N * C * H * W);
+  checkArray('col', col, N * OH * OW * K);
+  for (let n = 0; n < N; n++) im2colRows(x, n * C * H * W, g, col, n * OH * OW * K);
+}
+
+/** col[N·OH·OW, C·KH·KW] -> x[N,C,H,W], overwritten with the sum of every entry mapping to each element. */
+export function col2im(col: Float32Array, geom: WindowGeometry, x: Float32Array): void {
+  const g = checkWindow(geom);
+  const { N, C, H, W, KH, KW, stride, pad, OH, OW } = g;
+  const K = C * KH * KW;
+  const P = OH * OW;
+  checkArray('col', col, N * P * K);
+  checkArray('x', x, N * C * H * W);
+  x.fill(0, 0, N * C * H * W);
+  for (let n = 0; n < N; n++) {
+    const colN = n * P * K;
+    let j = 0;
+    for (let c = 0; c < C; c++) {
+      const xc = (n * C + c) * H * W;
+      for (let kh = 0; kh < KH; kh++) {
+        for (let kw = 0; kw < KW; kw++, j++) {
+          const [lo, hi] = validRange(kw, pad, stride, W, OW);
+          for (let oh = 0; oh < OH; oh++) {
+            const ih = oh * stride - pad + kh;
+            if (ih < 0 || ih >= H) continue;
+            const cr = colN + oh * OW * K + j;
+            const xr = xc + ih * W - pad + kw;
+            for (let ow = lo; ow < hi; ow++) x[xr + ow * stride] += col[cr + ow * K];
+          }
+        }
+      }
+    }
+  }
+}
+
+/** y[N,F,OH,OW] = conv(x[N,C,H,W], w[F,C,KH,KW]) + b[F]. */
+export function convForward(x: Float32Array, w: Float32Array, b: Float32Array, geom: WindowGeometry, F: number, y: Float32Array): void {
+  const g = checkWindow(geom);
+  checkInt('F', F, 1);
+  const { N, C, H, W, KH, KW, OH, OW } = g;
+  const K = C * KH * KW;
+  const P = OH * OW;
+  const X = C * H * W;
+  checkArray('x', x, N * X);
+  checkArray('w', w, F * K);
+  checkArray('b', b, F);
+  checkArray('y', y, N * F * P);
+  const direct = isPointwise(g);
+  const col = direct ? x : colScratch(K * P);
+  for (let n = 0; n < N; n++) {
+    const yn = n * F * P;
+    for (let f = 0; f < F; f++) y.fill(b[f], yn + f * P, yn + (f + 1) * P);
+    if (direct) {
+      sgemm(false, false, F, P, K, 1, w, 0, K, x, n * X, P, 1, y, yn, P);
+    } else {
+      im2colRows(x, n * X, g, col, 0);
+      sgemm(false, true, F, P, K, 1, w, 0, K, col, 0, K, 1, y, yn, P);
+    }
+  }
+}
+
+/** Stride 1, square kernel, pad ≤ K−1 (not 1×1 pointwise): dx is a convolution of dy with flipped filters. */
+const dxAsConv = (g: Window): boolean => g.stride === 1 && g.KH === g.KW && g.pad <= g.KH - 1 && !isPointwise(g);
+
+let flipped = new Float32Array(0);
+
+/** dw[F,C,KH,KW], db[F] (overwritten) and dx[N,C,H,W] (overwritten unless null) of convForward. */
+export function convBackward(
+  dy: Float32Array, x: Float32Array, w: Float32Array, geom: WindowGeometry, F: number,
+  dx: Float32Array | null, dw: Float32Array, db: Float32Array,
+): void {
+  const g = checkWindow(geom);
+  checkInt('F', F, 1);
+  const { N, C, H, W, KH, KW, OH, OW } = g;
+  const K = C * KH * KW;
+  const P = OH * OW;
+  const X = C * H * W;
+  checkArray('dy', dy, N * F * P);
+  checkArray('x', x, N * X);
+  checkArray('w', w, F * K);
+  if (dx !== null) checkArray('dx', dx, N * X);
+  checkArray('dw', dw, F * K);
+  checkArray('db', db, F);
+  const direct = isPointwise(g);
+  const asConv = dx !== null && dxAsConv(g);
+  // dx = conv(dy_n, wf): dy_n is an image [F, OH, OW] padded by KH−1−pad; wf[c, (f·KH + kh)·KW + kw] = w[f, c, KH−1−kh, KW−1−kw]
+  const gt: Window = { N: 1, C: F, H: OH, W: OW, KH, KW, stride: 1, pad: KH - 1 - g.pad, OH: H, OW: W };
+  const FKK = F * KH * KW;
+  if (asConv) {
+    if (flipped.length < F * K) flipped = new Float32Array(F * K);
+    const KK = KH * KW;
+    for (let f = 0; f < F; f++) {
+      for (let c = 0; c < C; c++) {
+        const src = (f * C + c) * KK;
+        const dst = c * FKK + f * KK;
+        for (let t = 0; t < KK; t++) flipped[dst + t] = w[src + KK - 1 - t];
+      }
+    }
+  }
+  const colT = direct ? x : colScratch(Math.max(K * P, asConv ? FKK * H * W : 0));
+  db.fill(0, 0, F);
+  for (let n = 0; n < N; n++) {
+    const dyn = n * F * P;
+    for (let f = 0; f < F; f++) {
+      let s = 0;
+      for (let p = dyn + f * P, e = p + P; p < e; p++) s += dy[p];
+      db[f] += s;
+    }
+    if (direct) {
+      sgemm(false, true, F, K, P, 1, dy, dyn, P, x, n * X, P, n === 0 ? 0 : 1, dw, 0, K);
+      if (dx !== null) sgemm(true, false, K, P, F, 1, w, 0, K, dy, dyn, P, 0, dx, n * X, P);
+      continue;
+    }
+    im2colT(x, n * X, g, colT);
+    sgemm(false, true, F, K, P, 1, dy, dyn, P, colT, 0, P, n === 0 ? 0 : 1, dw, 0, K);
+    if (dx === null) continue;
+    if (asConv) {
+      im2colRows(dy, dyn, gt, colT, 0);
+      sgemm(false, true, C, H * W, FKK, 1, flipped, 0, FKK, colT, 0, FKK, 0, dx, n * X, H * W);
+    } else {
+      sgemm(true, false, K, P, F, 1, w, 0, K, dy, dyn, P, 0, colT, 0, P);
+      dx.fill(0, n * X, (n + 1) * X);
+      col2imT(colT, g, dx, n * X);
+    }
+  }
+}

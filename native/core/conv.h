@@ -1,0 +1,22 @@
+// Fused convolution (the book's Convolution layer, common/layers.py) on NCHW float arrays.
+// Images are split over the thread pool; per image the window is unrolled into colT[C*KH*KW, OH*OW]
+// (im2col.h, in bands of output rows that stay in cache) and multiplied with the filters by sgemm.
+// Workspaces are per thread and only grow: no allocation per call once warm.
+#pragma once
+#include <cstdint>
+
+#include "core/im2col.h"
+
+namespace simdnet {
+
+// x[N,C,H,W], w[F, C*KH*KW], b[F] -> y[N,F,OH,OW] = conv(x, w) + b
+// Returns false (y partly written) only when a workspace cannot be allocated.
+bool conv_forward(const float* x, const float* w, const float* b, const WindowGeom& g, int64_t F, float* y);
+
+// dy[N,F,OH,OW], x[N,C,H,W], w[F, C*KH*KW] -> dw[F, C*KH*KW], db[F] (overwritten), dx[N,C,H,W]
+// (overwritten; skipped when null). dw/db sum per-task partials in a fixed order: deterministic for a
+// given thread count. Returns false only when a workspace cannot be allocated.
+bool conv_backward(const float* dy, const float* x, const float* w, const WindowGeom& g, int64_t F, float* dx,
+                   float* dw, float* db);
+
+}  // namespace simdnet
