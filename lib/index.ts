@@ -49,3 +49,5 @@ export { drawFilters, renderFilters, type FilterOptions } from './viz/filters';
 export {
   drawMisclassified, misclassifiedIndices, renderMisclassified, type MisclassifiedOptions,
 } from './viz/misclassified';
+// Training (lib/train): Trainer, fit, callbacks, schedules
+export * from './train';

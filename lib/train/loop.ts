@@ -1,0 +1,406 @@
+/**
+ * The training loop itself, without callbacks or threads: mini-batch sampling, augmentation, gradient,
+ * optimizer step, per-epoch evaluation, and an exact, serializable position (`getState`/`setState`) so a run
+ * can stop anywhere between two batches and continue bit-identically. `Trainer.train()` drives it on the
+ * calling thread; `fit()` drives an identical copy inside a worker thread (lib/train/worker.ts).
+ */
+import { augmentBatch, type AugmentOptions } from '../data/augment';
+import { sampleWeightsFor } from '../data/dataset';
+import { invalidRange } from '../errors';
+import type { Target } from '../layers/layer';
+import { targetLabels, type Network } from '../nets/network';
+import type { Optimizer } from '../optimizers/optimizer';
+import { Rng, type RngState } from '../rng';
+import type { Tensor } from '../tensor';
+import { BatchGatherer, sliceRows, sliceTarget, targetRows, type DataPair } from './data';
+
+/** How mini-batches are drawn: 'epoch' shuffles once per epoch and visits every sample once; 'replacement'
+ * draws every batch independently with replacement (the book's np.random.choice(train_size, batch_size)). */
+export type Sampling = 'epoch' | 'replacement';
+
+/** Per-epoch results; the arrays have one entry per completed epoch (valLoss/valAcc/testAcc stay empty
+ * without validation / test data). */
+export interface History {
+  /** Mean training loss over the epoch's batches (weighted by batch size; includes weight decay). */
+  loss: number[];
+  /** Training accuracy at the end of the epoch (on the first evaluateSampleNumPerEpoch samples, or all). */
+  acc: number[];
+  valLoss: number[];
+  valAcc: number[];
+  /** Test accuracy at the end of the epoch (on the first evaluateSampleNumPerEpoch samples, or all). */
+  testAcc: number[];
+  /** Learning rate the epoch trained with. */
+  lr: number[];
+  /** Wall time of the epoch, evaluation included. */
+  epochTimeMs: number[];
+}
+
+/** What `onEpochEnd` callbacks get (Keras-style snake_case keys; absent when there is nothing to measure). */
+export interface EpochLogs {
+  loss: number;
+  acc: number;
+  val_loss?: number;
+  val_acc?: number;
+  test_acc?: number;
+  lr: number;
+  time_ms: number;
+}
+
+/** What `onBatchEnd` callbacks get. */
+export interface BatchLogs {
+  /** 0-based epoch. */
+  epoch: number;
+  /** 0-based batch within the epoch. */
+  batch: number;
+  /** Batches per epoch. */
+  batches: number;
+  /** The batch's training loss (the forward of the gradient step, before the update; with weight decay). */
+  loss: number;
+  /** The batch's training accuracy (same forward: training mode, before the update). */
+  acc: number;
+  /** Samples in the batch. */
+  size: number;
+  /** Optimizer steps done so far (this one included). */
+  iteration: number;
+}
+
+/** The fixed settings of a loop (validated by the Trainer). */
+export interface LoopSettings {
+  epochs: number;
+  miniBatchSize: number;
+  sampling: Sampling;
+  seed: number;
+  evaluateSampleNumPerEpoch: number | null;
+  evalBatchSize: number;
+  augment: AugmentOptions | null;
+  classWeights: Float32Array | null;
+}
+
+/** The data of a loop: training pairs plus optional validation and test pairs. */
+export interface LoopData {
+  train: DataPair;
+  val: DataPair | null;
+  test: DataPair | null;
+}
+
+/** The exact position of a loop, JSON-serializable: with the weights and optimizer state it resumes a run. */
+export interface LoopState {
+  version: 1;
+  /** The settings it was made with, checked on resume. */
+  trainSize: number;
+  miniBatchSize: number;
+  sampling: Sampling;
+  seed: number;
+  epochs: number;
+  /** Next epoch to run (0-based) and next batch within it. */
+  epoch: number;
+  batch: number;
+  iteration: number;
+  /** Sampling Rng now, and before the current epoch's permutation was drawn (null at an epoch boundary). */
+  rng: RngState;
+  permRng: RngState | null;
+  augRng: RngState;
+  /** The network's Rng (dropout masks). */
+  netRng: RngState;
+  lr: number;
+  initialLr: number;
+  epochLossSum: number;
+  epochSamples: number;
+  history: History;
+  trainLossList: number[];
+}
+
+export function emptyHistory(): History {
+  return { loss: [], acc: [], valLoss: [], valAcc: [], testAcc: [], lr: [], epochTimeMs: [] };
+}
+
+function copyHistory(h: History): History {
+  return {
+    loss: [...h.loss], acc: [...h.acc], valLoss: [...h.valLoss], valAcc: [...h.valAcc], testAcc: [...h.testAcc],
+    lr: [...h.lr], epochTimeMs: [...h.epochTimeMs],
+  };
+}
+
+/** Seed of the augmentation stream: independent of the sampling stream of the same seed. */
+function augSeed(seed: number): number {
+  return (seed ^ 0x9e3779b9) >>> 0;
+}
+
+/**
+ * One training run's loop. Not for direct use: see Trainer (train/fit).
+ */
+export class TrainLoop {
+  readonly stepsPerEpoch: number;
+  readonly trainSize: number;
+  epoch = 0;
+  batch = 0;
+  iteration = 0;
+  lr: number;
+  initialLr: number;
+  history: History = emptyHistory();
+  /** Every batch's loss, in order (the book's train_loss_list). */
+  trainLossList: number[] = [];
+  private rng: Rng;
+  private permRng: RngState | null = null;
+  private perm: Int32Array | null = null;
+  private readonly augRng: Rng;
+  private epochLossSum = 0;
+  private epochSamples = 0;
+  private epochStart = 0;
+  private readonly gatherer: BatchGatherer;
+  private idxBuf: Int32Array;
+
+  constructor(
+    readonly network: Network,
+    readonly optimizer: Optimizer,
+    readonly data: LoopData,
+    readonly settings: LoopSettings,
+  ) {
+    this.trainSize = targetRows(data.train.t);
+    const { miniBatchSize, sampling } = settings;
+    this.stepsPerEpoch = Math.max(1, Math.ceil(this.trainSize / miniBatchSize));
+    this.rng = new Rng(settings.seed);
+    this.augRng = new Rng(augSeed(settings.seed));
+    this.gatherer = new BatchGatherer(data.train);
+    this.idxBuf = new Int32Array(sampling === 'replacement' ? miniBatchSize : 0);
+    this.lr = this.initialLr = optimizer.lr;
+  }
+
+  get finished(): boolean {
+    return this.epoch >= this.settings.epochs;
+  }
+
+  get atEpochStart(): boolean {
+    return this.batch === 0;
+  }
+
+  setLearningRate(lr: number): void {
+    this.optimizer.setLearningRate(lr);
+    this.lr = lr;
+  }
+
+  /** One mini-batch: sample, augment, gradient, update. */
+  step(): BatchLogs {
+    const { network: net, settings } = this;
+    const n = this.trainSize;
+    if (this.batch === 0) {
+      this.epochLossSum = 0;
+      this.epochSamples = 0;
+      this.epochStart = Date.now();
+      if (settings.sampling === 'epoch') {
+        this.permRng = this.rng.getState();
+        this.perm = this.rng.permutation(n);
+      }
+    } else if (this.epochStart === 0) {
+      this.epochStart = Date.now(); // resumed mid-epoch
+    }
+    let idx: Int32Array;
+    let size: number;
+    if (settings.sampling === 'epoch') {
+      const start = this.batch * settings.miniBatchSize;
+      size = Math.min(settings.miniBatchSize, n - start);
+      idx = this.perm!.subarray(start, start + size);
+    } else {
+      size = settings.miniBatchSize;
+      idx = this.idxBuf;
+      for (let i = 0; i < size; i++) idx[i] = this.rng.int(n);
+    }
+    const { x, t } = this.gatherer.gather(idx, size);
+    const xb = settings.augment ? augmentBatch(x, settings.augment, this.augRng, net.backend) : x;
+    const labels = targetLabels(t, size);
+    const sw = settings.classWeights ? sampleWeightsFor(labels, settings.classWeights) : null;
+    const { loss, correct } = trainGradient(net, xb, t, labels, sw);
+    this.optimizer.step(net.namedParams());
+    this.epochLossSum += loss * size;
+    this.epochSamples += size;
+    this.trainLossList.push(loss);
+    const logs: BatchLogs = {
+      epoch: this.epoch, batch: this.batch, batches: this.stepsPerEpoch, loss, acc: correct / size, size, iteration: ++this.iteration,
+    };
+    this.batch++;
+    return logs;
+  }
+
+  /** True when every batch of the current epoch has run (endEpoch is due). */
+  get epochComplete(): boolean {
+    return this.batch >= this.stepsPerEpoch;
+  }
+
+  /**
+   * Runs the rest of the current epoch's batches, calling onBatch after each; returns early (false) when
+   * shouldStop() turns true after a batch that did not finish the epoch.
+   */
+  runEpoch(onBatch: (b: BatchLogs) => void, shouldStop: () => boolean): boolean {
+    while (!this.epochComplete) {
+      onBatch(this.step());
+      if (!this.epochComplete && shouldStop()) return false;
+    }
+    return true;
+  }
+
+  /** Evaluates (train sample, validation, test), records the epoch in the history and moves to the next. */
+  endEpoch(): EpochLogs {
+    if (!this.epochComplete) throw new Error('TrainLoop.endEpoch: the epoch has batches left');
+    const { settings, data } = this;
+    const k = settings.evaluateSampleNumPerEpoch;
+    const h = this.history;
+    const logs: EpochLogs = {
+      loss: this.epochSamples > 0 ? this.epochLossSum / this.epochSamples : NaN,
+      acc: this.evaluate(data.train, k, false).acc,
+      lr: this.lr,
+      time_ms: 0,
+    };
+    if (data.val) {
+      const v = this.evaluate(data.val, null, true);
+      logs.val_loss = v.loss;
+      logs.val_acc = v.acc;
+      h.valLoss.push(v.loss);
+      h.valAcc.push(v.acc);
+    }
+    if (data.test) {
+      logs.test_acc = this.evaluate(data.test, k, false).acc;
+      h.testAcc.push(logs.test_acc);
+    }
+    logs.time_ms = Date.now() - this.epochStart;
+    h.loss.push(logs.loss);
+    h.acc.push(logs.acc);
+    h.lr.push(logs.lr);
+    h.epochTimeMs.push(logs.time_ms);
+    this.epoch++;
+    this.batch = 0;
+    this.perm = null;
+    this.permRng = null;
+    this.epochStart = 0;
+    return logs;
+  }
+
+  /** Accuracy on the whole test set (the book's final test accuracy); null without test data. */
+  finalTestAccuracy(): number | null {
+    return this.data.test ? this.evaluate(this.data.test, null, false).acc : null;
+  }
+
+  /**
+   * Loss and accuracy of the network in inference mode on the first `limit` rows (all when null), in batches of
+   * evalBatchSize. The loss (only when `withLoss`) is the mean per-sample loss plus weight decay, unweighted.
+   */
+  evaluate(pair: DataPair, limit: number | null, withLoss: boolean): { loss: number; acc: number } {
+    const net = this.network;
+    const N = Math.min(targetRows(pair.t), limit ?? Infinity);
+    const bs = this.settings.evalBatchSize;
+    let correct = 0;
+    let lossSum = 0;
+    for (let s = 0; s < N; s += bs) {
+      const n = Math.min(bs, N - s);
+      const xb = sliceRows(pair.x, s, s + n);
+      const tb = sliceTarget(pair.t, s, s + n);
+      const y = net.forward(xb, false);
+      correct += countCorrect(y, targetLabels(tb, n));
+      if (withLoss) lossSum += net.lossLayer.forwardLoss(y, tb, false) * n;
+    }
+    return { loss: N > 0 ? lossSum / N + net.weightDecayLoss() : NaN, acc: N > 0 ? correct / N : NaN };
+  }
+
+  /** The exact position (a deep copy). */
+  getState(): LoopState {
+    const s = this.settings;
+    return {
+      version: 1,
+      trainSize: this.trainSize,
+      miniBatchSize: s.miniBatchSize,
+      sampling: s.sampling,
+      seed: s.seed,
+      epochs: s.epochs,
+      epoch: this.epoch,
+      batch: this.batch,
+      iteration: this.iteration,
+      rng: this.rng.getState(),
+      permRng: this.permRng ? { ...this.permRng } : null,
+      augRng: this.augRng.getState(),
+      netRng: this.network.rng.getState(),
+      lr: this.lr,
+      initialLr: this.initialLr,
+      epochLossSum: this.epochLossSum,
+      epochSamples: this.epochSamples,
+      history: copyHistory(this.history),
+      trainLossList: [...this.trainLossList],
+    };
+  }
+
+  /**
+   * Moves to a saved position. The weights and optimizer state are restored separately (they are not part of
+   * the loop state); the number of epochs may differ (to train longer), the data layout may not.
+   * @throws {RangeError} the state was saved with another training-set size, batch size, sampling or seed
+   */
+  setState(st: LoopState): void {
+    const s = this.settings;
+    if (!st || st.version !== 1) throw invalidRange('training state', 'a version 1 LoopState', st ? `version ${String(st.version)}` : String(st));
+    const same: [string, unknown, unknown][] = [
+      ['trainSize', st.trainSize, this.trainSize],
+      ['miniBatchSize', st.miniBatchSize, s.miniBatchSize],
+      ['sampling', st.sampling, s.sampling],
+      ['seed', st.seed, s.seed],
+    ];
+    for (const [k, saved, now] of same) {
+      if (saved !== now) throw invalidRange(`training state ${k}`, `${String(now)} (this trainer's setting)`, `${String(saved)} (saved)`);
+    }
+    if (st.batch > 0 && st.sampling === 'epoch') {
+      if (!st.permRng) throw invalidRange('training state permRng', 'the sampling state before the epoch permutation', 'null');
+      this.rng.setState(st.permRng);
+      this.perm = this.rng.permutation(this.trainSize);
+      this.permRng = { ...st.permRng };
+    } else {
+      this.perm = null;
+      this.permRng = null;
+    }
+    this.rng.setState(st.rng);
+    this.augRng.setState(st.augRng);
+    this.network.rng.setState(st.netRng);
+    this.epoch = st.epoch;
+    this.batch = st.batch;
+    this.iteration = st.iteration;
+    this.lr = st.lr;
+    this.initialLr = st.initialLr;
+    this.epochLossSum = st.epochLossSum;
+    this.epochSamples = st.epochSamples;
+    this.epochStart = 0;
+    this.history = copyHistory(st.history);
+    this.trainLossList = [...st.trainLossList];
+  }
+}
+
+/** Number of rows whose logits' argmax equals the label. */
+function countCorrect(y: Tensor, labels: Int32Array): number {
+  const n = labels.length;
+  const C = y.size / n;
+  const d = y.data;
+  let correct = 0;
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    const o = i * C;
+    for (let c = 1; c < C; c++) if (d[o + c] > d[o + best]) best = c;
+    if (best === labels[i]) correct++;
+  }
+  return correct;
+}
+
+/**
+ * Network.gradient(x, t, sw) (the same forward, loss, backward and weight decay, in the same order, so the same
+ * bits; test/train/trainer.test.ts checks it) plus the number of correct predictions of that training forward,
+ * which gradient() does not expose. Returns the loss (also kept in net.lastLoss).
+ */
+export function trainGradient(
+  net: Network, x: Tensor, t: Target, labels: Int32Array, sw: Float32Array | null,
+): { loss: number; correct: number } {
+  const y = net.forward(x, true);
+  const correct = countCorrect(y, labels);
+  net.lastLoss = net.lossLayer.forwardLoss(y, t, true, sw) + net.weightDecayLoss();
+  let dout = net.lossLayer.backwardLoss(1);
+  for (let i = net.layers.length - 2; i >= 0; i--) dout = net.layers[i].backward(dout);
+  if (net.weightDecayLambda > 0) {
+    for (const l of net.layers) {
+      const W = l.params().W;
+      if (W) net.backend.axpy(net.weightDecayLambda, W.value.data, W.grad.data);
+    }
+  }
+  return { loss: net.lastLoss, correct };
+}

@@ -1,0 +1,189 @@
+/**
+ * The main-thread side of `fit()`: a worker thread runs the training loop (lib/train/worker.ts) on the same
+ * network config, weights, optimizer state, loop position and data (shared memory, not copied), and this thread
+ * only handles its messages, so its event loop stays responsive. Per-batch logs arrive as events (grouped, at
+ * most every 20 ms; onBatchEnd still runs once per batch, in order); at every epoch
+ * end the worker's weights, optimizer state and position are copied back here (so callbacks such as
+ * ModelCheckpoint and EarlyStopping see the network as it is), and once more at the end.
+ *
+ * The worker script: dist/lib/train/worker.js when running compiled code. When running the TypeScript sources
+ * (ts-jest, development), the worker registers a `.ts` loader that transpiles with the `typescript` package
+ * (a dev dependency; outputs cached in the temp dir by path, size and mtime) and then loads lib/train/worker.ts,
+ * so tests never run a stale build.
+ */
+import * as path from 'path';
+import { Worker } from 'worker_threads';
+import type { Network } from '../nets/network';
+import type { Optimizer } from '../optimizers/optimizer';
+import type { DataPair } from './data';
+import type { BatchLogs, EpochLogs, LoopSettings, TrainLoop } from './loop';
+import {
+  applySnapshot, errorFromWire, pairToWire, takeSnapshot,
+  type EndEpochResult, type InitPayload, type Request, type Snapshot, type WorkerMessage,
+} from './protocol';
+import type { Engine } from './trainer';
+
+type RequestBody = Request extends infer T ? (T extends Request ? Omit<T, 'id'> : never) : never;
+
+/** Starts the worker thread running lib/train/worker (compiled .js, or the .ts source through `typescript`). */
+export function startTrainingWorker(): Worker {
+  const ext = path.extname(__filename);
+  if (ext !== '.ts') return new Worker(path.join(__dirname, `worker${ext}`));
+  const entry = path.join(__dirname, 'worker.ts');
+  let tsPath: string;
+  try {
+    tsPath = require.resolve('typescript', { paths: [__dirname] });
+  } catch {
+    throw new Error(`fit(): running from TypeScript sources (${__filename}) needs the 'typescript' package to start the worker; build with \`npm run build\` and use dist/`);
+  }
+  // Transpiled files are cached in the temp dir by path, size and mtime (jest starts many workers).
+  const code = `
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const crypto = require('crypto');
+const tsPath = ${JSON.stringify(tsPath)};
+const cacheDir = path.join(os.tmpdir(), 'simdnet-ts-worker-cache');
+let ts = null;
+require.extensions['.ts'] = function (module, filename) {
+  const st = fs.statSync(filename);
+  const key = crypto.createHash('sha1').update(filename + '|' + st.size + '|' + st.mtimeMs).digest('hex');
+  const cached = path.join(cacheDir, key + '.js');
+  let js = null;
+  try { js = fs.readFileSync(cached, 'utf8'); } catch (e) { /* miss */ }
+  if (js === null) {
+    ts = ts || require(tsPath);
+    js = ts.transpileModule(fs.readFileSync(filename, 'utf8'), {
+      fileName: filename,
+      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true, inlineSourceMap: true },
+    }).outputText;
+    try {
+      fs.mkdirSync(cacheDir, { recursive: true });
+      const tmp = cached + '.' + process.pid + '.' + Math.random().toString(36).slice(2) + '.tmp';
+      fs.writeFileSync(tmp, js);
+      fs.renameSync(tmp, cached);
+    } catch (e) { /* caching is optional */ }
+  }
+  module._compile(js, filename);
+};
+require(${JSON.stringify(entry)});
+`;
+  return new Worker(code, { eval: true });
+}
+
+/**
+ * Runs a Trainer's loop in a worker (see the module comment). Not for direct use: `Trainer.fit()` makes one.
+ */
+export class RemoteEngine implements Engine {
+  private readonly worker: Worker;
+  private readonly control = new SharedArrayBuffer(4);
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private onBatch: ((b: BatchLogs) => void) | null = null;
+  private dead: Error | null = null;
+  /** What an onBatchEnd callback threw (the epoch is cut short and fit() rejects with it). */
+  private batchError: Error | null = null;
+  private readonly ready: Promise<unknown>;
+
+  constructor(
+    private readonly network: Network,
+    private readonly optimizer: Optimizer,
+    private readonly loop: TrainLoop,
+    data: { train: DataPair; val: DataPair | null; test: DataPair | null },
+    settings: LoopSettings,
+  ) {
+    const init: InitPayload = {
+      backend: network.backend.name,
+      network: network.config(),
+      settings,
+      data: {
+        train: pairToWire(data.train),
+        val: data.val ? pairToWire(data.val) : null,
+        test: data.test ? pairToWire(data.test) : null,
+      },
+      snapshot: takeSnapshot(network, optimizer, loop),
+      control: this.control,
+    };
+    this.worker = startTrainingWorker();
+    this.worker.on('message', (m: WorkerMessage) => this.onMessage(m));
+    this.worker.on('error', (err) => this.fail(err));
+    this.worker.on('exit', (code) => this.fail(new Error(`fit(): the training worker exited (code ${code})`)));
+    this.ready = this.request({ cmd: 'init', init });
+    this.ready.catch(() => undefined); // observed by the first real request
+  }
+
+  /** Asks the worker to stop after its current batch. */
+  stop(): void {
+    Atomics.store(new Int32Array(this.control), 0, 1);
+  }
+
+  async runEpoch(onBatch: (b: BatchLogs) => void): Promise<boolean> {
+    await this.ready;
+    this.onBatch = onBatch;
+    try {
+      const complete = (await this.request({ cmd: 'runEpoch', lr: this.loop.lr })) as boolean;
+      if (this.batchError) throw this.batchError;
+      return complete;
+    } finally {
+      this.onBatch = null;
+    }
+  }
+
+  async endEpoch(): Promise<EpochLogs> {
+    await this.ready;
+    const r = (await this.request({ cmd: 'endEpoch' })) as EndEpochResult;
+    applySnapshot(r.snapshot, this.network, this.optimizer, this.loop);
+    return r.logs;
+  }
+
+  async finalTestAccuracy(): Promise<number | null> {
+    await this.ready;
+    return (await this.request({ cmd: 'finalTest' })) as number | null;
+  }
+
+  async finish(ok: boolean): Promise<void> {
+    try {
+      if (ok) {
+        await this.ready;
+        const s = (await this.request({ cmd: 'snapshot' })) as Snapshot;
+        applySnapshot(s, this.network, this.optimizer, this.loop);
+      }
+    } finally {
+      this.dead ??= new Error('fit(): the training worker was closed');
+      await this.worker.terminate();
+    }
+  }
+
+  private request(body: RequestBody): Promise<unknown> {
+    if (this.dead) return Promise.reject(this.dead);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ ...body, id } as Request);
+    });
+  }
+
+  private onMessage(m: WorkerMessage): void {
+    if (m.kind === 'batches') {
+      if (this.batchError) return;
+      try {
+        for (const logs of m.logs) this.onBatch?.(logs);
+      } catch (err) {
+        this.batchError = err instanceof Error ? err : new Error(String(err));
+        this.stop(); // the worker ends the epoch early; runEpoch then rethrows
+      }
+      return;
+    }
+    const p = this.pending.get(m.id);
+    if (!p) return;
+    this.pending.delete(m.id);
+    if (m.ok) p.resolve(m.result);
+    else p.reject(errorFromWire(m.error));
+  }
+
+  private fail(err: Error): void {
+    if (!this.dead) this.dead = err;
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+  }
+}
