@@ -166,14 +166,23 @@ export abstract class Network {
    */
   gradient(x: Tensor, t: Target, sampleWeights?: Float32Array | null): Record<string, Tensor> {
     this.lastLoss = this.loss(x, t, true, sampleWeights);
+    this.backward();
+    const out: Record<string, Tensor> = {};
+    for (const [k, p] of Object.entries(this.namedParams())) out[k] = p.grad;
+    return out;
+  }
+
+  /**
+   * Backpropagates the last training forward (`loss(x, t, true)` or `forward` + `lossLayer.forwardLoss`): the
+   * gradients land in each Param's `grad` (overwritten) and weight decay λ·W is added to the W gradients.
+   * `gradient` is `loss` + `backward`; a training loop that wants the logits too calls the pieces itself.
+   */
+  backward(): void {
     let dout = this.lossLayer.backwardLoss(1);
     for (let i = this.layers.length - 2; i >= 0; i--) dout = this.layers[i].backward(dout);
     if (this.weightDecayLambda > 0) {
       for (const p of this.decayedParams()) this.backendRef.axpy(this.weightDecayLambda, p.value.data, p.grad.data);
     }
-    const out: Record<string, Tensor> = {};
-    for (const [k, p] of Object.entries(this.namedParams())) out[k] = p.grad;
-    return out;
   }
 
   /**

@@ -384,9 +384,9 @@ function countCorrect(y: Tensor, labels: Int32Array): number {
 }
 
 /**
- * Network.gradient(x, t, sw) (the same forward, loss, backward and weight decay, in the same order, so the same
- * bits; test/train/trainer.test.ts checks it) plus the number of correct predictions of that training forward,
- * which gradient() does not expose. Returns the loss (also kept in net.lastLoss).
+ * Network.gradient(x, t, sw) from its pieces (forward, loss, Network.backward), so the training forward's logits
+ * can also be counted: returns the loss (also kept in net.lastLoss) and the number of correct predictions.
+ * test/train/trainer.test.ts checks it matches gradient() bit for bit.
  */
 export function trainGradient(
   net: Network, x: Tensor, t: Target, labels: Int32Array, sw: Float32Array | null,
@@ -394,13 +394,6 @@ export function trainGradient(
   const y = net.forward(x, true);
   const correct = countCorrect(y, labels);
   net.lastLoss = net.lossLayer.forwardLoss(y, t, true, sw) + net.weightDecayLoss();
-  let dout = net.lossLayer.backwardLoss(1);
-  for (let i = net.layers.length - 2; i >= 0; i--) dout = net.layers[i].backward(dout);
-  if (net.weightDecayLambda > 0) {
-    for (const l of net.layers) {
-      const W = l.params().W;
-      if (W) net.backend.axpy(net.weightDecayLambda, W.value.data, W.grad.data);
-    }
-  }
+  net.backward();
   return { loss: net.lastLoss, correct };
 }
