@@ -9,6 +9,23 @@ import { checkShape, invalidRange, invalidType } from './errors';
  * @throws {TypeError} data is not a Float32Array
  * @throws {RangeError} the shape's size differs from data.length
  */
+let budget: { left: number; what: string } | null = null;
+
+/**
+ * Runs `fn` with a cap on the elements `Tensor.zeros` may allocate (RangeError past it, before allocating).
+ * Loading a model builds the network its file describes: the cap keeps a hostile description from making a
+ * huge allocation that the file's own tensors could never fill.
+ */
+export function withAllocationBudget<T>(maxElements: number, what: string, fn: () => T): T {
+  const saved = budget;
+  budget = { left: maxElements, what };
+  try {
+    return fn();
+  } finally {
+    budget = saved;
+  }
+}
+
 export class Tensor {
   readonly data: Float32Array;
   readonly shape: readonly number[];
@@ -26,7 +43,14 @@ export class Tensor {
 
   static zeros(shape: readonly number[]): Tensor {
     checkShape('shape', shape as number[]);
-    return new Tensor(new Float32Array(shape.reduce((a, b) => a * b, 1)), shape);
+    const size = shape.reduce((a, b) => a * b, 1);
+    if (budget) {
+      if (size > budget.left) {
+        throw new RangeError(`${budget.what}: a tensor of shape [${shape.join(', ')}] exceeds the allocation budget (${budget.left} elements left)`);
+      }
+      budget.left -= size;
+    }
+    return new Tensor(new Float32Array(size), shape);
   }
 
   static from(values: ArrayLike<number>, shape: readonly number[]): Tensor {

@@ -13,6 +13,7 @@
  */
 import { invalidRange, invalidType } from '../errors';
 import { networkFromConfig } from '../nets';
+import { withAllocationBudget } from '../tensor';
 import { Network, type NetworkConfig } from '../nets/network';
 import { createOptimizer, Optimizer, type OptimizerState } from '../optimizers';
 import type { Backend } from '../backend/types';
@@ -191,7 +192,10 @@ function checkpointFrom(
   const cfg = parseJson(label, 'config', metadata.config) as NetworkConfig;
   let net: Network;
   try {
-    net = networkFromConfig(cfg, { backend: opts.backend });
+    // Parameters (value + grad) and buffers can need at most twice the elements the file holds, plus slack.
+    let stored = 0;
+    for (const t of Object.values(tensors)) stored += t.data.length;
+    net = withAllocationBudget(2 * stored + 4096, 'the network the config describes', () => networkFromConfig(cfg, { backend: opts.backend }));
   } catch (err) {
     const e = err as Error;
     const Ctor = e instanceof TypeError ? TypeError : RangeError;
