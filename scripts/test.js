@@ -2,7 +2,8 @@
 'use strict';
 // `npm test`:
 //   1. tsc (dist/ is what child processes, workers and the CLI tests run),
-//   2. the jest suite with the best kernels this CPU has,
+//   2. the jest suite with the best kernels this CPU has; the event-loop bound (test/train/eventloop.test.ts)
+//      runs on its own afterwards, so the other jest worker does not compete for the cores it measures,
 //   3. the whole suite again with the scalar reference kernels forced (SIMDNET_KERNELS=reference),
 //   4. the packaging test (scripts/pack-test.js): prebuild, pack, install with no compiler, load, compute.
 // Extra arguments go to jest (e.g. `npm test -- test/kernels`); with arguments the packaging test is skipped.
@@ -28,7 +29,13 @@ function step(label, args, env) {
 const jest = require.resolve('jest/bin/jest', { paths: [root] });
 const tsc = require.resolve('typescript/bin/tsc', { paths: [root] });
 step('build (tsc)', [tsc, '-p', 'tsconfig.json'], {});
-step('suite, best kernels', [jest, ...extra], {});
-step('suite, reference kernels forced (SIMDNET_KERNELS=reference)', [jest, ...extra], { SIMDNET_KERNELS: 'reference' });
+const alone = 'test/train/eventloop.test.ts';
+function suite(label, env) {
+  if (extra.length > 0) return step(label, [jest, ...extra], env);
+  step(label, [jest, '--testPathIgnorePatterns', alone], env);
+  step(`${label}: event-loop bound, alone`, [jest, '--runInBand', alone], env);
+}
+suite('suite, best kernels', {});
+suite('suite, reference kernels forced (SIMDNET_KERNELS=reference)', { SIMDNET_KERNELS: 'reference' });
 if (extra.length === 0) step('packaging test', [path.join(__dirname, 'pack-test.js')], {});
 process.stdout.write(`\n${results.join('\n')}\n`);
