@@ -9,6 +9,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { backendInfo, setThreads, useBackend } from '../backend';
 import { formatAugmentSpec, parseAugmentSpec, type AugmentOptions } from '../data/augment';
+import { cosineDecay, stepDecay } from '../train/schedules';
 import { loadModel } from '../io/model';
 import type { Network } from '../nets/network';
 import { optimizerNames } from '../optimizers';
@@ -43,6 +44,7 @@ Options:
   --sampling MODE     epoch (shuffle every epoch) | replacement (the book's)  (default epoch)
   --patience N        stop early after N epochs without improvement of the monitored value
   --weight-decay X    L2 weight decay λ                               (default 0)
+  --lr-schedule NAME  none | cosine (to 0 over --epochs) | step (×0.5 every 5 epochs)  (default none)
   --hidden LIST       mlp hidden layer sizes                          (default 100,100)
   --resume FILE       continue from a checkpoint (model.safetensors / best.safetensors of a run)
   --log-every N       without a terminal: a progress line every N batches (default: 10 per epoch)
@@ -72,6 +74,7 @@ const FLAGS: Record<string, FlagSpec> = {
   sampling: { type: 'string' },
   patience: { type: 'string' },
   'weight-decay': { type: 'string' },
+  'lr-schedule': { type: 'string' },
   hidden: { type: 'string' },
   resume: { type: 'string' },
   'log-every': { type: 'string' },
@@ -98,6 +101,7 @@ interface TrainArgs {
   sampling: 'epoch' | 'replacement';
   patience: number | null;
   weightDecay: number;
+  lrSchedule: 'none' | 'cosine' | 'step';
   hidden: number[];
   resume?: string;
   logEvery: number | null;
@@ -140,6 +144,7 @@ export function parseTrainArgs(argv: string[]): TrainArgs | 'help' {
     sampling: choiceFlag('sampling', v.sampling, 'epoch', ['epoch', 'replacement'] as const),
     patience: v.patience === undefined ? null : intFlag('patience', v.patience, 0, 0),
     weightDecay: numFlag('weight-decay', v['weight-decay'], 0, { min: 0 }),
+    lrSchedule: choiceFlag('lr-schedule', v['lr-schedule'], 'none', ['none', 'cosine', 'step'] as const),
     hidden: v.hidden === undefined ? [100, 100] : parseHidden(String(v.hidden)),
     resume: strFlag('resume', v.resume),
     logEvery: v['log-every'] === undefined ? null : intFlag('log-every', v['log-every'], 0, 0),
@@ -195,6 +200,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
       validationSplit: a.valSplit,
       augment: a.augment,
       callbacks,
+      lrSchedule: a.lrSchedule === 'cosine' ? cosineDecay({ epochs: a.epochs })
+        : a.lrSchedule === 'step' ? stepDecay({ stepSize: 5, gamma: 0.5 }) : null,
     });
   } catch (err) {
     if (err instanceof RangeError || err instanceof TypeError) throw new UsageError(err.message);
@@ -222,7 +229,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   say(
     `simdnet train: ${net.type} (${net.paramCount()} parameters) on ${trainer.trainSize} training images` +
     `${trainer.data.val ? ` (+${trainer.data.val.x.shape[0]} validation)` : ''}, ${data.tTest.length} test images; ` +
-    `${a.epochs} epochs of ${trainer.iterPerEpoch} batches of ${a.batch}, ${a.optimizer} lr ${a.lr}` +
+    `${a.epochs} epochs of ${trainer.iterPerEpoch} batches of ${a.batch}, ${a.optimizer} lr ${a.lr}${a.lrSchedule === 'none' ? '' : ` (${a.lrSchedule} schedule)`}` +
     `${a.augment ? `, augment ${formatAugmentSpec(a.augment)}` : ''}; backend ${info.backend} (${info.isa}, ${info.threads} threads)` +
     `${a.resume ? `; resuming at epoch ${startEpoch + 1}, batch ${trainer.getState().batch + 1}` : ''}`,
   );
@@ -275,6 +282,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     seed: a.seed,
     sampling: a.sampling,
     augment: a.augment ? formatAugmentSpec(a.augment) : null,
+    lrSchedule: a.lrSchedule,
     trainImages: trainer.trainSize,
     validationImages: trainer.data.val ? trainer.data.val.x.shape[0] : 0,
     testImages: data.tTest.length,

@@ -137,6 +137,17 @@ describe('simdnet CLI', () => {
     expect(h.trainLossList).toHaveLength(20);
   });
 
+  test('train --lr-schedule cosine: the learning rate per epoch follows the schedule', () => {
+    const dir = path.join(tmp, 'cosine');
+    const r = cli(['train', '--model', 'mlp', '--epochs', '3', '--limit', '300', '--test-limit', '300', '--lr', '0.002',
+      '--lr-schedule', 'cosine', '--out', dir, '--quiet']);
+    expectExit(r, 0);
+    const h = JSON.parse(fs.readFileSync(path.join(dir, 'history.json'), 'utf8'));
+    const want = [0, 1, 2].map((e) => 0.002 * (1 + Math.cos((Math.PI * e) / 3)) / 2);
+    h.history.lr.forEach((lr: number, i: number) => expect(lr).toBeCloseTo(want[i], 10));
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'summary.json'), 'utf8')).lrSchedule).toBe('cosine');
+  });
+
   test('SIGINT stops after the current batch, still saves everything, exits 130', async () => {
     const dir = path.join(tmp, 'interrupted');
     const child = spawn(process.execPath, [cliPath, 'train', '--model', 'mlp', '--epochs', '50', '--limit', '2000', '--test-limit', '500',
@@ -167,6 +178,9 @@ describe('simdnet CLI', () => {
   });
 
   test('usage errors: exit 2 with a message naming the flag', () => {
+    const sched = cli(['train', '--lr-schedule', 'linear']);
+    expectExit(sched, 2);
+    expect(sched.stderr).toMatch(/--lr-schedule: expected one of none, cosine, step, got 'linear'/);
     const cases: [string[], RegExp][] = [
       [['train', '--bogus', '1'], /simdnet train: unknown flag --bogus/],
       [['train', '--epochs', 'x'], /--epochs: expected an integer in \[1, 100000\], got 'x'/],
