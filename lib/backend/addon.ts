@@ -17,8 +17,8 @@ export interface NativeAddon {
 
   im2col(x: Float32Array, N: number, C: number, H: number, W: number, KH: number, KW: number, stride: number, pad: number, col: Float32Array): void;
   col2im(col: Float32Array, N: number, C: number, H: number, W: number, KH: number, KW: number, stride: number, pad: number, x: Float32Array): void;
-  convForward(x: Float32Array, w: Float32Array, b: Float32Array, N: number, C: number, H: number, W: number, KH: number, KW: number, stride: number, pad: number, F: number, y: Float32Array): void;
-  convBackward(dy: Float32Array, x: Float32Array, w: Float32Array, N: number, C: number, H: number, W: number, KH: number, KW: number, stride: number, pad: number, F: number, dx: Float32Array | null, dw: Float32Array, db: Float32Array): void;
+  convForward(x: Float32Array, w: Float32Array, b: Float32Array, N: number, C: number, H: number, W: number, KH: number, KW: number, stride: number, pad: number, F: number, y: Float32Array, relu: boolean): void;
+  convBackward(dy: Float32Array, x: Float32Array, w: Float32Array, N: number, C: number, H: number, W: number, KH: number, KW: number, stride: number, pad: number, F: number, dx: Float32Array | null, dw: Float32Array, db: Float32Array, y: Float32Array | null): void;
   maxPoolForward(x: Float32Array, N: number, C: number, H: number, W: number, KH: number, KW: number, stride: number, pad: number, y: Float32Array, argmax: Int32Array): void;
   maxPoolBackward(dy: Float32Array, argmax: Int32Array, N: number, C: number, H: number, W: number, KH: number, KW: number, stride: number, pad: number, dx: Float32Array): void;
   avgPoolForward(x: Float32Array, N: number, C: number, H: number, W: number, KH: number, KW: number, stride: number, pad: number, y: Float32Array): void;

@@ -35,11 +35,11 @@ export class NativeBackend implements Backend {
   col2im(col: Float32Array, g: WindowGeometry, x: Float32Array): void {
     this.addon.col2im(col, g.N, g.C, g.H, g.W, g.KH, g.KW, g.stride, g.pad, x);
   }
-  convForward(x: Float32Array, w: Float32Array, b: Float32Array, g: WindowGeometry, F: number, y: Float32Array): void {
-    this.addon.convForward(x, w, b, g.N, g.C, g.H, g.W, g.KH, g.KW, g.stride, g.pad, F, y);
+  convForward(x: Float32Array, w: Float32Array, b: Float32Array, g: WindowGeometry, F: number, y: Float32Array, relu = false): void {
+    this.addon.convForward(x, w, b, g.N, g.C, g.H, g.W, g.KH, g.KW, g.stride, g.pad, F, y, relu);
   }
-  convBackward(dy: Float32Array, x: Float32Array, w: Float32Array, g: WindowGeometry, F: number, dx: Float32Array | null, dw: Float32Array, db: Float32Array): void {
-    this.addon.convBackward(dy, x, w, g.N, g.C, g.H, g.W, g.KH, g.KW, g.stride, g.pad, F, dx, dw, db);
+  convBackward(dy: Float32Array, x: Float32Array, w: Float32Array, g: WindowGeometry, F: number, dx: Float32Array | null, dw: Float32Array, db: Float32Array, y: Float32Array | null = null): void {
+    this.addon.convBackward(dy, x, w, g.N, g.C, g.H, g.W, g.KH, g.KW, g.stride, g.pad, F, dx, dw, db, y);
   }
   maxPoolForward(x: Float32Array, g: WindowGeometry, y: Float32Array, argmax: Int32Array): void {
     this.addon.maxPoolForward(x, g.N, g.C, g.H, g.W, g.KH, g.KW, g.stride, g.pad, y, argmax);

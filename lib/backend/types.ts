@@ -80,16 +80,19 @@ export interface Backend {
   col2im(col: Float32Array, g: WindowGeometry, x: Float32Array): void;
   /**
    * y[N,F,OH,OW] = conv(x[N,C,H,W], w[F,C,KH,KW]) + b[F]  (the book's Convolution.forward).
-   * `g` describes x and the kernel window; F is the number of filters.
+   * `g` describes x and the kernel window; F is the number of filters. `relu` (default false) fuses the
+   * following Relu: y = (v <= 0 ? 0 : v) of the same v, written once — bit-identical to a separate Relu.
    */
-  convForward(x: Float32Array, w: Float32Array, b: Float32Array, g: WindowGeometry, F: number, y: Float32Array): void;
+  convForward(x: Float32Array, w: Float32Array, b: Float32Array, g: WindowGeometry, F: number, y: Float32Array, relu?: boolean): void;
   /**
    * Gradients of convForward: dw[F,C,KH,KW] and db[F] are overwritten (not accumulated); dx[N,C,H,W] is
-   * overwritten unless null (first layer: no input gradient needed).
+   * overwritten unless null (first layer: no input gradient needed). `y` (default null): the output of a
+   * convForward with relu = true; the gradient then goes through that ReLU (dy_eff = y > 0 ? dy : 0, the
+   * book's mask; dy itself is not written).
    */
   convBackward(
     dy: Float32Array, x: Float32Array, w: Float32Array, g: WindowGeometry, F: number,
-    dx: Float32Array | null, dw: Float32Array, db: Float32Array,
+    dx: Float32Array | null, dw: Float32Array, db: Float32Array, y?: Float32Array | null,
   ): void;
 
   // ---- pooling ------------------------------------------------------------------------------------------

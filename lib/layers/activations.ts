@@ -11,6 +11,11 @@ abstract class ActivationLayer extends Layer {
   private x?: Tensor;
   private y?: Tensor;
   private dx?: Tensor;
+  /**
+   * Set by a Network when the layer before already applied this activation (a Convolution with fusedRelu):
+   * forward returns its input and backward its dout, unchanged.
+   */
+  passThrough = false;
 
   constructor(opts: { backend?: Backend } = {}) {
     super();
@@ -23,6 +28,7 @@ abstract class ActivationLayer extends Layer {
 
   forward(x: Tensor, _training: boolean): Tensor {
     checkTensor(`${this.type} input`, x);
+    if (this.passThrough) return x;
     const y = (this.y = reuse(this.y, x.shape));
     this.be.activationForward(this.kind, x.data, y.data, this.alpha);
     this.x = x;
@@ -30,6 +36,10 @@ abstract class ActivationLayer extends Layer {
   }
 
   backward(dout: Tensor): Tensor {
+    if (this.passThrough) {
+      checkTensor(`${this.type} dout`, dout);
+      return dout;
+    }
     const { x, y } = this;
     if (!x || !y) throw new Error(`${this.type}.backward: call forward first`);
     checkTensor(`${this.type} dout`, dout);

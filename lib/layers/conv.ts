@@ -45,6 +45,11 @@ export class Convolution extends Layer {
   private g?: WindowGeometry;
   private y?: Tensor;
   private dx?: Tensor;
+  /**
+   * Set by a Network whose next layer is a Relu (which then passes through): forward writes max(0, conv + b)
+   * and backward masks dout with y > 0 — bit-identical to the separate Relu, one pass over y fewer each way.
+   */
+  fusedRelu = false;
 
   constructor(inChannels: number, filterNum: number, filterSize: number | readonly [number, number], opts: ConvolutionOptions = {}) {
     super();
@@ -102,7 +107,7 @@ export class Convolution extends Layer {
     const [N, C, H, W] = x.shape;
     const g = (this.g = { N, C, H, W, KH: this.KH, KW: this.KW, stride: this.stride, pad: this.pad });
     const y = (this.y = reuse(this.y, yShape));
-    this.be.convForward(x.data, this.W.value.data, this.b.value.data, g, this.filterNum, y.data);
+    this.be.convForward(x.data, this.W.value.data, this.b.value.data, g, this.filterNum, y.data, this.fusedRelu);
     this.x = x;
     return y;
   }
@@ -114,7 +119,8 @@ export class Convolution extends Layer {
     checkTensor('Convolution dout', dout);
     if (dout.size !== this.y.size) throw badShape('Convolution dout', shapeStr(this.y.shape), dout.shape);
     const dx = (this.dx = reuse(this.dx, x.shape));
-    this.be.convBackward(dout.data, x.data, this.W.value.data, g, this.filterNum, this.needInputGrad ? dx.data : null, this.W.grad.data, this.b.grad.data);
+    const y = this.fusedRelu ? this.y.data : null;
+    this.be.convBackward(dout.data, x.data, this.W.value.data, g, this.filterNum, this.needInputGrad ? dx.data : null, this.W.grad.data, this.b.grad.data, y);
     return dx;
   }
 

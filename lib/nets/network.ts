@@ -7,6 +7,8 @@ import { getBackend } from '../backend';
 import type { Backend } from '../backend/types';
 import { checkNumber, invalidRange, invalidType } from '../errors';
 import { numericalGradientOf } from '../gradcheck';
+import { Relu } from '../layers/activations';
+import { Convolution } from '../layers/conv';
 import { Layer, LossLayer, type Param, type Target } from '../layers/layer';
 import { sameShape, shapeStr } from '../layers/util';
 import { Rng } from '../rng';
@@ -22,6 +24,12 @@ export interface NetworkOptions {
   seed?: number;
   /** λ of the book's L2 weight decay: loss += 0.5·λ·Σ‖W‖², dW += λ·W (default 0). */
   weightDecayLambda?: number;
+  /**
+   * Fuse each Convolution immediately followed by a Relu: the convolution applies the ReLU in its epilogue
+   * (and masks the gradient in its backward) and the Relu layer passes through. Same results bit for bit,
+   * fewer passes over memory. Default true, unless the environment sets SIMDNET_FUSE=0. Not part of config().
+   */
+  fuse?: boolean;
 }
 
 /** JSON description of a network; `networkFromConfig` (lib/nets/index.ts) rebuilds it. */
@@ -56,6 +64,8 @@ export abstract class Network {
   weightDecayLambda: number;
   /** The loss of the last `gradient` call (with weight decay). */
   lastLoss = NaN;
+  /** Whether Convolution→Relu pairs run fused (NetworkOptions.fuse). */
+  readonly fused: boolean;
   private backendRef: Backend;
 
   protected constructor(layers: Layer[], inputShape: readonly number[], opts: NetworkOptions = {}, initialize = true) {
@@ -78,6 +88,9 @@ export abstract class Network {
       throw invalidRange('seed', 'an integer in [0, 4294967295]', seed);
     }
     this.weightDecayLambda = checkNumber('weightDecayLambda', opts.weightDecayLambda ?? 0, { min: 0 });
+    const fuse = opts.fuse ?? process.env.SIMDNET_FUSE !== '0';
+    if (typeof fuse !== 'boolean') throw invalidType('fuse', 'a boolean', fuse);
+    this.fused = fuse;
     this.layers = layers;
     this.inputShape = Object.freeze([...inputShape]);
     this.seed = seed;
@@ -88,6 +101,13 @@ export abstract class Network {
       l.useRng(this.rng);
     }
     layers[0].needInputGrad = false;
+    for (let i = 0; i + 1 < layers.length; i++) {
+      const [a, b] = [layers[i], layers[i + 1]];
+      if (a instanceof Convolution && b instanceof Relu) {
+        a.fusedRelu = fuse;
+        b.passThrough = fuse;
+      }
+    }
     this.outputShape(); // validates the chain of shapes (RangeError naming the layer that does not fit)
     if (initialize) for (const l of layers) l.initialize(this.rng);
   }

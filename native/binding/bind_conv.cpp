@@ -96,35 +96,38 @@ Napi::Value Col2im(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// convForward(x, w, b, N, C, H, W, KH, KW, stride, pad, F, y)
+// convForward(x, w, b, N, C, H, W, KH, KW, stride, pad, F, y, relu)
 Napi::Value ConvForward(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   F32 x = GetF32(info, 0, "x"), w = GetF32(info, 1, "w"), b = GetF32(info, 2, "b");
   const WindowGeom g = GetGeom(info, 3);
   const int64_t F = GetF(info, 11);
   F32 y = GetF32(info, 12, "y");
+  const bool relu = GetBool(info, 13, "relu");
   RequireLength(env, "x", x.length, XSize(env, g));
   RequireLength(env, "w", w.length, WSize(env, g, F));
   RequireLength(env, "b", b.length, static_cast<uint64_t>(F));
   RequireLength(env, "y", y.length, OutSize(env, g, F));
-  CheckWorkspace(env, conv_forward(x.data, w.data, b.data, g, F, y.data), "convForward");
+  CheckWorkspace(env, conv_forward(x.data, w.data, b.data, g, F, y.data, relu), "convForward");
   return env.Undefined();
 }
 
-// convBackward(dy, x, w, N, C, H, W, KH, KW, stride, pad, F, dx | null, dw, db)
+// convBackward(dy, x, w, N, C, H, W, KH, KW, stride, pad, F, dx | null, dw, db, y | null)
 Napi::Value ConvBackward(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   F32 dy = GetF32(info, 0, "dy"), x = GetF32(info, 1, "x"), w = GetF32(info, 2, "w");
   const WindowGeom g = GetGeom(info, 3);
   const int64_t F = GetF(info, 11);
   F32 dx = GetF32(info, 12, "dx", /*nullable=*/true), dw = GetF32(info, 13, "dw"), db = GetF32(info, 14, "db");
+  F32 y = GetF32(info, 15, "y", /*nullable=*/true);
   RequireLength(env, "dy", dy.length, OutSize(env, g, F));
+  if (y.data) RequireLength(env, "y", y.length, OutSize(env, g, F));
   RequireLength(env, "x", x.length, XSize(env, g));
   RequireLength(env, "w", w.length, WSize(env, g, F));
   if (dx.data) RequireLength(env, "dx", dx.length, XSize(env, g));
   RequireLength(env, "dw", dw.length, WSize(env, g, F));
   RequireLength(env, "db", db.length, static_cast<uint64_t>(F));
-  CheckWorkspace(env, conv_backward(dy.data, x.data, w.data, g, F, dx.data, dw.data, db.data), "convBackward");
+  CheckWorkspace(env, conv_backward(dy.data, x.data, w.data, g, F, dx.data, dw.data, db.data, y.data), "convBackward");
   return env.Undefined();
 }
 

@@ -27,12 +27,36 @@ constexpr int64_t kConvBandFloats = int64_t(1) << 17;
 
 thread_local Workspace t_col;       // colT band, per executing thread
 thread_local Workspace t_partials;  // flipped filters and dWT/db partials, per calling thread
+thread_local Workspace t_mask;      // the ReLU-masked dy of one image (fused backward), per executing thread
+
+// Both as bit masks, so the compiler vectorizes them (a ternary on random signs compiled to a branch costs
+// a misprediction per element: it made the fused backward slower than a separate Relu pass).
+inline uint32_t bits_of(float v) {
+  uint32_t u;
+  std::memcpy(&u, &v, sizeof u);
+  return u;
+}
+inline float float_of(uint32_t u) {
+  float v;
+  std::memcpy(&v, &u, sizeof v);
+  return v;
+}
+
+// In place: v = v <= 0 ? 0 : v (the Relu layer's formula: -0 becomes +0, NaN passes; bit for bit the same).
+void relu_inplace(float* v, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) v[i] = float_of(bits_of(v[i]) & (0u - static_cast<uint32_t>(!(v[i] <= 0.0f))));
+}
+
+// d[i] = y[i] > 0 ? dy[i] : 0 (the Relu layer's backward mask x > 0; y > 0 exactly where the pre-activation is).
+void relu_mask(const float* dy, const float* y, int64_t n, float* d) {
+  for (int64_t i = 0; i < n; ++i) d[i] = float_of(bits_of(dy[i]) & (0u - static_cast<uint32_t>(y[i] > 0.0f)));
+}
 
 bool is_pointwise(const WindowGeom& g) { return g.KH == 1 && g.KW == 1 && g.stride == 1 && g.pad == 0; }
 
 // y_n[F, P] = b + W * unroll(x_n)
 bool forward_image(const Im2colKernels& k, const float* xn, const float* w, const float* b, const WindowGeom& g,
-                   int64_t F, float* yn) {
+                   int64_t F, float* yn, bool relu) {
   const int64_t K = g.taps(), P = g.positions();
   for (int64_t f = 0; f < F; ++f) {
     float* yf = yn + f * P;
@@ -41,6 +65,7 @@ bool forward_image(const Im2colKernels& k, const float* xn, const float* w, cons
   }
   if (is_pointwise(g)) {
     sgemm(false, false, F, P, K, 1.0f, w, K, xn, P, 1.0f, yn, P);
+    if (relu) relu_inplace(yn, F * P);
     return true;
   }
   const int64_t rows = band_rows(g, kConvBandFloats);
@@ -51,6 +76,7 @@ bool forward_image(const Im2colKernels& k, const float* xn, const float* w, cons
     k.im2col_t(xn, g, oh0, oh1, colT);
     sgemm(false, false, F, Pb, K, 1.0f, w, K, colT, Pb, 1.0f, yn + oh0 * g.OW, P);
   }
+  if (relu) relu_inplace(yn, F * P);  // y_n (F*P floats) is still in cache
   return true;
 }
 
@@ -96,8 +122,14 @@ WindowGeom dx_geometry(const WindowGeom& g, int64_t F) {
 // dwT[K, F] (= when `first`, else +=) unroll(x_n) * dy_n^T; db likewise; dx_n when dxn != null, either
 // as conv(dy_n, wf) (wf != null, see dx_as_conv) or as col2im(W^T dy_n).
 bool backward_image(const Im2colKernels& k, const float* dyn, const float* xn, const float* w, const float* wf,
-                    const WindowGeom& g, int64_t F, float* dxn, float* dwT, float* db, bool first) {
+                    const WindowGeom& g, int64_t F, float* dxn, float* dwT, float* db, bool first, const float* yn) {
   const int64_t K = g.taps(), P = g.positions();
+  if (yn) {  // fused ReLU: the masked gradient of this image, in a per-thread workspace
+    float* m = t_mask.get(F * P);
+    if (!m) return false;
+    relu_mask(dyn, yn, F * P, m);
+    dyn = m;
+  }
   bias_grad(dyn, F, P, db, first);
   if (is_pointwise(g)) {
     sgemm(false, true, K, F, P, 1.0f, xn, P, dyn, P, first ? 0.0f : 1.0f, dwT, F);
@@ -141,14 +173,15 @@ int image_tasks(int64_t N) {
 
 }  // namespace
 
-// x[N,C,H,W], w[F,C*KH*KW], b[F] -> y[N,F,OH,OW]
-bool conv_forward(const float* x, const float* w, const float* b, const WindowGeom& g, int64_t F, float* y) {
+// x[N,C,H,W], w[F,C*KH*KW], b[F] -> y[N,F,OH,OW] (ReLU'd when `relu`)
+bool conv_forward(const float* x, const float* w, const float* b, const WindowGeom& g, int64_t F, float* y,
+                  bool relu) {
   const Im2colKernels& k = im2col_kernels();
   const int64_t X = g.image(), Y = F * g.positions();
   const int tasks = image_tasks(g.N);
   if (tasks == 0) {  // few images: one at a time, each GEMM threaded
     for (int64_t n = 0; n < g.N; ++n) {
-      if (!forward_image(k, x + n * X, w, b, g, F, y + n * Y)) return false;
+      if (!forward_image(k, x + n * X, w, b, g, F, y + n * Y, relu)) return false;
     }
     return true;
   }
@@ -158,7 +191,7 @@ bool conv_forward(const float* x, const float* w, const float* b, const WindowGe
         std::size_t lo, hi;
         split_range(static_cast<std::size_t>(g.N), ith, nth, lo, hi);
         for (int64_t n = static_cast<int64_t>(lo); n < static_cast<int64_t>(hi); ++n) {
-          if (!forward_image(k, x + n * X, w, b, g, F, y + n * Y)) {
+          if (!forward_image(k, x + n * X, w, b, g, F, y + n * Y, relu)) {
             ok.store(false);
             return;
           }
@@ -168,9 +201,9 @@ bool conv_forward(const float* x, const float* w, const float* b, const WindowGe
   return ok.load();
 }
 
-// dy[N,F,OH,OW], x[N,C,H,W], w[F,C*KH*KW] -> dw[F,C*KH*KW], db[F], dx[N,C,H,W] (nullable)
+// dy[N,F,OH,OW], x[N,C,H,W], w[F,C*KH*KW], y[N,F,OH,OW] (nullable) -> dw[F,C*KH*KW], db[F], dx[N,C,H,W] (nullable)
 bool conv_backward(const float* dy, const float* x, const float* w, const WindowGeom& g, int64_t F, float* dx,
-                   float* dw, float* db) {
+                   float* dw, float* db, const float* y) {
   const Im2colKernels& k = im2col_kernels();
   const int64_t X = g.image(), Y = F * g.positions(), K = g.taps(), DW = F * K;
   const int tasks = image_tasks(g.N);
@@ -189,7 +222,7 @@ bool conv_backward(const float* dy, const float* x, const float* w, const Window
   if (tasks == 0) {  // few images: one at a time, each GEMM threaded
     for (int64_t n = 0; n < g.N; ++n) {
       if (!backward_image(k, dy + n * Y, x + n * X, w, wf, g, F, dx ? dx + n * X : nullptr, partials, partials + DW,
-                          n == 0)) {
+                          n == 0, y ? y + n * Y : nullptr)) {
         return false;
       }
     }
@@ -207,7 +240,7 @@ bool conv_backward(const float* dy, const float* x, const float* w, const Window
           }
           for (int64_t n = static_cast<int64_t>(lo); n < static_cast<int64_t>(hi); ++n) {
             if (!backward_image(k, dy + n * Y, x + n * X, w, wf, g, F, dx ? dx + n * X : nullptr, pdw, pdw + DW,
-                                n == static_cast<int64_t>(lo))) {
+                                n == static_cast<int64_t>(lo), y ? y + n * Y : nullptr)) {
               ok.store(false);
               return;
             }

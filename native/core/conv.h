@@ -9,14 +9,18 @@
 
 namespace simdnet {
 
-// x[N,C,H,W], w[F, C*KH*KW], b[F] -> y[N,F,OH,OW] = conv(x, w) + b
+// x[N,C,H,W], w[F, C*KH*KW], b[F] -> y[N,F,OH,OW] = conv(x, w) + b, or with `relu` max(0, conv(x, w) + b)
+// (v > 0 ? v : 0, as the Relu layer computes it) applied per image while y is still in cache.
 // Returns false (y partly written) only when a workspace cannot be allocated.
-bool conv_forward(const float* x, const float* w, const float* b, const WindowGeom& g, int64_t F, float* y);
+bool conv_forward(const float* x, const float* w, const float* b, const WindowGeom& g, int64_t F, float* y,
+                  bool relu = false);
 
 // dy[N,F,OH,OW], x[N,C,H,W], w[F, C*KH*KW] -> dw[F, C*KH*KW], db[F] (overwritten), dx[N,C,H,W]
-// (overwritten; skipped when null). dw/db sum per-task partials in a fixed order: deterministic for a
-// given thread count. Returns false only when a workspace cannot be allocated.
+// (overwritten; skipped when null). `y` (nullable): the fused-ReLU output of conv_forward; when given the
+// gradient is taken through the ReLU, dy_eff = y > 0 ? dy : 0 (masked per image into a workspace; dy is
+// not written). dw/db sum per-task partials in a fixed order: deterministic for a given thread count.
+// Returns false only when a workspace cannot be allocated.
 bool conv_backward(const float* dy, const float* x, const float* w, const WindowGeom& g, int64_t F, float* dx,
-                   float* dw, float* db);
+                   float* dw, float* db, const float* y = nullptr);
 
 }  // namespace simdnet

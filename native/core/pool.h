@@ -17,6 +17,35 @@ void max_pool_forward(const float* x, const WindowGeom& g, float* y, int32_t* ar
 // writing anything, or -1 when done.
 int64_t max_pool_backward(const float* dy, const int32_t* argmax, const WindowGeom& g, float* dx);
 
+// The book's 2x2 window, stride 2, no padding, one plane at a time (a scalar reference and an AVX2 tier,
+// picked per call through `max_pool_2x2_kernels()`; both bit-identical). Plane x[H, W], OH = H/2, OW = W/2;
+// `base` is the plane's offset in the batch (argmax values are base + index in the plane).
+struct MaxPool2x2Kernels {
+  const char* name;
+  // x[H,W] -> y[OH,OW], argmax[OH,OW]: strict '>' in window order (a, b / c, d), the first maximum wins.
+  void (*forward)(const float* x, int64_t W, int64_t OH, int64_t OW, float* y, int32_t* argmax, int32_t base);
+  // dy[OH,OW], argmax[OH,OW] -> dx[H,W], the whole plane overwritten: each window's argmax element gets
+  // dy + 0 (the sum 0 + dy of the scatter path: -0 becomes +0), the rest of dx 0. Contract: every argmax is
+  // one of its own window's four elements (the caller checks; see max_pool_2x2_in_window).
+  void (*backward)(const float* dy, const int32_t* argmax, int64_t H, int64_t W, int64_t OH, int64_t OW, float* dx,
+                   int32_t base);
+};
+void max_pool_2x2_forward_ref(const float* x, int64_t W, int64_t OH, int64_t OW, float* y, int32_t* argmax,
+                              int32_t base);
+void max_pool_2x2_backward_ref(const float* dy, const int32_t* argmax, int64_t H, int64_t W, int64_t OH, int64_t OW,
+                               float* dx, int32_t base);
+extern const MaxPool2x2Kernels max_pool_2x2_kernels_ref;
+// native/kernels/x86/pool_avx2.cpp: 8 windows per step (even/odd lanes split by shuffles), scalar tails.
+void max_pool_2x2_forward_avx2(const float* x, int64_t W, int64_t OH, int64_t OW, float* y, int32_t* argmax,
+                               int32_t base);
+void max_pool_2x2_backward_avx2(const float* dy, const int32_t* argmax, int64_t H, int64_t W, int64_t OH, int64_t OW,
+                                float* dx, int32_t base);
+extern const MaxPool2x2Kernels max_pool_2x2_kernels_avx2;
+// The table for the active ISA (kernels.h).
+const MaxPool2x2Kernels& max_pool_2x2_kernels();
+// Whether every argmax[OH,OW] of a plane is one of its own 2x2 window's elements.
+bool max_pool_2x2_in_window(const int32_t* argmax, int64_t W, int64_t OH, int64_t OW, int32_t base);
+
 // x[N,C,H,W] -> y[N,C,OH,OW] = window sum / (KH*KW)
 void avg_pool_forward(const float* x, const WindowGeom& g, float* y);
 

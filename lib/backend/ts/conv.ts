@@ -200,10 +200,11 @@ export function col2im(col: Float32Array, geom: WindowGeometry, x: Float32Array)
   }
 }
 
-/** y[N,F,OH,OW] = conv(x[N,C,H,W], w[F,C,KH,KW]) + b[F]. */
-export function convForward(x: Float32Array, w: Float32Array, b: Float32Array, geom: WindowGeometry, F: number, y: Float32Array): void {
+/** y[N,F,OH,OW] = conv(x[N,C,H,W], w[F,C,KH,KW]) + b[F]; with `relu`, v <= 0 ? 0 : v of it (the Relu layer's formula). */
+export function convForward(x: Float32Array, w: Float32Array, b: Float32Array, geom: WindowGeometry, F: number, y: Float32Array, relu = false): void {
   const g = checkWindow(geom);
   checkInt('F', F, 1);
+  if (typeof relu !== 'boolean') throw invalidType('relu', 'a boolean', relu);
   const { N, C, H, W, KH, KW, OH, OW } = g;
   const K = C * KH * KW;
   const P = OH * OW;
@@ -223,6 +224,7 @@ export function convForward(x: Float32Array, w: Float32Array, b: Float32Array, g
       im2colRows(x, n * X, g, col, 0);
       sgemm(false, true, F, P, K, 1, w, 0, K, col, 0, K, 1, y, yn, P);
     }
+    if (relu) for (let i = yn, e = yn + F * P; i < e; i++) if (y[i] <= 0) y[i] = 0; // −0 -> +0, NaN passes
   }
 }
 
@@ -231,10 +233,15 @@ const dxAsConv = (g: Window): boolean => g.stride === 1 && g.KH === g.KW && g.pa
 
 let flipped = new Float32Array(0);
 
-/** dw[F,C,KH,KW], db[F] (overwritten) and dx[N,C,H,W] (overwritten unless null) of convForward. */
+let masked = new Float32Array(0);
+
+/**
+ * dw[F,C,KH,KW], db[F] (overwritten) and dx[N,C,H,W] (overwritten unless null) of convForward; with `y` (the
+ * output of a fused-ReLU forward) the gradient goes through the ReLU: dy_eff = y > 0 ? dy : 0.
+ */
 export function convBackward(
   dy: Float32Array, x: Float32Array, w: Float32Array, geom: WindowGeometry, F: number,
-  dx: Float32Array | null, dw: Float32Array, db: Float32Array,
+  dx: Float32Array | null, dw: Float32Array, db: Float32Array, y: Float32Array | null = null,
 ): void {
   const g = checkWindow(geom);
   checkInt('F', F, 1);
@@ -248,6 +255,13 @@ export function convBackward(
   if (dx !== null) checkArray('dx', dx, N * X);
   checkArray('dw', dw, F * K);
   checkArray('db', db, F);
+  if (y !== null) checkArray('y', y, N * F * P);
+  if (y !== null) {
+    // The masked gradient, whole batch at once (the TS backend is the oracle: clarity over cache use).
+    if (masked.length < N * F * P) masked = new Float32Array(N * F * P);
+    for (let i = 0, e = N * F * P; i < e; i++) masked[i] = y[i] > 0 ? dy[i] : 0;
+    dy = masked;
+  }
   const direct = isPointwise(g);
   const asConv = dx !== null && dxAsConv(g);
   // dx = conv(dy_n, wf): dy_n is an image [F, OH, OW] padded by KH−1−pad; wf[c, (f·KH + kh)·KW + kw] = w[f, c, KH−1−kh, KW−1−kw]

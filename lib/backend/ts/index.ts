@@ -30,11 +30,11 @@ export class TsBackend implements Backend {
   col2im(col: Float32Array, g: WindowGeometry, x: Float32Array): void {
     conv.col2im(col, g, x);
   }
-  convForward(x: Float32Array, w: Float32Array, b: Float32Array, g: WindowGeometry, F: number, y: Float32Array): void {
-    conv.convForward(x, w, b, g, F, y);
+  convForward(x: Float32Array, w: Float32Array, b: Float32Array, g: WindowGeometry, F: number, y: Float32Array, relu = false): void {
+    conv.convForward(x, w, b, g, F, y, relu);
   }
-  convBackward(dy: Float32Array, x: Float32Array, w: Float32Array, g: WindowGeometry, F: number, dx: Float32Array | null, dw: Float32Array, db: Float32Array): void {
-    conv.convBackward(dy, x, w, g, F, dx, dw, db);
+  convBackward(dy: Float32Array, x: Float32Array, w: Float32Array, g: WindowGeometry, F: number, dx: Float32Array | null, dw: Float32Array, db: Float32Array, y: Float32Array | null = null): void {
+    conv.convBackward(dy, x, w, g, F, dx, dw, db, y);
   }
   maxPoolForward(x: Float32Array, g: WindowGeometry, y: Float32Array, argmax: Int32Array): void {
     pool.maxPoolForward(x, g, y, argmax);

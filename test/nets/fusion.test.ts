@@ -1,0 +1,53 @@
+/**
+ * Convolution→Relu fusion at the network level (NetworkOptions.fuse, default on; SIMDNET_FUSE=0 turns it off):
+ * which layers get fused, that fused and unfused networks give bit-identical losses, logits and gradients on
+ * every backend, that names/config do not change, and that fusion off leaves every layer as it was.
+ */
+import { Convolution, Relu } from '../../lib/layers';
+import { DeepConvNet, SimpleConvNet, type Network } from '../../lib/nets';
+import { Tensor } from '../../lib/tensor';
+import { backendsUnderTest, randomArray } from '../helpers';
+
+type Backend = ReturnType<typeof backendsUnderTest>[number]['backend'];
+
+const bits = (a: Float32Array): number[] => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
+
+const NETS: [string, (backend: Backend, fuse: boolean) => Network, number[]][] = [
+  ['SimpleConvNet [1,10,10]', (backend, fuse) => new SimpleConvNet({ inputDim: [1, 10, 10], convParam: { filterNum: 4, filterSize: 3, pad: 0, stride: 1 }, hiddenSize: 8, outputSize: 3, weightInitStd: 'he', seed: 7, backend, fuse }), [4, 1, 10, 10]],
+  ['DeepConvNet [1,8,8]', (backend, fuse) => new DeepConvNet({
+    inputDim: [1, 8, 8], convParam1: { filterNum: 2 }, convParam2: { filterNum: 3 }, convParam3: { filterNum: 3 }, convParam4: { filterNum: 4 },
+    convParam5: { filterNum: 4 }, convParam6: { filterNum: 5 }, hiddenSize: 6, outputSize: 3, seed: 8, backend, fuse,
+  }), [3, 1, 8, 8]],
+];
+
+describe.each(backendsUnderTest())('$name backend: conv+relu fusion', ({ backend }) => {
+  test.each(NETS)('%s: fused and unfused give bit-identical loss, logits and gradients', (_n, make, shape) => {
+    const x = new Tensor(randomArray(shape.reduce((a, b) => a * b, 1), 3), shape);
+    const t = Int32Array.from({ length: shape[0] }, (_, i) => i % 3);
+    const [f, u] = [make(backend, true), make(backend, false)];
+    expect(f.fused).toBe(true);
+    expect(u.fused).toBe(false);
+    expect(f.config()).toEqual(u.config());
+    expect(Object.keys(f.namedParams())).toEqual(Object.keys(u.namedParams()));
+    for (let step = 0; step < 2; step++) { // twice: buffers reused on the second call
+      const gf = f.gradient(x, t), gu = u.gradient(x, t);
+      expect(f.lastLoss).toBe(u.lastLoss);
+      for (const k of Object.keys(gu)) expect(bits(gf[k].data)).toEqual(bits(gu[k].data));
+      expect(bits(f.predict(x).data)).toEqual(bits(u.predict(x).data));
+    }
+  });
+
+  test('which layers fuse: every Convolution directly followed by a Relu, nothing else', () => {
+    const net = NETS[1][1](backend, true);
+    const convs = net.layers.filter((l): l is Convolution => l instanceof Convolution);
+    const relus = net.layers.filter((l): l is Relu => l instanceof Relu);
+    expect(convs.map((c) => c.fusedRelu)).toEqual([true, true, true, true, true, true]);
+    expect(relus.map((r) => r.passThrough)).toEqual([true, true, true, true, true, true, false]); // the last Relu follows an Affine
+    const off = NETS[1][1](backend, false);
+    expect(off.layers.some((l) => (l instanceof Convolution && l.fusedRelu) || (l instanceof Relu && l.passThrough))).toBe(false);
+  });
+
+  test('fuse must be a boolean', () => {
+    expect(() => NETS[0][1](backend, 'yes' as never)).toThrow(TypeError);
+  });
+});
