@@ -82,20 +82,10 @@ export function predictClasses(net: Network, x: Tensor, n: number, batch = 200):
 }
 
 /**
- * misclassified.png: the first `max` misclassified test images, "true>predicted". Predicts only as many images as
- * it takes to find them. Returns the number drawn.
+ * misclassified.png: the first `max` misclassified test images, "true>predicted", out of every test image (so the
+ * header's count is the test set's). Returns the number drawn.
  */
 export function drawMisclassifiedTest(net: Network, xTest: Tensor, tTest: Int32Array, file: string, max = 20): number {
-  const N = tTest.length;
-  let n = 0;
-  let preds: Int32Array = new Int32Array(0);
-  let wrong = 0;
-  while (n < N && wrong < max) {
-    n = Math.min(N, Math.max(1000, n * 2));
-    preds = predictClasses(net, xTest, n);
-    wrong = 0;
-    for (let i = 0; i < n; i++) if (preds[i] !== tTest[i]) wrong++;
-  }
-  const x = new Tensor(xTest.data.subarray(0, n * (xTest.size / xTest.shape[0])), [n, ...xTest.shape.slice(1)]);
-  return drawMisclassified(file, x, tTest.subarray(0, n), preds, { max }).length;
+  const preds = predictClasses(net, xTest, tTest.length);
+  return drawMisclassified(file, xTest, tTest, preds, { max }).length;
 }

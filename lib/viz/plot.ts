@@ -32,8 +32,8 @@ export interface PlotOptions {
   /** First x value when a series has no `x` (default 0). */
   xStart?: number;
   /**
-   * Moving-average window (an odd or even integer ≥ 1; default 1 = none). With smoothing, each raw series is
-   * drawn faint and its centered moving average on top: per-batch loss is readable this way.
+   * Moving-average window (an odd or even integer ≥ 1; default 1 = none). With smoothing, each raw series of at
+   * least two windows is drawn faint and its centered moving average on top: per-batch loss is readable this way.
    */
   smooth?: number;
   /** Text size multiplier of the 5×7 font (default 2; the title is one step larger). */
@@ -160,7 +160,9 @@ function prepare(series: readonly Series[], opts: PlotOptions): Prepared[] {
       for (let i = 0; i < v.length; i++) x[i] = xStart + i;
     }
     const color = s.color === undefined ? PALETTE[k % PALETTE.length] : toRGB(`${name}.color`, s.color);
-    return { name: s.name, color, x, y, smooth: smooth > 1 ? movingAverage(y, smooth) : null };
+    // A series shorter than two windows is drawn as it is: its moving average would flatten it (epoch means
+    // beside a per-batch loss).
+    return { name: s.name, color, x, y, smooth: smooth > 1 && v.length >= 2 * smooth ? movingAverage(y, smooth) : null };
   });
 }
 
@@ -207,11 +209,18 @@ export function layoutChart(series: readonly Series[], opts: PlotOptions = {}): 
     xHi += 1;
   }
   const allInt = prepared.every((p) => p.x.every(Number.isInteger));
-  let xStep = niceStep(xHi - xLo, 8);
-  if (allInt) xStep = Math.max(1, Math.round(xStep));
+  // Fewer x ticks until their labels fit side by side (with a gap of two characters) across the width.
+  let xStep = 0;
+  let xTicks: number[] = [];
+  for (let target = 8; target >= 1; target--) {
+    xStep = niceStep(xHi - xLo, target);
+    if (allInt) xStep = Math.max(1, Math.round(xStep));
+    xTicks = ticks(xLo, xHi, xStep);
+    const widest = Math.max(0, ...xTicks.map((v) => textWidth(formatTick(v, xStep), scale)));
+    if (xTicks.length * (widest + textWidth('00', scale)) <= width * 0.8) break;
+  }
 
   const yTicks = ticks(yLo, yHi, yStep);
-  const xTicks = ticks(xLo, xHi, xStep);
   const th = textHeight(scale);
   const pad = 4 * scale;
   const tickLen = 3 * scale;

@@ -120,3 +120,24 @@ describe('ticks', () => {
     expect(() => movingAverage([1], 0)).toThrow(RangeError);
   });
 });
+
+describe('layout of a long per-batch series beside per-epoch points', () => {
+  const batch = Array.from({ length: 12000 }, (_, i) => 2 * Math.exp(-i / 1000) + 0.8);
+  const epochs = Array.from({ length: 20 }, (_, e) => 2 * Math.exp(-(e + 0.5) * 600 / 1000) + 0.8);
+  const L = layoutChart(
+    [{ name: 'batch loss', values: batch }, { name: 'epoch mean', values: epochs, x: epochs.map((_, e) => (e + 0.5) * 600) }],
+    { smooth: 101 },
+  );
+
+  test('the short series is not smoothed flat; the long one is', () => {
+    expect(L.prepared[0].smooth).not.toBeNull();
+    expect(L.prepared[1].smooth).toBeNull();
+  });
+
+  test('x tick labels fit side by side', () => {
+    const labels = L.xTicks.map((v) => String(v));
+    const widest = Math.max(...labels.map((s) => s.length));
+    const pxPerTick = (L.right - L.left) / Math.max(1, L.xTicks.length - 1);
+    expect(pxPerTick).toBeGreaterThan((widest + 1) * 6 * L.scale); // 5×7 font: 6 px per character at scale 1
+  });
+});
