@@ -12,8 +12,17 @@
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"]
     },
     {
+      "target_name": "simdnet_avx512",
+      "type": "static_library",
+      "sources": ["<!@(node scripts/sources.js isa avx512)"],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "native"],
+      "cflags_cc": ["-std=c++17", "-O3", "-fno-math-errno", "-fPIC", "<!@(node scripts/sources.js flags avx512)"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"]
+    },
+    {
       "target_name": "simdnet",
-      "dependencies": ["simdnet_avx2"],
+      "dependencies": ["simdnet_avx2", "simdnet_avx512"],
       "sources": ["<!@(node scripts/sources.js baseline)"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "native"],
       "cflags_cc": ["-std=c++17", "-O3", "-fno-math-errno", "-fvisibility=hidden"],

@@ -2,6 +2,7 @@
 #include "binding/register.h"
 #include "core/kernels.h"
 #include "core/sgemm.h"
+#include "core/sgemm_kernels.h"
 #include "core/threadpool.h"
 
 namespace simdnet {
@@ -23,14 +24,15 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// setKernels('avx2' | 'reference') -> boolean (false when the CPU cannot run it)
+// setKernels('avx512' | 'avx2' | 'reference') -> boolean (false when the CPU cannot run it)
 Napi::Value SetKernels(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsString()) throw Napi::TypeError::New(env, "kernels: expected 'avx2' or 'reference'");
+  if (!info[0].IsString()) throw Napi::TypeError::New(env, "kernels: expected 'avx512', 'avx2' or 'reference'");
   const std::string s = info[0].As<Napi::String>().Utf8Value();
   if (s == "reference") return Napi::Boolean::New(env, set_active_isa(Isa::reference));
   if (s == "avx2") return Napi::Boolean::New(env, set_active_isa(Isa::avx2));
-  throw Napi::RangeError::New(env, "kernels: expected 'avx2' or 'reference', got '" + s + "'");
+  if (s == "avx512") return Napi::Boolean::New(env, set_active_isa(Isa::avx512));
+  throw Napi::RangeError::New(env, "kernels: expected 'avx512', 'avx2' or 'reference', got '" + s + "'");
 }
 
 // sgemm(transA, transB, M, N, K, alpha, A, offA, lda, B, offB, ldb, beta, C, offC, ldc)
@@ -64,6 +66,31 @@ Napi::Value Sgemm(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// fmaPeak(threads, isa = best) -> { gflops, perCore, threads, isa } | null (the CPU cannot run `isa`).
+// Runs register-only FMA chains on `threads` pool tasks for about 0.3 s: the machine's measured peak, the
+// yardstick of the GEMM benchmark.
+Napi::Value FmaPeak(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const int n = static_cast<int>(GetInt(info, 0, "threads", 1, 256));
+  Isa isa = best_isa();
+  if (info.Length() > 1 && !info[1].IsUndefined()) {
+    if (!info[1].IsString()) throw Napi::TypeError::New(env, "isa: expected 'avx2' or 'avx512'");
+    const std::string s = info[1].As<Napi::String>().Utf8Value();
+    if (s == "avx2") isa = Isa::avx2;
+    else if (s == "avx512") isa = Isa::avx512;
+    else throw Napi::RangeError::New(env, "isa: expected 'avx2' or 'avx512', got '" + s + "'");
+  }
+  int used = 0;
+  const double g = fma_peak_gflops(n, isa, 0.3, &used);
+  if (g < 0) return env.Null();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("gflops", g);
+  o.Set("perCore", g / used);
+  o.Set("threads", used);
+  o.Set("isa", isa_name(isa));
+  return o;
+}
+
 }  // namespace
 
 void RegisterGemm(Napi::Env env, Napi::Object exports) {
@@ -71,6 +98,7 @@ void RegisterGemm(Napi::Env env, Napi::Object exports) {
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
   exports.Set("setKernels", Napi::Function::New(env, SetKernels, "setKernels"));
   exports.Set("sgemm", Napi::Function::New(env, Sgemm, "sgemm"));
+  exports.Set("fmaPeak", Napi::Function::New(env, FmaPeak, "fmaPeak"));
 }
 
 }  // namespace bind

@@ -29,6 +29,10 @@ static CpuFeatures detect() {
   if (__get_cpuid_max(0, nullptr) < 7) return f;
   __cpuid_count(7, 0, eax, ebx, ecx, edx);
   f.avx2 = ebx & (1u << 5);
+  // AVX-512: F (bit 16), BW (bit 30), VL (bit 31) of leaf 7 EBX, and the OS must save the opmask (XCR0 bit 5),
+  // upper halves of ZMM0-15 (bit 6) and ZMM16-31 (bit 7) besides XMM/YMM.
+  const bool avx512fvlbw = (ebx & (1u << 16)) && (ebx & (1u << 30)) && (ebx & (1u << 31));
+  f.avx512 = f.avx2 && avx512fvlbw && (xgetbv0() & 0xE6) == 0xE6;
   return f;
 }
 #else

@@ -12,6 +12,7 @@ namespace {
 Isa initial_isa() {
   const char* env = std::getenv("SIMDNET_KERNELS");
   if (env && std::strcmp(env, "reference") == 0) return Isa::reference;
+  if (env && std::strcmp(env, "avx2") == 0 && best_isa() != Isa::reference) return Isa::avx2;
   return best_isa();
 }
 
@@ -22,16 +23,25 @@ std::atomic<int>& active() {
 
 }  // namespace
 
-Isa best_isa() { return cpu_features().avx2 ? Isa::avx2 : Isa::reference; }
+Isa best_isa() {
+  const CpuFeatures& f = cpu_features();
+  return f.avx512 ? Isa::avx512 : f.avx2 ? Isa::avx2 : Isa::reference;
+}
 
 Isa active_isa() { return static_cast<Isa>(active().load(std::memory_order_relaxed)); }
 
 bool set_active_isa(Isa isa) {
-  if (isa == Isa::avx2 && !cpu_features().avx2) return false;
+  if (static_cast<int>(isa) > static_cast<int>(best_isa()) || static_cast<int>(isa) < 0) return false;
   active().store(static_cast<int>(isa));
   return true;
 }
 
-const char* isa_name(Isa isa) { return isa == Isa::avx2 ? "avx2" : "reference"; }
+const char* isa_name(Isa isa) {
+  switch (isa) {
+    case Isa::avx512: return "avx512";
+    case Isa::avx2: return "avx2";
+    default: return "reference";
+  }
+}
 
 }  // namespace simdnet
