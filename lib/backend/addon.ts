@@ -4,7 +4,7 @@
  * Geometry arguments are flattened: (N, C, H, W, KH, KW, stride, pad).
  */
 export interface NativeAddon {
-  info(): { isa: 'avx512' | 'avx2' | 'reference'; bestIsa: 'avx512' | 'avx2' | 'reference'; threads: number };
+  info(): { isa: 'avx512' | 'avx2' | 'reference'; bestIsa: 'avx512' | 'avx2' | 'reference'; threads: number; abi: number };
   setThreads(n: number): void;
   setKernels(isa: 'avx512' | 'avx2' | 'reference'): boolean;
   sgemm(
@@ -58,10 +58,21 @@ export const NATIVE_EXPORTS: readonly (keyof NativeAddon)[] = [
 ];
 
 /** Throws an Error naming the missing exports when `mod` does not match NativeAddon. */
+/**
+ * The binding's interface version (native/binding/register.h kAbiVersion): bump both whenever an export's
+ * arguments or meaning change, so a stale binary fails loudly instead of misreading its arguments.
+ */
+export const NATIVE_ABI = 2;
+
+/** Throws an Error naming the missing exports, or the ABI mismatch, when `mod` does not match NativeAddon. */
 export function checkAddon(mod: unknown, file: string): NativeAddon {
   const missing = NATIVE_EXPORTS.filter((k) => typeof (mod as Record<string, unknown>)?.[k] !== 'function');
   if (missing.length > 0) {
     throw new Error(`simdnet: the native addon at ${file} lacks ${missing.join(', ')} (stale build? run npm run build:native)`);
+  }
+  const abi = (mod as NativeAddon).info().abi;
+  if (abi !== NATIVE_ABI) {
+    throw new Error(`simdnet: the native addon at ${file} has interface version ${abi}, this package needs ${NATIVE_ABI} (stale build? run npm run build:native)`);
   }
   return mod as NativeAddon;
 }

@@ -16,6 +16,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   o.Set("isa", isa_name(active_isa()));
   o.Set("bestIsa", isa_name(best_isa()));
   o.Set("threads", threads());
+  o.Set("abi", kAbiVersion);
   return o;
 }
 

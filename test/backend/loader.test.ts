@@ -122,6 +122,12 @@ describe('loader fallbacks', () => {
     expect(bad.stderr).toMatch(/RangeError: SIMDNET_BACKEND: expected 'native', 'ts' or 'auto', got 'gpu'/);
   });
 
+  test('a binary of another interface version is an error, not a silent misreading of arguments', () => {
+    const r = runNode(infoScript, { SIMDNET_NATIVE_PATH: path.join(root, 'test', 'backend', 'fixtures', 'old-abi-addon.js') });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/has interface version 1, this package needs \d+ \(stale build\?/);
+  });
+
   test('a stale binary lacking exports is an error, not a silent fallback', () => {
     const r = runNode(infoScript, { SIMDNET_NATIVE_PATH: path.join(root, 'test', 'backend', 'fixtures', 'stale-addon.js') });
     expect(r.status).not.toBe(0);
