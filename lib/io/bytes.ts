@@ -72,16 +72,6 @@ export function byteSwapInPlace(bytes: Uint8Array, itemsize: number): void {
   }
 }
 
-/** IEEE 754 binary16 bits -> number (exact: every half is a float32). */
-export function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const m = h & 0x3ff;
-  if (e === 0) return s * m * 5.960464477539063e-8; // 2^-24, subnormal
-  if (e === 31) return m === 0 ? s * Infinity : NaN;
-  return s * (1 + m / 1024) * Math.pow(2, e - 15);
-}
-
 /** bfloat16 bits -> number. */
 export function bfloat16ToFloat(h: number): number {
   const u = new Uint32Array([h << 16]);
@@ -144,4 +134,15 @@ export function inflateBounded(data: Uint8Array, kind: 'raw' | 'gzip', limit: nu
     }
     throw new Error(`${label}: corrupt ${kind === 'raw' ? 'deflate' : 'gzip'} data (${e && e.message ? e.message : String(e)})`);
   }
+}
+
+/** The chunks joined into one array. */
+export function concatBytes(chunks: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.length;
+  }
+  return out;
 }

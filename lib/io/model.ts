@@ -20,7 +20,7 @@ import type { Backend } from '../backend/types';
 import type { RngState } from '../rng';
 import { readNpz, writeNpz } from './npz';
 import { type NpyArray, type NpyInput, toFloat32 } from './npy';
-import { decodeSafetensors, loadSafetensors, safetensorsChunks, type SafeTensor, type SafeTensorInput } from './safetensors';
+import { decodeSafetensors, encodeSafetensors, loadSafetensors, safetensorsChunks, type SafeTensor, type SafeTensorInput } from './safetensors';
 import { writeFileAtomic } from './atomic';
 
 export const MODEL_FORMAT = 'simdnet';
@@ -115,14 +115,7 @@ function modelContents(net: Network, opts: SaveModelOptions): { tensors: Record<
  */
 export function encodeModel(net: Network, opts: SaveModelOptions = {}): Uint8Array {
   const { tensors, metadata } = modelContents(net, opts);
-  const chunks = safetensorsChunks(tensors, metadata);
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
+  return encodeSafetensors(tensors, metadata);
 }
 
 /**

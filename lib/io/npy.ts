@@ -11,7 +11,8 @@
  * `toFloat32` converts any array.
  */
 import { invalidRange, invalidType } from '../errors';
-import { byteSwapInPlace, bytesOf, copyTyped, halfToFloat, TypedArray, TypedArrayConstructor } from './bytes';
+import { fromHalf } from '../backend/ts/half';
+import { byteSwapInPlace, bytesOf, copyTyped, TypedArray, TypedArrayConstructor } from './bytes';
 
 /** Element types .npy files may hold here (NumPy's kind + itemsize, without the byte-order character). */
 export type NpyDtype = 'f4' | 'f8' | 'i4' | 'i8' | 'u1' | 'i1' | 'f2' | 'u2' | 'i2' | 'u4' | 'u8' | 'b1';
@@ -326,7 +327,7 @@ export function toFloat32(arr: NpyArray): Float32Array {
   if (src instanceof Float32Array) return src.slice();
   const out = new Float32Array(src.length);
   if (arr.dtype === 'f2') {
-    for (let i = 0; i < src.length; i++) out[i] = halfToFloat((src as Uint16Array)[i]);
+    fromHalf(src as Uint16Array, out);
   } else if (src instanceof BigInt64Array || src instanceof BigUint64Array) {
     for (let i = 0; i < src.length; i++) out[i] = Number(src[i]);
   } else {

@@ -5,6 +5,7 @@
 import * as fs from 'fs';
 import { invalidType } from '../errors';
 import { writeFileAtomic } from './atomic';
+import { concatBytes } from './bytes';
 import { NpyArray, NpyInput, npyChunks, parseNpy } from './npy';
 import { extractZipEntry, readZipDirectory, ZipInput, zipChunks } from './zip';
 
@@ -69,14 +70,7 @@ function npzEntries(arrays: Record<string, NpyInput>): ZipInput[] {
 
 /** Encodes arrays as a .npz archive in memory. */
 export function encodeNpz(arrays: Record<string, NpyInput>, opts: NpzWriteOptions = {}): Uint8Array {
-  const chunks = zipChunks(npzEntries(arrays), opts);
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
+  return concatBytes(zipChunks(npzEntries(arrays), opts));
 }
 
 /**

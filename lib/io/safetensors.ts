@@ -13,7 +13,8 @@
 import * as fs from 'fs';
 import { invalidRange, invalidType } from '../errors';
 import { writeFileAtomic } from './atomic';
-import { bfloat16ToFloat, bytesOf, halfToFloat, TypedArray, TypedArrayConstructor, viewOrCopyTyped } from './bytes';
+import { fromHalf } from '../backend/ts/half';
+import { bfloat16ToFloat, bytesOf, concatBytes, TypedArray, TypedArrayConstructor, viewOrCopyTyped } from './bytes';
 
 export type SafetensorsDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'U64' | 'I32' | 'U32' | 'I16' | 'U16' | 'I8' | 'U8' | 'BOOL';
 
@@ -126,14 +127,7 @@ export function safetensorsChunks(tensors: Record<string, SafeTensorInput>, meta
  * @throws {RangeError} unknown dtype, shape not matching data.length
  */
 export function encodeSafetensors(tensors: Record<string, SafeTensorInput>, metadata?: Record<string, string>): Uint8Array {
-  const chunks = safetensorsChunks(tensors, metadata);
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
+  return concatBytes(safetensorsChunks(tensors, metadata));
 }
 
 /**
@@ -234,7 +228,7 @@ export function loadSafetensors(path: string): { tensors: Record<string, SafeTen
 export function safetensorToFloat32(t: SafeTensor): Float32Array {
   const src = t.data;
   const out = new Float32Array(src.length);
-  if (t.dtype === 'F16') for (let i = 0; i < src.length; i++) out[i] = halfToFloat((src as Uint16Array)[i]);
+  if (t.dtype === 'F16') fromHalf(src as Uint16Array, out);
   else if (t.dtype === 'BF16') for (let i = 0; i < src.length; i++) out[i] = bfloat16ToFloat((src as Uint16Array)[i]);
   else if (src instanceof BigInt64Array || src instanceof BigUint64Array) for (let i = 0; i < src.length; i++) out[i] = Number(src[i]);
   else out.set(src as ArrayLike<number>);

@@ -17,15 +17,7 @@ import type { WindowGeometry } from '../types';
 import { sgemm } from './gemm';
 
 /** A validated window geometry with its output size. */
-export interface Window {
-  N: number;
-  C: number;
-  H: number;
-  W: number;
-  KH: number;
-  KW: number;
-  stride: number;
-  pad: number;
+export interface Window extends WindowGeometry {
   OH: number;
   OW: number;
 }
