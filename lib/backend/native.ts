@@ -5,7 +5,16 @@ const ACT: Record<Activation, number> = { relu: 0, sigmoid: 1, tanh: 2, leakyRel
 const RULE: Record<OptimizerRule, number> = { sgd: 0, momentum: 1, nesterov: 2, adagrad: 3, rmsprop: 4, adam: 5, adamw: 6 };
 // An unknown kind/rule maps to -1, which the binding rejects with a RangeError (as the TS backend does).
 
-/** The C++ core through N-API: arrays are passed zero-copy. */
+/**
+ * The C++ core through N-API: arrays are passed zero-copy. Get it with `getBackend()` / `useBackend('native')`.
+ *
+ * @example
+ * const b = useBackend('native');
+ * b.info();                               // { backend: 'native', isa: 'avx2', bestIsa: 'avx2', threads: 2 }
+ * const C = new Float32Array(4);
+ * b.sgemm(false, false, 2, 2, 2, 1, new Float32Array([1, 2, 3, 4]), 0, 2, new Float32Array([1, 0, 0, 1]), 0, 2, 0, C, 0, 2);
+ * @throws {TypeError|RangeError} from the binding's guards on wrong array types, short arrays or bad sizes
+ */
 export class NativeBackend implements Backend {
   readonly name = 'native' as const;
   private readonly hyper = new Float64Array(7);

@@ -42,6 +42,16 @@ export function tint(c: RGB, t: number): RGB {
 /** The largest canvas side accepted (keeps a typo from allocating gigabytes). */
 export const MAX_SIDE = 16384;
 
+/**
+ * An RGB raster with the few drawing operations the charts need, saved as PNG (atomically).
+ *
+ * @example
+ * const c = new Canvas(200, 100);
+ * c.line(10, 90, 190, 10, [31, 119, 180], 2);
+ * c.text(10, 10, 'loss 0.25', [0, 0, 0], 2);
+ * c.save('out/sketch.png');
+ * @throws {RangeError} a side that is not an integer in [1, MAX_SIDE]
+ */
 export class Canvas {
   readonly width: number;
   readonly height: number;

@@ -8,7 +8,14 @@ import * as norm from './norm';
 import * as optim from './optim';
 import * as pool from './pool';
 
-/** Pure TypeScript: runs wherever Node runs, and is the oracle for the native backend. Single-threaded. */
+/**
+ * Pure TypeScript: runs wherever Node runs, and is the oracle for the native backend. Single-threaded.
+ *
+ * @example
+ * const b = useBackend('ts');             // or SIMDNET_BACKEND=ts
+ * const net = new SimpleConvNet({ backend: b });
+ * @throws {TypeError|RangeError} on arguments that do not fit the op (validated with lib/errors.ts)
+ */
 export class TsBackend implements Backend {
   readonly name = 'ts' as const;
 
