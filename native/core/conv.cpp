@@ -8,11 +8,14 @@
 //             otherwise colT = W^T * dy_n[F, band] and dx_n += col2im_t(colT).
 // A 1x1 kernel with stride 1 and no padding needs no unrolling: x_n[C, H*W] is colT already, and
 // dx_n = W^T * dy_n directly.
-// Threads: contiguous ranges of images per pool task, each with its own workspace and its own dWT/db
-// partial; partials are summed in task order (and transposed into dw). With fewer images than threads the
-// images run one after another and each GEMM uses the whole pool instead.
+// Threads: forward, pool tasks claim images one at a time; backward, contiguous ranges of images per pool
+// task, each with its own dWT/db partial (claiming chunks with a partial each measured slower: the longer
+// reduction cost more than the balancing bought). Each task has its own workspace; partials are summed in
+// task order (and transposed into dw), split over the pool by rows of dw. With fewer images than threads
+// the images run one after another and each GEMM uses the whole pool instead.
 #include "core/conv.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 
@@ -185,12 +188,13 @@ bool conv_forward(const float* x, const float* w, const float* b, const WindowGe
     }
     return true;
   }
+  // Images are claimed one at a time (each is independent): a task delayed by other work on its core
+  // (the JS engine's helper threads) leaves its share to the others instead of holding up the layer.
   std::atomic<bool> ok{true};
+  std::atomic<int64_t> next{0};
   parallel_run(
-      [&](int ith, int nth) {
-        std::size_t lo, hi;
-        split_range(static_cast<std::size_t>(g.N), ith, nth, lo, hi);
-        for (int64_t n = static_cast<int64_t>(lo); n < static_cast<int64_t>(hi); ++n) {
+      [&](int, int) {
+        for (int64_t n = next.fetch_add(1); n < g.N; n = next.fetch_add(1)) {
           if (!forward_image(k, x + n * X, w, b, g, F, y + n * Y, relu)) {
             ok.store(false);
             return;
@@ -250,19 +254,28 @@ bool conv_backward(const float* dy, const float* x, const float* w, const Window
     if (!ok.load()) return false;
     used = nth_used.load();
   }
-  // Fixed-order reduction (deterministic for a given thread count), transposing dwT[K, F] into dw[F, K].
-  for (int64_t f = 0; f < F; ++f) {
-    float* dwf = dw + f * K;
-    for (int64_t j = 0; j < K; ++j) dwf[j] = partials[j * F + f];
-    db[f] = partials[DW + f];
-  }
-  for (int t = 1; t < used; ++t) {
-    const float* p = partials + stride * t;
-    for (int64_t f = 0; f < F; ++f) {
+  // Fixed-order reduction (deterministic for a given thread count: partial 0, then + partial 1, ...),
+  // transposing dwT[K, F] into dw[F, K]; split over the pool by rows of dw (one pass over the partials).
+  const auto reduce = [&](int64_t f0, int64_t f1) {
+    for (int64_t f = f0; f < f1; ++f) {
       float* dwf = dw + f * K;
-      for (int64_t j = 0; j < K; ++j) dwf[j] += p[j * F + f];
-      db[f] += p[DW + f];
+      for (int64_t j = 0; j < K; ++j) dwf[j] = partials[j * F + f];
+      db[f] = partials[DW + f];
+      for (int t = 1; t < used; ++t) {
+        const float* p = partials + stride * t;
+        for (int64_t j = 0; j < K; ++j) dwf[j] += p[j * F + f];
+        db[f] += p[DW + f];
+      }
     }
+  };
+  if (used > 1 && DW >= 4096) {
+    parallel_run([&](int ith, int nth) {
+      std::size_t f0, f1;
+      split_range(static_cast<std::size_t>(F), ith, nth, f0, f1);
+      reduce(static_cast<int64_t>(f0), static_cast<int64_t>(f1));
+    });
+  } else {
+    reduce(0, F);
   }
   return true;
 }

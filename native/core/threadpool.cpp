@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
@@ -22,14 +23,39 @@ int default_threads() {
 
 thread_local bool t_in_task = false;
 
+// Before sleeping on a condition variable, a waiter (a worker between jobs, the caller waiting for the
+// workers) polls for this long: a training step issues dozens of short parallel_run calls with JS work in
+// between, and a futex wake-up under a hypervisor costs tens of microseconds per call on each side.
+// Measured on DeepConvNet's step at 2 threads: 1 ms beat 100 us (median 38 vs 44 ms, interleaved runs).
+constexpr auto kSpin = std::chrono::microseconds(1000);
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+// Polls ready() for up to kSpin; true when it became true.
+template <typename Ready>
+bool spin_until(Ready ready) {
+  const auto t0 = std::chrono::steady_clock::now();
+  for (;;) {
+    for (int i = 0; i < 64; ++i) {
+      if (ready()) return true;
+      cpu_relax();
+    }
+    if (std::chrono::steady_clock::now() - t0 > kSpin) return ready();
+  }
+}
+
 class Pool {
  public:
   Pool() : nthreads_(default_threads()) {}
   ~Pool() {
     {
       std::lock_guard<std::mutex> lk(mu_);
-      stop_ = true;
-      ++generation_;
+      stop_.store(true);
+      generation_.fetch_add(1, std::memory_order_release);
     }
     cv_.notify_all();
     for (auto& t : workers_) t.join();
@@ -57,16 +83,17 @@ class Pool {
       std::lock_guard<std::mutex> lk(mu_);
       fn_ = &fn;
       nth_ = nth;
-      pending_ = nth - 1;
-      ++generation_;
+      pending_.store(nth - 1, std::memory_order_relaxed);
+      generation_.fetch_add(1, std::memory_order_release);  // publishes fn_, nth_, pending_ to spinners
     }
     cv_.notify_all();
     t_in_task = true;
     fn(0, nth);
     t_in_task = false;
-    std::unique_lock<std::mutex> lk(mu_);
-    done_cv_.wait(lk, [&] { return pending_ == 0; });
-    fn_ = nullptr;
+    if (!spin_until([&] { return pending_.load(std::memory_order_acquire) == 0; })) {
+      std::unique_lock<std::mutex> lk(mu_);
+      done_cv_.wait(lk, [&] { return pending_.load(std::memory_order_acquire) == 0; });
+    }
   }
 
  private:
@@ -76,7 +103,7 @@ class Pool {
       unsigned long long gen;
       {
         std::lock_guard<std::mutex> lk(mu_);
-        gen = generation_;  // the worker waits for the next job, not one it never saw
+        gen = generation_.load();  // the worker waits for the next job, not one it never saw
       }
       workers_.emplace_back([this, id, gen] { loop(id, gen); });
     }
@@ -87,18 +114,24 @@ class Pool {
     for (;;) {
       const std::function<void(int, int)>* fn;
       int nth;
+      auto ready = [&] { return stop_.load() || generation_.load(std::memory_order_acquire) != seen; };
+      spin_until(ready);
       {
+        // The job is read under the lock it was published under: a worker outside the job's nth may see
+        // the next job being published meanwhile, and must read that job's generation, fn and nth together.
         std::unique_lock<std::mutex> lk(mu_);
-        cv_.wait(lk, [&] { return stop_ || generation_ != seen; });
-        if (stop_) return;
-        seen = generation_;
+        cv_.wait(lk, ready);
+        if (stop_.load()) return;
+        seen = generation_.load();
         fn = fn_;
         nth = nth_;
       }
       if (id < nth) {
         (*fn)(id, nth);
-        std::lock_guard<std::mutex> lk(mu_);
-        if (--pending_ == 0) done_cv_.notify_one();
+        if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+          std::lock_guard<std::mutex> lk(mu_);  // the caller may be between its predicate check and its wait
+          done_cv_.notify_one();
+        }
       }
     }
   }
@@ -110,9 +143,9 @@ class Pool {
   std::vector<std::thread> workers_;
   const std::function<void(int, int)>* fn_ = nullptr;
   int nth_ = 1;
-  int pending_ = 0;
-  unsigned long long generation_ = 0;
-  bool stop_ = false;
+  std::atomic<int> pending_{0};
+  std::atomic<unsigned long long> generation_{0};
+  std::atomic<bool> stop_{false};
 };
 
 Pool& pool() {

@@ -147,6 +147,15 @@ describe('sgemm: every path equals the float64 triple loop', () => {
     runAll([[7, 4063, 5], [7, 4064, 5], [7, 4065, 5], [7, 4080, 5], [5, 4081, 7], [3, 8200, 3]]);
   });
 
+  test('12x32 edge tiles: 4, 8 or 12 rows computed, one or two column vectors (A in place and packed)', () => {
+    const shapes: [number, number, number][] = [];
+    for (const M of [1, 3, 4, 5, 8, 9, 11, 13, 16, 20, 23, 28]) {
+      for (const N of [33, 40, 48, 49, 63]) shapes.push([M, N, 9]); // N <= 4*32: A read in place
+      for (const N of [144, 150]) shapes.push([M, N, 40]); // wider: A packed
+    }
+    expect(runAll(shapes)).toBe(shapes.length * 4);
+  });
+
   test('K around the block edges (KC = 256, KC/2, 4·KC) and large K', () => {
     const Ks = [3, 8, 31, 127, 128, 129, 255, 256, 257, 512, 513, 1023, 1024, 1025, 2100];
     runAll(Ks.map((K) => [13, 21, K])); // narrow N: A read in place

@@ -32,16 +32,19 @@ inline void store_row(float* c, __m512 x0, __m512 x1, __m512 va, __m512 vb, bool
   }
 }
 
-#define SIMDNET_FMA_ROW(r, ar)                   \
-  {                                              \
-    const __m512 av = _mm512_set1_ps(*(ar));     \
-    c##r##_0 = _mm512_fmadd_ps(av, b0, c##r##_0); \
-    c##r##_1 = _mm512_fmadd_ps(av, b1, c##r##_1); \
+// Rows r >= R and the second column vector when V == 1 (compile-time constants) are not computed at all.
+#define SIMDNET_FMA_ROW(r, ar)                                  \
+  if (r < R) {                                                  \
+    const __m512 av = _mm512_set1_ps(*(ar));                    \
+    c##r##_0 = _mm512_fmadd_ps(av, b0, c##r##_0);               \
+    if (V == 2) c##r##_1 = _mm512_fmadd_ps(av, b1, c##r##_1);  \
   }
 
 #define SIMDNET_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
 
-template <bool kPackedA, bool kPackedB>
+// R: the rows computed (4, 8 or 12, >= m): an edge tile of m <= 8 rows costs R/12 of a full one. V: the
+// column vectors computed (1 when n <= 16: a 16-wide tile costs half a full one).
+template <int R, int V, bool kPackedA, bool kPackedB>
 inline void ukernel(int64_t k, const float* a, int64_t rs_a, int64_t cs_a, const float* b, int64_t rs_b, float* c,
                     int64_t rs_c, float alpha, float beta, int m, int n) {
   for (int r = 0; r < m; ++r) {
@@ -56,7 +59,7 @@ inline void ukernel(int64_t k, const float* a, int64_t rs_a, int64_t cs_a, const
 #pragma GCC unroll 4
     for (int64_t p = 0; p < k; ++p) {
       const __m512 b0 = kPackedB ? _mm512_load_ps(b) : _mm512_loadu_ps(b);
-      const __m512 b1 = kPackedB ? _mm512_load_ps(b + 16) : _mm512_loadu_ps(b + 16);
+      const __m512 b1 = V == 1 ? b0 : kPackedB ? _mm512_load_ps(b + 16) : _mm512_loadu_ps(b + 16);
 #define SIMDNET_STEP(r) SIMDNET_FMA_ROW(r, a + r)
       SIMDNET_ROWS(SIMDNET_STEP)
 #undef SIMDNET_STEP
@@ -74,7 +77,7 @@ inline void ukernel(int64_t k, const float* a, int64_t rs_a, int64_t cs_a, const
 #pragma GCC unroll 2
     for (int64_t p = 0; p < k; ++p) {
       const __m512 b0 = kPackedB ? _mm512_load_ps(b) : _mm512_loadu_ps(b);
-      const __m512 b1 = kPackedB ? _mm512_load_ps(b + 16) : _mm512_loadu_ps(b + 16);
+      const __m512 b1 = V == 1 ? b0 : kPackedB ? _mm512_load_ps(b + 16) : _mm512_loadu_ps(b + 16);
 #define SIMDNET_STEP(r) SIMDNET_FMA_ROW(r, a##r + off)
       SIMDNET_ROWS(SIMDNET_STEP)
 #undef SIMDNET_STEP
@@ -87,13 +90,33 @@ inline void ukernel(int64_t k, const float* a, int64_t rs_a, int64_t cs_a, const
   const __mmask16 m0 = static_cast<__mmask16>(n >= 16 ? 0xFFFF : (1u << n) - 1);
   const __mmask16 m1 = static_cast<__mmask16>(n <= 16 ? 0 : n >= 32 ? 0xFFFF : (1u << (n - 16)) - 1);
 #define SIMDNET_STORE(r) \
-  if (r < m) store_row(c + r * rs_c, c##r##_0, c##r##_1, va, vb, beta0, full, m0, m1);
+  if (r < R && r < m) store_row(c + r * rs_c, c##r##_0, c##r##_1, va, vb, beta0, full, m0, m1);
   SIMDNET_ROWS(SIMDNET_STORE)
 #undef SIMDNET_STORE
 }
 
 #undef SIMDNET_FMA_ROW
 #undef SIMDNET_ROWS
+
+template <int R, int V>
+inline void dispatch(bool packed_a, bool packed_b, int64_t k, const float* a, int64_t rs_a, int64_t cs_a,
+                     const float* b, int64_t rs_b, float* c, int64_t rs_c, float alpha, float beta, int m, int n) {
+  if (packed_a) {
+    if (packed_b) ukernel<R, V, true, true>(k, a, rs_a, cs_a, b, rs_b, c, rs_c, alpha, beta, m, n);
+    else ukernel<R, V, true, false>(k, a, rs_a, cs_a, b, rs_b, c, rs_c, alpha, beta, m, n);
+  } else {
+    if (packed_b) ukernel<R, V, false, true>(k, a, rs_a, cs_a, b, rs_b, c, rs_c, alpha, beta, m, n);
+    else ukernel<R, V, false, false>(k, a, rs_a, cs_a, b, rs_b, c, rs_c, alpha, beta, m, n);
+  }
+}
+
+template <int V>
+inline void dispatch_rows(bool packed_a, bool packed_b, int64_t k, const float* a, int64_t rs_a, int64_t cs_a,
+                          const float* b, int64_t rs_b, float* c, int64_t rs_c, float alpha, float beta, int m, int n) {
+  if (m <= 4) dispatch<4, V>(packed_a, packed_b, k, a, rs_a, cs_a, b, rs_b, c, rs_c, alpha, beta, m, n);
+  else if (m <= 8) dispatch<8, V>(packed_a, packed_b, k, a, rs_a, cs_a, b, rs_b, c, rs_c, alpha, beta, m, n);
+  else dispatch<12, V>(packed_a, packed_b, k, a, rs_a, cs_a, b, rs_b, c, rs_c, alpha, beta, m, n);
+}
 
 }  // namespace
 
@@ -103,19 +126,15 @@ inline void ukernel(int64_t k, const float* a, int64_t rs_a, int64_t cs_a, const
 //   A~ packed (rs_a = 1, cs_a = 12: zero-padded past m) runs on one pointer with constant offsets; any other
 //   strides (the caller's A in place) run on twelve row pointers, rows past m repeating row m-1.
 //   B~ packed (rs_b = 32, 64-byte aligned) uses aligned loads; otherwise unaligned loads at stride rs_b.
-//   Edge tiles: rows past m are not stored; columns past n are masked (opmask loads/stores), so C outside
+//   Edge tiles: rows past m are not stored, and only round_up(m, 4) rows (and, for n <= 16, one column
+//   vector) are computed; columns past n are masked (opmask loads/stores), so C outside
 //   the m x n tile is never read or written. beta == 0: C is only stored.
 void sgemm_ukernel_12x32_avx512(int64_t k, const float* a, int64_t rs_a, int64_t cs_a, const float* b,
                                 int64_t rs_b, float* c, int64_t rs_c, float alpha, float beta, int m, int n) {
   const bool packed_a = rs_a == 1 && cs_a == MR;
   const bool packed_b = rs_b == NR && (reinterpret_cast<uintptr_t>(b) & 63) == 0;
-  if (packed_a) {
-    if (packed_b) ukernel<true, true>(k, a, rs_a, cs_a, b, rs_b, c, rs_c, alpha, beta, m, n);
-    else ukernel<true, false>(k, a, rs_a, cs_a, b, rs_b, c, rs_c, alpha, beta, m, n);
-  } else {
-    if (packed_b) ukernel<false, true>(k, a, rs_a, cs_a, b, rs_b, c, rs_c, alpha, beta, m, n);
-    else ukernel<false, false>(k, a, rs_a, cs_a, b, rs_b, c, rs_c, alpha, beta, m, n);
-  }
+  if (n <= 16) dispatch_rows<1>(packed_a, packed_b, k, a, rs_a, cs_a, b, rs_b, c, rs_c, alpha, beta, m, n);
+  else dispatch_rows<2>(packed_a, packed_b, k, a, rs_a, cs_a, b, rs_b, c, rs_c, alpha, beta, m, n);
 }
 
 const SgemmKernels sgemm_kernels_avx512 = {"avx512", MR, NR, 96, 256, 4064, sgemm_ukernel_12x32_avx512};
