@@ -45,41 +45,47 @@ inline float float_of(uint32_t u) {
   return v;
 }
 
-// In place: v = v <= 0 ? 0 : v (the Relu layer's formula: -0 becomes +0, NaN passes; bit for bit the same).
-void relu_inplace(float* v, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) v[i] = float_of(bits_of(v[i]) & (0u - static_cast<uint32_t>(!(v[i] <= 0.0f))));
-}
-
-// d[i] = y[i] > 0 ? dy[i] : 0 (the Relu layer's backward mask x > 0; y > 0 exactly where the pre-activation is).
-void relu_mask(const float* dy, const float* y, int64_t n, float* d) {
-  for (int64_t i = 0; i < n; ++i) d[i] = float_of(bits_of(dy[i]) & (0u - static_cast<uint32_t>(y[i] > 0.0f)));
+// In place: t = v[f, p] + b[f]; v[f, p] = t <= 0 ? 0 : t (the Relu layer's formula: -0 becomes +0, NaN
+// passes; bit for bit the same).
+void bias_relu_inplace(float* v, const float* b, int64_t F, int64_t P) {
+  for (int64_t f = 0; f < F; ++f) {
+    float* vf = v + f * P;
+    const float bf = b[f];
+    for (int64_t p = 0; p < P; ++p) {
+      const float t = vf[p] + bf;
+      vf[p] = float_of(bits_of(t) & (0u - static_cast<uint32_t>(!(t <= 0.0f))));
+    }
+  }
 }
 
 bool is_pointwise(const WindowGeom& g) { return g.KH == 1 && g.KW == 1 && g.stride == 1 && g.pad == 0; }
 
-// y_n[F, P] = b + W * unroll(x_n)
+// y_n[F, P] = b + W * unroll(x_n). With `relu` the GEMM writes W * unroll(x_n) (beta 0) and one pass over the
+// cache-hot y_n adds b and applies the ReLU; without, y_n is pre-filled with b and the GEMM adds to it.
 bool forward_image(const Im2colKernels& k, const float* xn, const float* w, const float* b, const WindowGeom& g,
                    int64_t F, float* yn, bool relu) {
   const int64_t K = g.taps(), P = g.positions();
-  for (int64_t f = 0; f < F; ++f) {
-    float* yf = yn + f * P;
-    const float bf = b[f];
-    for (int64_t p = 0; p < P; ++p) yf[p] = bf;
+  if (!relu) {
+    for (int64_t f = 0; f < F; ++f) {
+      float* yf = yn + f * P;
+      const float bf = b[f];
+      for (int64_t p = 0; p < P; ++p) yf[p] = bf;
+    }
   }
+  const float beta = relu ? 0.0f : 1.0f;
   if (is_pointwise(g)) {
-    sgemm(false, false, F, P, K, 1.0f, w, K, xn, P, 1.0f, yn, P);
-    if (relu) relu_inplace(yn, F * P);
-    return true;
+    sgemm(false, false, F, P, K, 1.0f, w, K, xn, P, beta, yn, P);
+  } else {
+    const int64_t rows = band_rows(g, kConvBandFloats);
+    float* colT = t_col.get(K * rows * g.OW);
+    if (!colT) return false;
+    for (int64_t oh0 = 0; oh0 < g.OH; oh0 += rows) {
+      const int64_t oh1 = oh0 + rows < g.OH ? oh0 + rows : g.OH, Pb = (oh1 - oh0) * g.OW;
+      k.im2col_t(xn, g, oh0, oh1, colT);
+      sgemm(false, false, F, Pb, K, 1.0f, w, K, colT, Pb, beta, yn + oh0 * g.OW, P);
+    }
   }
-  const int64_t rows = band_rows(g, kConvBandFloats);
-  float* colT = t_col.get(K * rows * g.OW);
-  if (!colT) return false;
-  for (int64_t oh0 = 0; oh0 < g.OH; oh0 += rows) {
-    const int64_t oh1 = oh0 + rows < g.OH ? oh0 + rows : g.OH, Pb = (oh1 - oh0) * g.OW;
-    k.im2col_t(xn, g, oh0, oh1, colT);
-    sgemm(false, false, F, Pb, K, 1.0f, w, K, colT, Pb, 1.0f, yn + oh0 * g.OW, P);
-  }
-  if (relu) relu_inplace(yn, F * P);  // y_n (F*P floats) is still in cache
+  if (relu) bias_relu_inplace(yn, b, F, P);  // y_n (F*P floats) is still in cache
   return true;
 }
 
@@ -94,6 +100,33 @@ void bias_grad(const float* dyn, int64_t F, int64_t P, float* db, bool first) {
     }
     float s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
     for (; p < P; ++p) s += d[p];
+    db[f] = first ? s : db[f] + s;
+  }
+}
+
+// m[f, p] = y[f, p] > 0 ? dy[f, p] : 0 (the Relu layer's backward mask x > 0; y > 0 exactly where the
+// pre-activation is), and db from m in the same pass: summed while it is written, in bias_grad's lanes and
+// order, so bit for bit the db of bias_grad(m).
+void relu_mask_bias_grad(const float* dy, const float* y, int64_t F, int64_t P, float* m, float* db, bool first) {
+  for (int64_t f = 0; f < F; ++f) {
+    const float* d = dy + f * P;
+    const float* yf = y + f * P;
+    float* mf = m + f * P;
+    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int64_t p = 0;
+    for (; p + 8 <= P; p += 8) {
+      for (int j = 0; j < 8; ++j) {
+        const float v = float_of(bits_of(d[p + j]) & (0u - static_cast<uint32_t>(yf[p + j] > 0.0f)));
+        mf[p + j] = v;
+        acc[j] += v;
+      }
+    }
+    float s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    for (; p < P; ++p) {
+      const float v = float_of(bits_of(d[p]) & (0u - static_cast<uint32_t>(yf[p] > 0.0f)));
+      mf[p] = v;
+      s += v;
+    }
     db[f] = first ? s : db[f] + s;
   }
 }
@@ -130,10 +163,11 @@ bool backward_image(const Im2colKernels& k, const float* dyn, const float* xn, c
   if (yn) {  // fused ReLU: the masked gradient of this image, in a per-thread workspace
     float* m = t_mask.get(F * P);
     if (!m) return false;
-    relu_mask(dyn, yn, F * P, m);
+    relu_mask_bias_grad(dyn, yn, F, P, m, db, first);
     dyn = m;
+  } else {
+    bias_grad(dyn, F, P, db, first);
   }
-  bias_grad(dyn, F, P, db, first);
   if (is_pointwise(g)) {
     sgemm(false, true, K, F, P, 1.0f, xn, P, dyn, P, first ? 0.0f : 1.0f, dwT, F);
     if (dxn) sgemm(true, false, K, P, F, 1.0f, w, K, dyn, P, 0.0f, dxn, P);
