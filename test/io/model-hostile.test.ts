@@ -8,17 +8,15 @@ import { Affine, SoftmaxWithLoss } from '../../lib/layers';
 import { Sequential } from '../../lib/nets';
 import { ts } from '../helpers';
 
-test('a config asking for 40 GB of parameters in a 1 KB file is a RangeError, fast', () => {
+test('a config asking for 3.2 GB of parameters in a 1 KB file is refused before allocating them', () => {
   const net = new Sequential([new Affine(4, 3), new SoftmaxWithLoss()], { inputShape: [4], backend: ts });
   const { tensors, metadata } = decodeSafetensors(encodeModel(net));
   const cfg = JSON.parse(metadata.config);
-  cfg.inputShape = [100000];
-  cfg.layers[0].inputSize = 100000;
-  cfg.layers[0].outputSize = 100000; // 1e10 weights
+  cfg.inputShape = [20000];
+  cfg.layers[0].inputSize = 20000;
+  cfg.layers[0].outputSize = 20000; // 4e8 weights: 1.6 GB of values + 1.6 GB of gradients, which V8 would allocate
   const hostile = encodeSafetensors(tensors, { ...metadata, config: JSON.stringify(cfg) });
-  const t0 = Date.now();
   expect(() => decodeCheckpoint(hostile, { backend: ts }, 'hostile')).toThrow(/exceeds the allocation budget/);
-  expect(Date.now() - t0).toBeLessThan(1000);
 });
 
 test('the budget does not get in the way of a real model', () => {
