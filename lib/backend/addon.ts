@@ -1,3 +1,10 @@
+/** Paths of one convolution (native/core/conv.h ConvPlan). */
+export interface ConvPlan {
+  forward: 'direct' | 'im2col' | 'gemm';
+  weightGrad: 'direct' | 'im2col' | 'gemm';
+  inputGrad: 'direct' | 'im2col' | 'gemm' | 'col2im' | 'none';
+}
+
 /**
  * Every export of the native addon (native/binding/*.cpp), described once. `checkAddon` verifies at load
  * that the binary matches, so a stale build fails loudly instead of at the first call.
@@ -19,6 +26,8 @@ export interface NativeAddon {
   col2im(col: Float32Array, N: number, C: number, H: number, W: number, KH: number, KW: number, stride: number, pad: number, x: Float32Array): void;
   convForward(x: Float32Array, w: Float32Array, b: Float32Array, N: number, C: number, H: number, W: number, KH: number, KW: number, stride: number, pad: number, F: number, y: Float32Array, relu: boolean): void;
   convBackward(dy: Float32Array, x: Float32Array, w: Float32Array, N: number, C: number, H: number, W: number, KH: number, KW: number, stride: number, pad: number, F: number, dx: Float32Array | null, dw: Float32Array, db: Float32Array, y: Float32Array | null): void;
+  /** Which path each part of a convolution takes under the active kernels and thread count (native/core/conv.h). */
+  convPlan(N: number, C: number, H: number, W: number, KH: number, KW: number, stride: number, pad: number, F: number, needDx: boolean): ConvPlan;
   maxPoolForward(x: Float32Array, N: number, C: number, H: number, W: number, KH: number, KW: number, stride: number, pad: number, y: Float32Array, argmax: Int32Array): void;
   maxPoolBackward(dy: Float32Array, argmax: Int32Array, N: number, C: number, H: number, W: number, KH: number, KW: number, stride: number, pad: number, dx: Float32Array): void;
   avgPoolForward(x: Float32Array, N: number, C: number, H: number, W: number, KH: number, KW: number, stride: number, pad: number, y: Float32Array): void;
@@ -50,7 +59,7 @@ export interface NativeAddon {
 /** The export names, for the load-time check (kept in step with the interface by test/backend/addon.test.ts). */
 export const NATIVE_EXPORTS: readonly (keyof NativeAddon)[] = [
   'info', 'setThreads', 'setKernels', 'sgemm', 'fmaPeak',
-  'im2col', 'col2im', 'convForward', 'convBackward',
+  'im2col', 'col2im', 'convForward', 'convBackward', 'convPlan',
   'maxPoolForward', 'maxPoolBackward', 'avgPoolForward', 'avgPoolBackward',
   'addBias', 'sumRows', 'activationForward', 'activationBackward', 'axpy', 'scale',
   'softmaxCrossEntropy', 'softmaxCrossEntropyBackward', 'batchNormForward', 'batchNormBackward',
@@ -62,7 +71,7 @@ export const NATIVE_EXPORTS: readonly (keyof NativeAddon)[] = [
  * The binding's interface version (native/binding/register.h kAbiVersion): bump both whenever an export's
  * arguments or meaning change, so a stale binary fails loudly instead of misreading its arguments.
  */
-export const NATIVE_ABI = 2;
+export const NATIVE_ABI = 3;
 
 /** Throws an Error naming the missing exports, or the ABI mismatch, when `mod` does not match NativeAddon. */
 export function checkAddon(mod: unknown, file: string): NativeAddon {

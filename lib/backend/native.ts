@@ -1,4 +1,4 @@
-import type { NativeAddon } from './addon';
+import type { ConvPlan, NativeAddon } from './addon';
 import type { Activation, AugmentConfig, Backend, BackendInfo, OptimizerHyper, OptimizerRule, WindowGeometry } from './types';
 
 const ACT: Record<Activation, number> = { relu: 0, sigmoid: 1, tanh: 2, leakyRelu: 3 };
@@ -49,6 +49,12 @@ export class NativeBackend implements Backend {
   }
   convBackward(dy: Float32Array, x: Float32Array, w: Float32Array, g: WindowGeometry, F: number, dx: Float32Array | null, dw: Float32Array, db: Float32Array, y: Float32Array | null = null): void {
     this.addon.convBackward(dy, x, w, g.N, g.C, g.H, g.W, g.KH, g.KW, g.stride, g.pad, F, dx, dw, db, y);
+  }
+
+  /** Which path each part of this convolution takes under the active kernels and thread count (not part of
+   * Backend: the TypeScript backend has one path). */
+  convPlan(g: WindowGeometry, F: number, needDx = true): ConvPlan {
+    return this.addon.convPlan(g.N, g.C, g.H, g.W, g.KH, g.KW, g.stride, g.pad, F, needDx);
   }
   maxPoolForward(x: Float32Array, g: WindowGeometry, y: Float32Array, argmax: Int32Array): void {
     this.addon.maxPoolForward(x, g.N, g.C, g.H, g.W, g.KH, g.KW, g.stride, g.pad, y, argmax);

@@ -131,6 +131,20 @@ Napi::Value ConvBackward(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// convPlan(N, C, H, W, KH, KW, stride, pad, F, needDx) -> {forward, weightGrad, inputGrad}
+Napi::Value ConvPlanOf(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const WindowGeom g = GetGeom(info, 0);
+  const int64_t F = GetF(info, 8);
+  const bool need_dx = GetBool(info, 9, "needDx");
+  const ConvPlan p = conv_plan(g, F, need_dx);
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("forward", p.forward);
+  o.Set("weightGrad", p.weight_grad);
+  o.Set("inputGrad", p.input_grad);
+  return o;
+}
+
 // maxPoolForward(x, N, C, H, W, KH, KW, stride, pad, y, argmax)
 Napi::Value MaxPoolForward(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -196,6 +210,7 @@ void RegisterConv(Napi::Env env, Napi::Object exports) {
   exports.Set("col2im", Napi::Function::New(env, Col2im, "col2im"));
   exports.Set("convForward", Napi::Function::New(env, ConvForward, "convForward"));
   exports.Set("convBackward", Napi::Function::New(env, ConvBackward, "convBackward"));
+  exports.Set("convPlan", Napi::Function::New(env, ConvPlanOf, "convPlan"));
   exports.Set("maxPoolForward", Napi::Function::New(env, MaxPoolForward, "maxPoolForward"));
   exports.Set("maxPoolBackward", Napi::Function::New(env, MaxPoolBackward, "maxPoolBackward"));
   exports.Set("avgPoolForward", Napi::Function::New(env, AvgPoolForward, "avgPoolForward"));

@@ -23,4 +23,14 @@ bool conv_forward(const float* x, const float* w, const float* b, const WindowGe
 bool conv_backward(const float* dy, const float* x, const float* w, const WindowGeom& g, int64_t F, float* dx,
                    float* dw, float* db, const float* y = nullptr);
 
+// Which path each part of a convolution takes under the active ISA and thread count (for tests and the
+// benchmark's breakdown): "direct" (conv_direct.h: no unrolled columns), "im2col" (unrolled columns + SGEMM),
+// "gemm" (1x1: SGEMM on the image itself), "col2im" (dx = col2im(W^T dy)), "none" (no dx asked for).
+struct ConvPlan {
+  const char* forward;
+  const char* weight_grad;
+  const char* input_grad;
+};
+ConvPlan conv_plan(const WindowGeom& g, int64_t F, bool need_dx);
+
 }  // namespace simdnet

@@ -86,6 +86,90 @@ void transpose(const float* src, int64_t rows, int64_t cols, int64_t lds, float*
   }
 }
 
+// The padded copy of a band's input rows, per executing thread.
+thread_local Workspace t_padded;
+
+// Stride 1 through a padded copy: the band's input rows (ih = oh0 - pad .. oh1 - 1 - pad + KH - 1) are first
+// copied into xp[C, R, Wp] with the padding written as zeros (Wp = W + 2*pad = OW + KW - 1), so that row oh of
+// tap (c, kh, kw) is the plain run xp[c, oh - oh0 + kh, kw .. kw + OW): whole 8-lane loads and stores, no
+// masks. A row's last chunk may run past OW: it stores into the next row of colT (written after it, in
+// order) and loads past the padded row (into the next row or the slack): only the very last row of colT
+// stores its tail with a mask. Returns false (nothing written) for rows too wide to be worth it or when
+// the copy cannot be allocated: the caller takes the masked path.
+bool im2col_t_padded(const float* x, const WindowGeom& g, int64_t oh0, int64_t oh1, float* colT) {
+  const int64_t OW = g.OW, Pb = (oh1 - oh0) * OW, pad = g.pad, W = g.W;
+  const int64_t Wp = W + 2 * pad, R = oh1 - oh0 + g.KH - 1, plane = R * Wp;
+  const int64_t chunks = (OW + 7) / 8;
+  if (chunks > 16) return false;
+  // Overhanging loads of the last plane's last row reach at most 8 floats past it (8*chunks <= OW + 7 and
+  // KW - 1 + OW = Wp): 16 floats of slack.
+  float* xp = t_padded.get(g.C * plane + 16);
+  if (!xp) return false;
+  const __m256 zero = _mm256_setzero_ps();
+  for (int64_t c = 0; c < g.C; ++c) {
+    const float* xc = x + c * g.H * W;
+    float* pc = xp + c * plane;
+    for (int64_t r = 0; r < R; ++r) {
+      float* d = pc + r * Wp;
+      const int64_t ih = oh0 - pad + r;
+      if (ih < 0 || ih >= g.H) {
+        zero_run(d, Wp);
+        continue;
+      }
+      for (int64_t i = 0; i < pad; ++i) d[i] = 0.0f;
+      copy_run(d + pad, xc + ih * W, W);
+      for (int64_t i = pad + W; i < Wp; ++i) d[i] = 0.0f;
+    }
+  }
+  // The slack is read only into colT entries overwritten later, but keep it finite.
+  _mm256_storeu_ps(xp + g.C * plane, zero);
+  _mm256_storeu_ps(xp + g.C * plane + 8, zero);
+  const int64_t rows = oh1 - oh0;
+  float* dst = colT;
+  for (int64_t c = 0; c < g.C; ++c) {
+    const float* pc = xp + c * plane;
+    for (int64_t kh = 0; kh < g.KH; ++kh) {
+      for (int64_t kw = 0; kw < g.KW; ++kw, dst += Pb) {
+        const float* src = pc + kh * Wp + kw;
+        const bool last_tap = c == g.C - 1 && kh == g.KH - 1 && kw == g.KW - 1;
+        const int64_t plain = last_tap ? rows - 1 : rows;
+        switch (chunks) {
+          case 1:
+            for (int64_t r = 0; r < plain; ++r) _mm256_storeu_ps(dst + r * OW, _mm256_loadu_ps(src + r * Wp));
+            break;
+          case 2:
+            for (int64_t r = 0; r < plain; ++r) {
+              const __m256 a = _mm256_loadu_ps(src + r * Wp), b = _mm256_loadu_ps(src + r * Wp + 8);
+              _mm256_storeu_ps(dst + r * OW, a);
+              _mm256_storeu_ps(dst + r * OW + 8, b);
+            }
+            break;
+          case 4:
+            for (int64_t r = 0; r < plain; ++r) {
+              const float* s = src + r * Wp;
+              float* d = dst + r * OW;
+              const __m256 a = _mm256_loadu_ps(s), b = _mm256_loadu_ps(s + 8), e = _mm256_loadu_ps(s + 16),
+                           f = _mm256_loadu_ps(s + 24);
+              _mm256_storeu_ps(d, a);
+              _mm256_storeu_ps(d + 8, b);
+              _mm256_storeu_ps(d + 16, e);
+              _mm256_storeu_ps(d + 24, f);
+            }
+            break;
+          default:
+            for (int64_t r = 0; r < plain; ++r) {
+              const float* s = src + r * Wp;
+              float* d = dst + r * OW;
+              for (int64_t j = 0; j < chunks; ++j) _mm256_storeu_ps(d + 8 * j, _mm256_loadu_ps(s + 8 * j));
+            }
+        }
+        if (last_tap) copy_run(dst + (rows - 1) * OW, src + (rows - 1) * Wp, OW);
+      }
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 // x[C,H,W] -> colT[C*KH*KW, (oh1-oh0)*OW]
@@ -98,6 +182,7 @@ void im2col_t_avx2(const float* x, const WindowGeom& g, int64_t oh0, int64_t oh1
     im2col_t_ref(x, g, oh0, oh1, colT);
     return;
   }
+  if (im2col_t_padded(x, g, oh0, oh1, colT)) return;
   constexpr int64_t kMaxChunks = 16;
   const int64_t OW = g.OW, Pb = (oh1 - oh0) * OW;
   const int64_t full = OW / 8, rem = OW % 8, chunks = full + (rem ? 1 : 0);

@@ -1,0 +1,90 @@
+// Direct weight gradient of a stride-1 convolution: no unrolled columns.
+//
+//   dW[f, c, kh, kw] = sum over images g and output positions (oh, ow) of dy_g[f, oh, ow] * xp_g[c, oh + kh, ow + kw]
+//
+// where xp_g is image g zero-padded into [C, Hp, Wp] (Hp = H + 2*pad, Wp = W + 2*pad). Vector lanes run over
+// output positions: the positions are cut into segments of at most 16 consecutive positions of one output row
+// (conv_row_segments), and for one (c, kh) a block of FB filters keeps FB x KW accumulators, each fed by one
+// load of dy (FB per segment) and one shifted load of xp (KW per segment): an FMA-bound loop over rows that
+// stay in L1, where the im2col GEMM streamed the unrolled image (C*KH*KW times its size) through L2. The
+// 16-lane partial sums carry over from image to image (in L2) and are reduced once at the end.
+// Accumulation order: per (f, tap) one 16-lane float sum over the images in order and the segments in order,
+// then a fixed lane reduction: deterministic.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "core/im2col.h"
+
+namespace simdnet {
+
+struct DwSegment {
+  int32_t dy_off;  // oh*OW + ow0: the segment's first position in a dy plane [OH, OW]
+  int32_t xp_off;  // oh*Wp + ow0: where its tap (0, 0) reads in a padded plane [Hp, Wp]
+  uint32_t mask;   // lanes [0, len), len <= 16
+};
+
+// Widest kernel the direct path takes (its FB x KW accumulators and KW shifted rows must fit in registers).
+constexpr int64_t kDwDirectMaxKW = 7;
+
+// The segments of g's output positions (stride 1), runs of at most `lanes` (16 or 8) positions of one row.
+// Returns the fraction of vector lanes they use: the caller takes the direct path only where that is high (with
+// 16 lanes a 28-wide row is 16 + 12 lanes: 0.875; an 8-wide row is half a vector: 0.5).
+double conv_row_segments(const WindowGeom& g, int lanes, std::vector<DwSegment>& segs);
+
+// Image n's contribution, kept as 16-lane partial sums: acc[((c*KH + kh)*KW + kw)*F + f][16] (overwritten when
+// `first`, else added to). xp: the image zero-padded, [C, Hp, Wp] plus 16 floats of slack; dy: its output
+// gradient [F, OH*OW]. Requires stride 1 and KW <= kDwDirectMaxKW. AVX-512
+// (native/kernels/x86/conv_avx512.cpp): only when use_avx512().
+void conv_dw_direct_avx512(const float* xp, const float* dy, const WindowGeom& g, int64_t F, const DwSegment* segs,
+                           int64_t nseg, float* acc, bool first);
+
+// out[j] = the sum of acc[j][0..16) (a fixed reduction order), j < n.
+void conv_dw_reduce_avx512(const float* acc, int64_t n, float* out);
+
+// ---- implicit-GEMM forward (stride 1) ----------------------------------------------------------------------
+//
+//   y[f, oh, ow] = sum over (c, kh, kw) of w[f, c, kh, kw] * xp[c, oh + kh, ow + kw]  (+ b[f], ReLU optional)
+//
+// A GEMM whose B operand is never materialized: for k = (c, kh, kw) the row of B under a segment of output
+// positions is the run of the padded image at off[k] = (c*Hp + kh)*Wp + kw past the segment's xp_off, so the
+// micro-kernel loads it straight from the image. Tiles of up to 12 filters x two segments (2 x 16 lanes; AVX2:
+// 6 filters x 2 x 8), the
+// weights packed once per call ([K][R] per tile, like an A micro-panel), 12 broadcasts and two row loads per
+// 24 FMAs (the SGEMM micro-kernel's balance) — without writing or reading the unrolled columns.
+// Accumulation: one float FMA chain per output in k order, then + b[f]: the GEMM's products, in one K block.
+
+struct ConvTile {
+  int32_t f0, m, R;  // rows [f0, f0 + m) of the output; R rows computed (4, 8, 12; AVX2 2, 4, 6), past m zero weights
+  int64_t a_off;     // the tile's packed weights at wpack + a_off: [K][R]
+};
+
+// Tiles for F filters: as few as max_rows-row tiles allow (12: AVX-512, 6: AVX2), rows spread evenly in units
+// of max_rows/3 (16 filters: 8 + 8, not 12 + 4).
+// Returns the packed weight floats.
+int64_t conv_tiles(int64_t F, int64_t K, int max_rows, std::vector<ConvTile>& tiles);
+// w[F, K] -> wpack (rows past a tile's m zero).
+void conv_pack_weights(const float* w, int64_t K, const std::vector<ConvTile>& tiles, float* wpack);
+// off[k] for k = (c*KH + kh)*KW + kw: in the padded image of g, or in its expanded copy.
+void conv_offsets(const WindowGeom& g, bool expanded, std::vector<int32_t>& off);
+
+// The W-expanded copy of an image: xe[c][kw][h][ow] = xp[c, h, ow + kw] for h < Hp, ow < OW (plus 16 floats of
+// slack): im2col along W only (KW copies of the image where im2col makes KH*KW). Tap (c, kh, kw) of output
+// position p = oh*OW + ow is then xe[((c*KW + kw)*Hp + kh)*OW + p]: linear in p, so any 16 consecutive positions
+// are one vector load — every lane used, whatever the width (rows of 8 would fill half a vector).
+void conv_expand_image(const float* xn, const WindowGeom& g, float* xe);
+// Segments of `lanes` consecutive positions (dy_off = xp_off = p0) for the expanded copy; returns the fraction of
+// lanes used.
+double conv_expanded_segments(const WindowGeom& g, int lanes, std::vector<DwSegment>& segs);
+
+// y[F, OH*OW] (one image) from its padded input xp ([C, Hp, Wp]) or its expanded copy, either with 16 floats of
+// slack (a segment's load reads 16 floats from its start), and the matching segments and offsets. bias nullable. AVX-512: only when use_avx512().
+void conv_fwd_direct_avx512(const float* xp, const float* wpack, const ConvTile* tiles, int64_t ntiles,
+                            const int32_t* off, int64_t K, const DwSegment* segs, int64_t nseg, int64_t P,
+                            const float* bias, bool relu, float* y);
+// The same with AVX2/FMA (native/kernels/x86/conv_avx2.cpp): segments of up to 8 lanes, tiles of up to 6 rows.
+void conv_fwd_direct_avx2(const float* xp, const float* wpack, const ConvTile* tiles, int64_t ntiles,
+                          const int32_t* off, int64_t K, const DwSegment* segs, int64_t nseg, int64_t P,
+                          const float* bias, bool relu, float* y);
+
+}  // namespace simdnet

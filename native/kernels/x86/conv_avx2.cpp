@@ -1,0 +1,90 @@
+// AVX2/FMA implicit-GEMM convolution forward (contract and layouts in core/conv_direct.h): the AVX-512 kernel's
+// loop with 8-lane vectors and tiles of up to 6 filters (12 ymm accumulators). Compiled with -mavx2 -mfma
+// (native/sources.json, group "avx2"); reached only when use_avx2() (cpuid + XGETBV).
+#include <immintrin.h>
+
+#include "core/conv_direct.h"
+
+namespace simdnet {
+namespace {
+
+// Lanes [0, n) set, n in [0, 8].
+inline __m256i lanes_below(int n) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+// The set lanes of a prefix mask (a segment's positions) to c: one store when all 8 are set.
+inline void store_prefix(float* c, uint32_t mask, __m256 v) {
+  if (mask == 0xFF) _mm256_storeu_ps(c, v);
+  else _mm256_maskstore_ps(c, lanes_below(__builtin_popcount(mask)), v);
+}
+
+// One tile: rows [f0, f0 + m) (m <= R) x the positions of two segments (s1 may be empty: mask1 == 0).
+template <int R>
+void fwd_tile(int64_t K, const float* a, const int32_t* off, const float* b0, const float* b1, uint32_t mask0,
+              uint32_t mask1, const float* bias, bool relu, float* c0, float* c1, int64_t P, int m) {
+  __m256 acc[R][2];
+#pragma GCC unroll 6
+  for (int i = 0; i < R; ++i) {
+    acc[i][0] = _mm256_setzero_ps();
+    acc[i][1] = _mm256_setzero_ps();
+  }
+  for (int64_t k = 0; k < K; ++k) {
+    const int32_t o = off[k];
+    const __m256 v0 = _mm256_loadu_ps(b0 + o), v1 = _mm256_loadu_ps(b1 + o);
+    const float* ak = a + k * R;
+#pragma GCC unroll 6
+    for (int i = 0; i < R; ++i) {
+      const __m256 av = _mm256_broadcast_ss(ak + i);
+      acc[i][0] = _mm256_fmadd_ps(av, v0, acc[i][0]);
+      acc[i][1] = _mm256_fmadd_ps(av, v1, acc[i][1]);
+    }
+  }
+  const __m256 zero = _mm256_setzero_ps();
+#pragma GCC unroll 6
+  for (int i = 0; i < R; ++i) {
+    if (i < m) {
+      __m256 t0 = acc[i][0], t1 = acc[i][1];
+      if (bias) {
+        const __m256 bv = _mm256_broadcast_ss(bias + i);
+        t0 = _mm256_add_ps(t0, bv);
+        t1 = _mm256_add_ps(t1, bv);
+      }
+      if (relu) {  // the Relu layer's t <= 0 ? 0 : t (-0 becomes +0, NaN passes)
+        t0 = _mm256_blendv_ps(t0, zero, _mm256_cmp_ps(t0, zero, _CMP_LE_OQ));
+        t1 = _mm256_blendv_ps(t1, zero, _mm256_cmp_ps(t1, zero, _CMP_LE_OQ));
+      }
+      store_prefix(c0 + i * P, mask0, t0);
+      if (mask1) store_prefix(c1 + i * P, mask1, t1);
+    }
+  }
+}
+
+}  // namespace
+
+void conv_fwd_direct_avx2(const float* xp, const float* wpack, const ConvTile* tiles, int64_t ntiles,
+                          const int32_t* off, int64_t K, const DwSegment* segs, int64_t nseg, int64_t P,
+                          const float* bias, bool relu, float* y) {
+  for (int64_t s = 0; s < nseg; s += 2) {
+    const DwSegment& s0 = segs[s];
+    const bool pair = s + 1 < nseg;
+    const DwSegment& s1 = pair ? segs[s + 1] : segs[s];
+    const uint32_t m0 = s0.mask, m1 = pair ? s1.mask : 0;
+    const float* b0 = xp + s0.xp_off;
+    const float* b1 = xp + s1.xp_off;
+    for (int64_t t = 0; t < ntiles; ++t) {
+      const ConvTile& tl = tiles[t];
+      const float* a = wpack + tl.a_off;
+      const float* bt = bias ? bias + tl.f0 : nullptr;
+      float* c0 = y + tl.f0 * P + s0.dy_off;
+      float* c1 = y + tl.f0 * P + s1.dy_off;
+      switch (tl.R) {
+        case 2: fwd_tile<2>(K, a, off, b0, b1, m0, m1, bt, relu, c0, c1, P, tl.m); break;
+        case 4: fwd_tile<4>(K, a, off, b0, b1, m0, m1, bt, relu, c0, c1, P, tl.m); break;
+        default: fwd_tile<6>(K, a, off, b0, b1, m0, m1, bt, relu, c0, c1, P, tl.m); break;
+      }
+    }
+  }
+}
+
+}  // namespace simdnet
