@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "core/conv_direct.h"
+#include "core/conv_loops.h"
 #include "core/kernels.h"
 #include "core/sgemm.h"
 #include "core/threadpool.h"
@@ -44,18 +45,6 @@ thread_local Workspace t_group;     // direct dW: padded input, masked gradient,
 thread_local std::vector<DwSegment> t_segs;  // direct dW: the output positions' segments, per calling thread
 thread_local Workspace t_padded;    // direct forward: one padded input image, per executing thread
 
-// Both as bit masks, so the compiler vectorizes them (a ternary on random signs compiled to a branch costs
-// a misprediction per element: it made the fused backward slower than a separate Relu pass).
-inline uint32_t bits_of(float v) {
-  uint32_t u;
-  std::memcpy(&u, &v, sizeof u);
-  return u;
-}
-inline float float_of(uint32_t u) {
-  float v;
-  std::memcpy(&v, &u, sizeof v);
-  return v;
-}
 
 // In place: t = v[f, p] + b[f]; v[f, p] = t <= 0 ? 0 : t (the Relu layer's formula: -0 becomes +0, NaN
 // passes; bit for bit the same).
@@ -65,7 +54,7 @@ void bias_relu_inplace(float* v, const float* b, int64_t F, int64_t P) {
     const float bf = b[f];
     for (int64_t p = 0; p < P; ++p) {
       const float t = vf[p] + bf;
-      vf[p] = float_of(bits_of(t) & (0u - static_cast<uint32_t>(!(t <= 0.0f))));
+      vf[p] = loop_float_of(loop_bits_of(t) & (0u - static_cast<uint32_t>(!(t <= 0.0f))));
     }
   }
 }
@@ -89,24 +78,6 @@ DwPath direct_dw_path(const WindowGeom& g, int64_t F, std::vector<DwSegment>& se
   return conv_row_segments(g, 16, segs) >= 0.7 ? DwPath::lanes : DwPath::gemm;
 }
 
-// x_n[C, H, W] -> xp[C, Hp, Wp] with zero borders, plus 16 floats of zero slack after it: the forward kernels
-// load whole vectors from a segment's start, up to 15 floats past the image's last element.
-void pad_image(const float* xn, const WindowGeom& g, float* xp) {
-  const int64_t Wp = g.W + 2 * g.pad, Hp = g.H + 2 * g.pad, pad = g.pad;
-  for (int64_t c = 0; c < g.C; ++c) {
-    const float* src = xn + c * g.H * g.W;
-    float* dst = xp + c * Hp * Wp;
-    std::memset(dst, 0, sizeof(float) * static_cast<std::size_t>(pad * Wp));
-    for (int64_t h = 0; h < g.H; ++h) {
-      float* d = dst + (h + pad) * Wp;
-      for (int64_t i = 0; i < pad; ++i) d[i] = 0.0f;
-      std::memcpy(d + pad, src + h * g.W, sizeof(float) * static_cast<std::size_t>(g.W));
-      for (int64_t i = pad + g.W; i < Wp; ++i) d[i] = 0.0f;
-    }
-    std::memset(dst + (pad + g.H) * Wp, 0, sizeof(float) * static_cast<std::size_t>(pad * Wp));
-  }
-  std::memset(xp + g.C * Hp * Wp, 0, sizeof(float) * 16);
-}
 
 // The implicit-GEMM forward (conv_direct.h) of one geometry: set up once per call by the calling thread,
 // read by every task.
@@ -156,8 +127,8 @@ bool direct_fwd_image(const DirectFwd& d, const float* xn, const WindowGeom& g, 
   const int64_t Wp = g.W + 2 * g.pad, Hp = g.H + 2 * g.pad;
   float* xp = t_padded.get((d.expanded ? g.C * g.KW * Hp * g.OW : g.C * Hp * Wp) + 16);
   if (!xp) return false;
-  if (d.expanded) conv_expand_image(xn, g, xp);
-  else pad_image(xn, g, xp);
+  if (d.expanded) conv_expand_image_avx2(xn, g, xp);
+  else conv_pad_image_avx2(xn, g, xp);
   (d.lanes == 16 ? conv_fwd_direct_avx512 : conv_fwd_direct_avx2)(
       xp, d.wp, d.tiles.data(), static_cast<int64_t>(d.tiles.size()), d.off.data(), d.K, d.segs.data(),
       static_cast<int64_t>(d.segs.size()), g.positions(), b, relu, yn);
@@ -194,47 +165,7 @@ bool forward_image(const Im2colKernels& k, const float* xn, const float* w, cons
   return true;
 }
 
-// db (= when `first`, else +=) row sums of dy_n[F, P]; eight independent lanes so it vectorizes.
-void bias_grad(const float* dyn, int64_t F, int64_t P, float* db, bool first) {
-  for (int64_t f = 0; f < F; ++f) {
-    const float* d = dyn + f * P;
-    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    int64_t p = 0;
-    for (; p + 8 <= P; p += 8) {
-      for (int j = 0; j < 8; ++j) acc[j] += d[p + j];
-    }
-    float s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-    for (; p < P; ++p) s += d[p];
-    db[f] = first ? s : db[f] + s;
-  }
-}
 
-// m[f, p] = y[f, p] > 0 ? dy[f, p] : 0 (the Relu layer's backward mask x > 0; y > 0 exactly where the
-// pre-activation is), and db from m in the same pass: summed while it is written, in bias_grad's lanes and
-// order, so bit for bit the db of bias_grad(m).
-void relu_mask_bias_grad(const float* dy, const float* y, int64_t F, int64_t P, float* m, float* db, bool first) {
-  for (int64_t f = 0; f < F; ++f) {
-    const float* d = dy + f * P;
-    const float* yf = y + f * P;
-    float* mf = m + f * P;
-    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    int64_t p = 0;
-    for (; p + 8 <= P; p += 8) {
-      for (int j = 0; j < 8; ++j) {
-        const float v = float_of(bits_of(d[p + j]) & (0u - static_cast<uint32_t>(yf[p + j] > 0.0f)));
-        mf[p + j] = v;
-        acc[j] += v;
-      }
-    }
-    float s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-    for (; p < P; ++p) {
-      const float v = float_of(bits_of(d[p]) & (0u - static_cast<uint32_t>(yf[p] > 0.0f)));
-      mf[p] = v;
-      s += v;
-    }
-    db[f] = first ? s : db[f] + s;
-  }
-}
 
 // Stride 1 with pad <= K-1 and a square kernel: dx is itself a convolution, of dy (F channels, padded by
 // K-1-pad) with the flipped, transposed filters wf[C, F*KH*KW] — a GEMM with inner dimension F*KH*KW and
@@ -310,10 +241,12 @@ bool backward_image(const Im2colKernels& k, const float* dyn, const float* xn, c
   if (yn) {  // fused ReLU: the masked gradient of this image, in a per-thread workspace
     float* m = mask ? mask : t_mask.get(F * P);
     if (!m) return false;
-    relu_mask_bias_grad(dyn, yn, F, P, m, db, first);
+    if (use_avx2()) conv_relu_mask_bias_grad_avx2(dyn, yn, F, P, m, db, first);
+    else loop_relu_mask_bias_grad(dyn, yn, F, P, m, db, first);
     dyn = m;
   } else {
-    bias_grad(dyn, F, P, db, first);
+    if (use_avx2()) conv_bias_grad_avx2(dyn, F, P, db, first);
+    else loop_bias_grad(dyn, F, P, db, first);
   }
   if (used_dy) *used_dy = dyn;
   if (skip_dw) {
@@ -379,30 +312,6 @@ double conv_expanded_segments(const WindowGeom& g, int lanes, std::vector<DwSegm
   return segs.empty() ? 0.0 : static_cast<double>(P) / (lanes * static_cast<double>(segs.size()));
 }
 
-void conv_expand_image(const float* xn, const WindowGeom& g, float* xe) {
-  const int64_t Hp = g.H + 2 * g.pad, OW = g.OW, pad = g.pad;
-  for (int64_t c = 0; c < g.C; ++c) {
-    const float* xc = xn + c * g.H * g.W;
-    for (int64_t kw = 0; kw < g.KW; ++kw) {
-      float* dst = xe + (c * g.KW + kw) * Hp * OW;
-      // columns ow whose input column ow + kw - pad is inside the image
-      int64_t lo, hi;
-      valid_outputs(kw, pad, 1, g.W, OW, lo, hi);
-      for (int64_t h = 0; h < Hp; ++h) {
-        float* d = dst + h * OW;
-        const int64_t ih = h - pad;
-        if (ih < 0 || ih >= g.H) {
-          std::memset(d, 0, sizeof(float) * static_cast<std::size_t>(OW));
-          continue;
-        }
-        for (int64_t ow = 0; ow < lo; ++ow) d[ow] = 0.0f;
-        if (hi > lo) std::memcpy(d + lo, xc + ih * g.W + lo + kw - pad, sizeof(float) * static_cast<std::size_t>(hi - lo));
-        for (int64_t ow = hi; ow < OW; ++ow) d[ow] = 0.0f;
-      }
-    }
-  }
-  std::memset(xe + g.C * g.KW * Hp * OW, 0, sizeof(float) * 16);
-}
 
 int64_t conv_tiles(int64_t F, int64_t K, int max_rows, std::vector<ConvTile>& tiles) {
   tiles.clear();
@@ -548,7 +457,7 @@ bool conv_backward(const float* dy, const float* x, const float* w, const Window
                 ok.store(false);
                 return;
               }
-              pad_image(x + n * X, g, xp);
+              conv_pad_image_avx2(x + n * X, g, xp);
               conv_dw_direct_avx512(xp, dyn, g, F, segs.data(), static_cast<int64_t>(segs.size()), acc, first);
             }
             conv_dw_reduce_avx512(acc, DW, pdw);

@@ -72,7 +72,15 @@ void conv_offsets(const WindowGeom& g, bool expanded, std::vector<int32_t>& off)
 // slack): im2col along W only (KW copies of the image where im2col makes KH*KW). Tap (c, kh, kw) of output
 // position p = oh*OW + ow is then xe[((c*KW + kw)*Hp + kh)*OW + p]: linear in p, so any 16 consecutive positions
 // are one vector load — every lane used, whatever the width (rows of 8 would fill half a vector).
-void conv_expand_image(const float* xn, const WindowGeom& g, float* xe);
+// (conv_loops.h, compiled with AVX2: only when use_avx2(), as every direct path.)
+void conv_expand_image_avx2(const float* xn, const WindowGeom& g, float* xe);
+// x_n zero-padded into xp[C, Hp, Wp] plus 16 floats of slack (conv_loops.h, compiled with AVX2).
+void conv_pad_image_avx2(const float* xn, const WindowGeom& g, float* xp);
+// The fused backward's ReLU mask + bias gradient and the plain bias gradient (conv_loops.h) compiled with AVX2:
+// bit-identical to the baseline copies.
+void conv_relu_mask_bias_grad_avx2(const float* dy, const float* y, int64_t F, int64_t P, float* m, float* db,
+                                   bool first);
+void conv_bias_grad_avx2(const float* dyn, int64_t F, int64_t P, float* db, bool first);
 // Segments of `lanes` consecutive positions (dy_off = xp_off = p0) for the expanded copy; returns the fraction of
 // lanes used.
 double conv_expanded_segments(const WindowGeom& g, int lanes, std::vector<DwSegment>& segs);

@@ -1,9 +1,11 @@
 // AVX2/FMA implicit-GEMM convolution forward (contract and layouts in core/conv_direct.h): the AVX-512 kernel's
-// loop with 8-lane vectors and tiles of up to 6 filters (12 ymm accumulators). Compiled with -mavx2 -mfma
+// loop with 8-lane vectors and tiles of up to 6 filters (12 ymm accumulators); and the AVX2 copies of the
+// fused convolution's plain loops (core/conv_loops.h). Compiled with -mavx2 -mfma
 // (native/sources.json, group "avx2"); reached only when use_avx2() (cpuid + XGETBV).
 #include <immintrin.h>
 
 #include "core/conv_direct.h"
+#include "core/conv_loops.h"
 
 namespace simdnet {
 namespace {
@@ -85,6 +87,16 @@ void conv_fwd_direct_avx2(const float* xp, const float* wpack, const ConvTile* t
       }
     }
   }
+}
+
+void conv_pad_image_avx2(const float* xn, const WindowGeom& g, float* xp) { loop_pad_image(xn, g, xp); }
+void conv_expand_image_avx2(const float* xn, const WindowGeom& g, float* xe) { loop_expand_image(xn, g, xe); }
+void conv_relu_mask_bias_grad_avx2(const float* dy, const float* y, int64_t F, int64_t P, float* m, float* db,
+                                   bool first) {
+  loop_relu_mask_bias_grad(dy, y, F, P, m, db, first);
+}
+void conv_bias_grad_avx2(const float* dyn, int64_t F, int64_t P, float* db, bool first) {
+  loop_bias_grad(dyn, F, P, db, first);
 }
 
 }  // namespace simdnet

@@ -88,7 +88,15 @@ void conv_dw_direct_avx512(const float* xp, const float* dy, const WindowGeom& g
 }
 
 void conv_dw_reduce_avx512(const float* acc, int64_t n, float* out) {
-  for (int64_t j = 0; j < n; ++j) out[j] = _mm512_reduce_add_ps(_mm512_loadu_ps(acc + j * 16));
+  // Pairwise: lane i + w into lane i for w = 8, 4, 2, 1 (scalar; GCC 12's _mm512_reduce_add_ps warns of an
+  // uninitialized value inside its own header).
+  for (int64_t j = 0; j < n; ++j) {
+    float t[16];
+    for (int i = 0; i < 16; ++i) t[i] = acc[j * 16 + i];
+    for (int w = 8; w >= 1; w /= 2)
+      for (int i = 0; i < w; ++i) t[i] += t[i + w];
+    out[j] = t[0];
+  }
 }
 
 }  // namespace simdnet
