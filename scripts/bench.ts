@@ -392,7 +392,7 @@ async function main(): Promise<void> {
   }
 
   // 4. per-layer breakdown, native best kernels, 2 threads
-  const breakdowns: { net: string; threads: number; times: LayerTimes; costs: LayerCost[]; wholeStepMs: number | null }[] = [];
+  const breakdowns: { net: string; threads: number; times: LayerTimes; costs: LayerCost[]; plans: (string | undefined)[]; wholeStepMs: number | null }[] = [];
   for (const kind of flags.nets) {
     configure(native, paths[1]);
     const net = makeNet(kind, native);
@@ -400,7 +400,13 @@ async function main(): Promise<void> {
     process.stdout.write(`per-layer timing ${NET_NAME[kind]} native ${best} 2t … `);
     const times = timeLayers(net, opt, batch.x, batch.t, P.layers.warmup, P.layers.steps);
     console.log('done');
-    breakdowns.push({ net: NET_NAME[kind], threads: 2, times, costs: costs[kind], wholeStepMs: find(kind, paths[1].label, 2)?.trainStepMs ?? null });
+    // which path each convolution takes under these kernels and threads: direct (no unrolled columns) or im2col
+    const plans = costs[kind].map((c) => {
+      if (!c.conv) return undefined;
+      const p = native.convPlan(c.conv, c.conv.F, c.conv.needDx);
+      return `fwd ${p.forward}, dW ${p.weightGrad}, dx ${p.inputGrad}`;
+    });
+    breakdowns.push({ net: NET_NAME[kind], threads: 2, times, costs: costs[kind], plans, wholeStepMs: find(kind, paths[1].label, 2)?.trainStepMs ?? null });
   }
 
   // ---- report ----
@@ -447,7 +453,7 @@ async function main(): Promise<void> {
         flopAll += c.fwdFlop + c.bwdFlop;
         const gf = (c.fwdFlop / f) / 1e6;
         const gb = (c.bwdFlop / bw) / 1e6;
-        lrows.push([c.name, num(f), num(bw), pct(share), num(c.fwdFlop / 1e6, 4), num(c.bwdFlop / 1e6, 4), num(gf), num(gb), pct(gf / peak.gflops2), pct(gb / peak.gflops2), '']);
+        lrows.push([c.name, num(f), num(bw), pct(share), num(c.fwdFlop / 1e6, 4), num(c.bwdFlop / 1e6, 4), num(gf), num(gb), pct(gf / peak.gflops2), pct(gb / peak.gflops2), b.plans[i] ?? '']);
       } else {
         const gbs = ((c.fwdBytes + c.bwdBytes) / (f + bw)) / 1e6;
         lrows.push([c.name, num(f), num(bw), pct(share), '', '', '', '', '', '', `${num((c.fwdBytes + c.bwdBytes) / 1e6)} MB moved, ${num(gbs)} GB/s`]);
@@ -455,7 +461,7 @@ async function main(): Promise<void> {
     });
     lrows.push(['adam update', '', num(b.times.optimizerMs), pct(b.times.optimizerMs / b.times.stepMs), '', '', '', '', '', '', '']);
     lrows.push(['total', num(fwdMs), num(bwdMs + b.times.optimizerMs), '100%', num(stepFlop(b.costs).infer / 1e6, 4), num((stepFlop(b.costs).train - stepFlop(b.costs).infer) / 1e6, 4), '', '', '', '', `step ${num(b.times.stepMs)} ms → ${num((flopAll / b.times.stepMs) / 1e6)} GFLOP/s, ${pct(flopAll / b.times.stepMs / 1e6 / peak.gflops2)} of peak`]);
-    printTable(['layer', 'fwd ms', 'bwd ms', 'share', 'fwd MFLOP', 'bwd MFLOP', 'fwd GF/s', 'bwd GF/s', 'fwd %pk', 'bwd %pk', 'memory-bound layers'], lrows, [0, 10]);
+    printTable(['layer', 'fwd ms', 'bwd ms', 'share', 'fwd MFLOP', 'bwd MFLOP', 'fwd GF/s', 'bwd GF/s', 'fwd %pk', 'bwd %pk', 'conv paths (convPlan) / memory-bound layers'], lrows, [0, 10]);
     console.log(`conv/affine layers: ${num(gemmMs)} ms of ${num(b.times.stepMs)} (${pct(gemmMs / b.times.stepMs)}), at ${num((flopAll / gemmMs) / 1e6)} GFLOP/s; ` +
       `everything else (relu, pool, dropout, loss, Adam): ${num(b.times.stepMs - gemmMs)} ms. Whole-step timing (net.gradient + opt.step): ${num(b.wholeStepMs)} ms.`);
   }
@@ -518,7 +524,7 @@ async function main(): Promise<void> {
     tfjs: { note: tfjsNote, result: tfjs },
     breakdown: breakdowns.map((b) => ({
       net: b.net, threads: b.threads, kernels: best, stepMs: b.times.stepMs, wholeStepMs: b.wholeStepMs, optimizerMs: b.times.optimizerMs,
-      layers: b.costs.map((c, i) => ({ ...c, fwdMs: b.times.fwdMs[i], bwdMs: b.times.bwdMs[i] })),
+      layers: b.costs.map((c, i) => ({ ...c, fwdMs: b.times.fwdMs[i], bwdMs: b.times.bwdMs[i], convPaths: b.plans[i] ?? null })),
     })),
     targets,
   };

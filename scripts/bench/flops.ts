@@ -27,6 +27,8 @@ export interface LayerCost {
   bwdBytes: number;
   /** true for Convolution/Affine (their time is compared with the FMA peak). */
   gemm: boolean;
+  /** Convolutions: the geometry, for the native backend's convPlan. */
+  conv?: { N: number; C: number; H: number; W: number; KH: number; KW: number; stride: number; pad: number; F: number; needDx: boolean };
 }
 
 const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
@@ -53,6 +55,7 @@ export function layerCosts(net: Network, N: number): LayerCost[] {
       c.fwdBytes = 4 * (nIn + nOut + F * C * layer.KH * layer.KW);
       c.bwdBytes = 4 * (nOut + nIn + (layer.needInputGrad ? nIn : 0) + 2 * F * C * layer.KH * layer.KW);
       c.gemm = true;
+      c.conv = { N, C, H, W, KH: layer.KH, KW: layer.KW, stride: layer.stride, pad: layer.pad, F, needDx: layer.needInputGrad };
     } else if (layer instanceof Affine) {
       const D = layer.inputSize;
       const M = layer.outputSize;
