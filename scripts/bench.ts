@@ -72,12 +72,17 @@ function parseFlags(argv: string[]) {
 }
 type Flags = ReturnType<typeof parseFlags>;
 
-/** Steps per measurement: native paths are fast, reference kernels slower, the TS backend and tfjs slow. */
+/**
+ * Steps per measurement: native paths are fast, reference kernels slower, the TS backend and tfjs slow. Native
+ * and PyTorch get the same plan: 10 untimed steps, then 30 timed. On this 2-core VM the first 5-15 steps after a
+ * new network or a thread-count change ran 10-30 % slower (on both cores' first use after idling), which with
+ * 3 warm-up steps moved the 2-thread median by several ms from run to run.
+ */
 function plans(quick: boolean) {
   const p = (warmup: number, steps: number, budgetMs: number, minSteps = 3): StepPlan => ({ warmup, steps, budgetMs, minSteps });
   return quick
     ? { native: p(1, 5, 5_000), reference: p(1, 2, 10_000, 1), ts: p(1, 1, 1, 1), torch: { warmup: 1, steps: 5 }, tfjs: p(1, 1, 1, 1), layers: { warmup: 1, steps: 3 } }
-    : { native: p(3, 20, 15_000), reference: p(1, 5, 20_000, 2), ts: p(1, 3, 30_000, 1), torch: { warmup: 3, steps: 20 }, tfjs: p(1, 3, 30_000, 1), layers: { warmup: 2, steps: 10 } };
+    : { native: p(10, 30, 15_000), reference: p(1, 5, 20_000, 2), ts: p(1, 3, 30_000, 1), torch: { warmup: 10, steps: 30 }, tfjs: p(1, 3, 30_000, 1), layers: { warmup: 5, steps: 10 } };
 }
 
 // ---- nets and data ----------------------------------------------------------------------------------------
