@@ -4,6 +4,7 @@
  *    unless SIMDNET_BACKEND=ts is set (the TS-only run), a missing addon fails them.
  *  - `expectClose`: relative/absolute comparison that reports the first mismatch with its index.
  *  - `randomArray`: seeded data.
+ *  - `kernelTiers`, `withKernels`, `withThreads`: run native code under each kernel tier / a thread count.
  */
 import { nativeBackendInstance, tsBackendInstance } from '../lib/backend';
 import type { NativeBackend } from '../lib/backend/native';
@@ -66,5 +67,35 @@ export function expectClose(
       `${label}: ${count}/${actual.length} mismatches (rtol ${rtol}, atol ${atol}); first at index ${first}: ` +
         `got ${actual[first]}, expected ${expected[first]}; worst relative error ${worst.toExponential(3)}`,
     );
+  }
+}
+
+export type Isa = 'avx512' | 'avx2' | 'reference';
+const TIERS: Isa[] = ['reference', 'avx2', 'avx512'];
+
+/** The kernel tiers this CPU can run, lowest first. */
+export function kernelTiers(nb: NativeBackend): Isa[] {
+  return TIERS.slice(0, TIERS.indexOf(nb.info().bestIsa as Isa) + 1);
+}
+
+/** Runs fn with the given kernel tier, restoring the active one afterwards. */
+export function withKernels<T>(nb: NativeBackend, isa: Isa, fn: () => T): T {
+  const before = nb.info().isa as Isa;
+  if (!nb.setKernels(isa)) throw new Error(`this CPU cannot run ${isa}`);
+  try {
+    return fn();
+  } finally {
+    nb.setKernels(before);
+  }
+}
+
+/** Runs fn with n pool threads, restoring the thread count afterwards. */
+export function withThreads<T>(nb: NativeBackend, n: number, fn: () => T): T {
+  const before = nb.info().threads;
+  nb.setThreads(n);
+  try {
+    return fn();
+  } finally {
+    nb.setThreads(before);
   }
 }

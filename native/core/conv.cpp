@@ -42,9 +42,8 @@ thread_local Workspace t_col;       // colT band, per executing thread
 thread_local Workspace t_partials;  // flipped filters and dWT/db partials, per calling thread
 thread_local Workspace t_mask;      // the ReLU-masked dy of one image (fused backward), per executing thread
 thread_local Workspace t_group;     // direct dW: padded input, masked gradient, lane partials, per executing thread
-thread_local std::vector<DwSegment> t_segs;  // direct dW: the output positions' segments, per calling thread
+thread_local std::vector<ConvSegment> t_segs;  // direct dW: the output positions' segments, per calling thread
 thread_local Workspace t_padded;    // direct forward: one padded input image, per executing thread
-
 
 // In place: t = v[f, p] + b[f]; v[f, p] = t <= 0 ? 0 : t (the Relu layer's formula: -0 becomes +0, NaN
 // passes; bit for bit the same).
@@ -71,13 +70,12 @@ bool is_pointwise(const WindowGeom& g) { return g.KH == 1 && g.KW == 1 && g.stri
 // conv5 21.8 vs 19.0) and was not kept.
 enum class DwPath { gemm, lanes };
 
-DwPath direct_dw_path(const WindowGeom& g, int64_t F, std::vector<DwSegment>& segs) {
+DwPath direct_dw_path(const WindowGeom& g, int64_t F, std::vector<ConvSegment>& segs) {
   if (!use_avx512() || g.stride != 1 || is_pointwise(g) || g.KW > kDwDirectMaxKW || F >= 32) return DwPath::gemm;
   const int64_t Wp = g.W + 2 * g.pad, Hp = g.H + 2 * g.pad;
   if (g.C * Hp * Wp + 16 > (int64_t(1) << 30) || g.positions() > (int64_t(1) << 30)) return DwPath::gemm;
   return conv_row_segments(g, 16, segs) >= 0.7 ? DwPath::lanes : DwPath::gemm;
 }
-
 
 // The implicit-GEMM forward (conv_direct.h) of one geometry: set up once per call by the calling thread,
 // read by every task.
@@ -86,7 +84,7 @@ struct DirectFwd {
   int64_t K = 0;
   std::vector<ConvTile> tiles;
   std::vector<int32_t> off;
-  std::vector<DwSegment> segs;
+  std::vector<ConvSegment> segs;
   Workspace wpack;
   float* wp = nullptr;    // wpack's floats
   bool expanded = false;  // positions in runs over a W-expanded copy (else rows of the padded image)
@@ -98,7 +96,7 @@ thread_local DirectFwd t_dxf;  // conv_backward's dx = conv(dy, wf), per calling
 // Whether the direct forward applies to g, and how: under AVX-512 (16 lanes, tiles of up to 12 filters) or
 // AVX2 (8 lanes, up to 6), stride 1, not 1x1; positions cut in rows of the padded image where they fill at
 // least 85% of the lanes, else in runs over a W-expanded copy (conv_direct.h) if those fill at least 70%.
-bool direct_fwd_applies(const WindowGeom& g, std::vector<DwSegment>& segs, bool* expanded, int* lanes) {
+bool direct_fwd_applies(const WindowGeom& g, std::vector<ConvSegment>& segs, bool* expanded, int* lanes) {
   if (!use_avx2() || g.stride != 1 || is_pointwise(g)) return false;
   *lanes = use_avx512() ? 16 : 8;
   const int64_t Wp = g.W + 2 * g.pad, Hp = g.H + 2 * g.pad;
@@ -135,7 +133,6 @@ bool direct_fwd_image(const DirectFwd& d, const float* xn, const WindowGeom& g, 
   return true;
 }
 
-
 // y_n[F, P] = b + W * unroll(x_n). With `relu` the GEMM writes W * unroll(x_n) (beta 0) and one pass over the
 // cache-hot y_n adds b and applies the ReLU; without, y_n is pre-filled with b and the GEMM adds to it.
 bool forward_image(const Im2colKernels& k, const float* xn, const float* w, const float* b, const WindowGeom& g,
@@ -164,8 +161,6 @@ bool forward_image(const Im2colKernels& k, const float* xn, const float* w, cons
   if (relu) bias_relu_inplace(yn, b, F, P);  // y_n (F*P floats) is still in cache
   return true;
 }
-
-
 
 // Stride 1 with pad <= K-1 and a square kernel: dx is itself a convolution, of dy (F channels, padded by
 // K-1-pad) with the flipped, transposed filters wf[C, F*KH*KW] — a GEMM with inner dimension F*KH*KW and
@@ -249,35 +244,20 @@ bool backward_image(const Im2colKernels& k, const float* dyn, const float* xn, c
     else loop_bias_grad(dyn, F, P, db, first);
   }
   if (used_dy) *used_dy = dyn;
-  if (skip_dw) {
-    if (!dxn) return true;
-    if (!wf) return backward_image_dx_col2im(k, dyn, w, g, F, dxn);
-    return backward_image_dx_conv(k, dyn, wf, g, F, dxn, dxf);
-  }
-  if (is_pointwise(g)) {
+  if (!skip_dw && is_pointwise(g)) {
     sgemm(false, true, K, F, P, 1.0f, xn, P, dyn, P, first ? 0.0f : 1.0f, dwT, F);
-    if (dxn) sgemm(true, false, K, P, F, 1.0f, w, K, dyn, P, 0.0f, dxn, P);
-    return true;
-  }
-  const int64_t rows = band_rows(g, kConvBandFloats);
-  const WindowGeom gt = dx_geometry(g, F);
-  const int64_t trows = wf ? band_rows(gt, kConvBandFloats) : 0;
-  const int64_t need = K * rows * g.OW, tneed = wf ? gt.taps() * trows * gt.OW : 0;
-  float* colT = t_col.get(need > tneed ? need : tneed);
-  if (!colT) return false;
-  if (dxn && !wf) std::memset(dxn, 0, sizeof(float) * static_cast<std::size_t>(g.image()));
-  for (int64_t oh0 = 0; oh0 < g.OH; oh0 += rows) {
-    const int64_t oh1 = oh0 + rows < g.OH ? oh0 + rows : g.OH, Pb = (oh1 - oh0) * g.OW;
-    const float* dyb = dyn + oh0 * g.OW;
-    k.im2col_t(xn, g, oh0, oh1, colT);
-    sgemm(false, true, K, F, Pb, 1.0f, colT, Pb, dyb, P, first && oh0 == 0 ? 0.0f : 1.0f, dwT, F);
-    if (dxn && !wf) {
-      sgemm(true, false, K, Pb, F, 1.0f, w, K, dyb, P, 0.0f, colT, Pb);
-      k.col2im_t(colT, g, oh0, oh1, dxn);
+  } else if (!skip_dw) {
+    const int64_t rows = band_rows(g, kConvBandFloats);
+    float* colT = t_col.get(K * rows * g.OW);
+    if (!colT) return false;
+    for (int64_t oh0 = 0; oh0 < g.OH; oh0 += rows) {
+      const int64_t oh1 = oh0 + rows < g.OH ? oh0 + rows : g.OH, Pb = (oh1 - oh0) * g.OW;
+      k.im2col_t(xn, g, oh0, oh1, colT);
+      sgemm(false, true, K, F, Pb, 1.0f, colT, Pb, dyn + oh0 * g.OW, P, first && oh0 == 0 ? 0.0f : 1.0f, dwT, F);
     }
   }
-  if (dxn && wf) return backward_image_dx_conv(k, dyn, wf, g, F, dxn, dxf);
-  return true;
+  if (!dxn) return true;
+  return wf ? backward_image_dx_conv(k, dyn, wf, g, F, dxn, dxf) : backward_image_dx_col2im(k, dyn, w, g, F, dxn);
 }
 
 // Tasks for image-parallel work: the thread count capped by N (0 means run images one after another).
@@ -289,29 +269,28 @@ int image_tasks(int64_t N) {
 
 }  // namespace
 
-double conv_row_segments(const WindowGeom& g, int lanes, std::vector<DwSegment>& segs) {
+double conv_row_segments(const WindowGeom& g, int lanes, std::vector<ConvSegment>& segs) {
   segs.clear();
   const int64_t Wp = g.W + 2 * g.pad;
   for (int64_t oh = 0; oh < g.OH; ++oh) {
     for (int64_t ow0 = 0; ow0 < g.OW; ow0 += lanes) {
       const int64_t len = g.OW - ow0 < lanes ? g.OW - ow0 : lanes;
-      segs.push_back(DwSegment{static_cast<int32_t>(oh * g.OW + ow0), static_cast<int32_t>(oh * Wp + ow0),
+      segs.push_back(ConvSegment{static_cast<int32_t>(oh * g.OW + ow0), static_cast<int32_t>(oh * Wp + ow0),
                                static_cast<uint32_t>((uint32_t(1) << len) - 1)});
     }
   }
   return segs.empty() ? 0.0 : static_cast<double>(g.positions()) / (lanes * static_cast<double>(segs.size()));
 }
 
-double conv_expanded_segments(const WindowGeom& g, int lanes, std::vector<DwSegment>& segs) {
+double conv_expanded_segments(const WindowGeom& g, int lanes, std::vector<ConvSegment>& segs) {
   segs.clear();
   const int64_t P = g.positions();
   for (int64_t p0 = 0; p0 < P; p0 += lanes) {
     const int64_t len = P - p0 < lanes ? P - p0 : lanes;
-    segs.push_back(DwSegment{static_cast<int32_t>(p0), static_cast<int32_t>(p0), static_cast<uint32_t>((uint32_t(1) << len) - 1)});
+    segs.push_back(ConvSegment{static_cast<int32_t>(p0), static_cast<int32_t>(p0), static_cast<uint32_t>((uint32_t(1) << len) - 1)});
   }
   return segs.empty() ? 0.0 : static_cast<double>(P) / (lanes * static_cast<double>(segs.size()));
 }
-
 
 int64_t conv_tiles(int64_t F, int64_t K, int max_rows, std::vector<ConvTile>& tiles) {
   tiles.clear();
@@ -415,7 +394,7 @@ bool conv_backward(const float* dy, const float* x, const float* w, const Window
   if (wf && tasks > 0 && !setup_direct_fwd(dxf, dx_geometry(g, F), wf, g.C)) return false;
   // The direct weight gradient (conv_direct.h) where it applies; with fewer images than threads the
   // per-image GEMMs below use the whole pool instead.
-  std::vector<DwSegment>& segs = t_segs;
+  std::vector<ConvSegment>& segs = t_segs;
   const DwPath dw_path = tasks > 0 ? direct_dw_path(g, F, segs) : DwPath::gemm;
   std::atomic<bool> ok{true};
   int used = 1;
@@ -506,7 +485,7 @@ ConvPlan conv_plan(const WindowGeom& g, int64_t F, bool need_dx) {
   ConvPlan p{"im2col", "im2col", need_dx ? "col2im" : "none"};
   if (is_pointwise(g)) return ConvPlan{"gemm", "gemm", need_dx ? "gemm" : "none"};
   const bool parallel = image_tasks(g.N) > 0;
-  std::vector<DwSegment> segs;
+  std::vector<ConvSegment> segs;
   bool expanded = false;
   int lanes = 16;
   if (parallel && direct_fwd_applies(g, segs, &expanded, &lanes)) p.forward = "direct";

@@ -1,4 +1,8 @@
-// Direct weight gradient of a stride-1 convolution: no unrolled columns.
+// Direct convolution (stride 1, no unrolled columns): the implicit-GEMM forward, also used for the input
+// gradient (a convolution of dy with the flipped filters), and the direct weight gradient. conv.cpp decides
+// where each applies (conv_plan in conv.h reports it).
+//
+// ---- direct weight gradient --------------------------------------------------------------------------------
 //
 //   dW[f, c, kh, kw] = sum over images g and output positions (oh, ow) of dy_g[f, oh, ow] * xp_g[c, oh + kh, ow + kw]
 //
@@ -18,10 +22,11 @@
 
 namespace simdnet {
 
-struct DwSegment {
-  int32_t dy_off;  // oh*OW + ow0: the segment's first position in a dy plane [OH, OW]
-  int32_t xp_off;  // oh*Wp + ow0: where its tap (0, 0) reads in a padded plane [Hp, Wp]
-  uint32_t mask;   // lanes [0, len), len <= 16
+// A run of output positions handled as one vector (dW and forward alike).
+struct ConvSegment {
+  int32_t out_off;  // oh*OW + ow0: the segment's first position in an output (or dy) plane [OH, OW]
+  int32_t xp_off;   // oh*Wp + ow0: where its tap (0, 0) reads in a padded plane [Hp, Wp] (expanded copy: p0)
+  uint32_t mask;    // lanes [0, len), len <= 16
 };
 
 // Widest kernel the direct path takes (its FB x KW accumulators and KW shifted rows must fit in registers).
@@ -30,13 +35,13 @@ constexpr int64_t kDwDirectMaxKW = 7;
 // The segments of g's output positions (stride 1), runs of at most `lanes` (16 or 8) positions of one row.
 // Returns the fraction of vector lanes they use: the caller takes the direct path only where that is high (with
 // 16 lanes a 28-wide row is 16 + 12 lanes: 0.875; an 8-wide row is half a vector: 0.5).
-double conv_row_segments(const WindowGeom& g, int lanes, std::vector<DwSegment>& segs);
+double conv_row_segments(const WindowGeom& g, int lanes, std::vector<ConvSegment>& segs);
 
 // Image n's contribution, kept as 16-lane partial sums: acc[((c*KH + kh)*KW + kw)*F + f][16] (overwritten when
 // `first`, else added to). xp: the image zero-padded, [C, Hp, Wp] plus 16 floats of slack; dy: its output
 // gradient [F, OH*OW]. Requires stride 1 and KW <= kDwDirectMaxKW. AVX-512
 // (native/kernels/x86/conv_avx512.cpp): only when use_avx512().
-void conv_dw_direct_avx512(const float* xp, const float* dy, const WindowGeom& g, int64_t F, const DwSegment* segs,
+void conv_dw_direct_avx512(const float* xp, const float* dy, const WindowGeom& g, int64_t F, const ConvSegment* segs,
                            int64_t nseg, float* acc, bool first);
 
 // out[j] = the sum of acc[j][0..16) (a fixed reduction order), j < n.
@@ -49,9 +54,9 @@ void conv_dw_reduce_avx512(const float* acc, int64_t n, float* out);
 // A GEMM whose B operand is never materialized: for k = (c, kh, kw) the row of B under a segment of output
 // positions is the run of the padded image at off[k] = (c*Hp + kh)*Wp + kw past the segment's xp_off, so the
 // micro-kernel loads it straight from the image. Tiles of up to 12 filters x two segments (2 x 16 lanes; AVX2:
-// 6 filters x 2 x 8), the
-// weights packed once per call ([K][R] per tile, like an A micro-panel), 12 broadcasts and two row loads per
-// 24 FMAs (the SGEMM micro-kernel's balance) — without writing or reading the unrolled columns.
+// 6 filters x 2 x 8), the weights packed once per call ([K][R] per tile, like an A micro-panel), 12 broadcasts
+// and two row loads per 24 FMAs (the SGEMM micro-kernel's balance) — without writing or reading the unrolled
+// columns.
 // Accumulation: one float FMA chain per output in k order, then + b[f]: the GEMM's products, in one K block.
 
 struct ConvTile {
@@ -60,8 +65,7 @@ struct ConvTile {
 };
 
 // Tiles for F filters: as few as max_rows-row tiles allow (12: AVX-512, 6: AVX2), rows spread evenly in units
-// of max_rows/3 (16 filters: 8 + 8, not 12 + 4).
-// Returns the packed weight floats.
+// of max_rows/3 (16 filters: 8 + 8, not 12 + 4). Returns the packed weight floats.
 int64_t conv_tiles(int64_t F, int64_t K, int max_rows, std::vector<ConvTile>& tiles);
 // w[F, K] -> wpack (rows past a tile's m zero).
 void conv_pack_weights(const float* w, int64_t K, const std::vector<ConvTile>& tiles, float* wpack);
@@ -81,18 +85,19 @@ void conv_pad_image_avx2(const float* xn, const WindowGeom& g, float* xp);
 void conv_relu_mask_bias_grad_avx2(const float* dy, const float* y, int64_t F, int64_t P, float* m, float* db,
                                    bool first);
 void conv_bias_grad_avx2(const float* dyn, int64_t F, int64_t P, float* db, bool first);
-// Segments of `lanes` consecutive positions (dy_off = xp_off = p0) for the expanded copy; returns the fraction of
+// Segments of `lanes` consecutive positions (out_off = xp_off = p0) for the expanded copy; returns the fraction of
 // lanes used.
-double conv_expanded_segments(const WindowGeom& g, int lanes, std::vector<DwSegment>& segs);
+double conv_expanded_segments(const WindowGeom& g, int lanes, std::vector<ConvSegment>& segs);
 
 // y[F, OH*OW] (one image) from its padded input xp ([C, Hp, Wp]) or its expanded copy, either with 16 floats of
-// slack (a segment's load reads 16 floats from its start), and the matching segments and offsets. bias nullable. AVX-512: only when use_avx512().
+// slack (a segment's load reads 16 floats from its start), and the matching segments and offsets; bias
+// nullable. AVX-512 (native/kernels/x86/conv_avx512.cpp): only when use_avx512().
 void conv_fwd_direct_avx512(const float* xp, const float* wpack, const ConvTile* tiles, int64_t ntiles,
-                            const int32_t* off, int64_t K, const DwSegment* segs, int64_t nseg, int64_t P,
+                            const int32_t* off, int64_t K, const ConvSegment* segs, int64_t nseg, int64_t P,
                             const float* bias, bool relu, float* y);
 // The same with AVX2/FMA (native/kernels/x86/conv_avx2.cpp): segments of up to 8 lanes, tiles of up to 6 rows.
 void conv_fwd_direct_avx2(const float* xp, const float* wpack, const ConvTile* tiles, int64_t ntiles,
-                          const int32_t* off, int64_t K, const DwSegment* segs, int64_t nseg, int64_t P,
+                          const int32_t* off, int64_t K, const ConvSegment* segs, int64_t nseg, int64_t P,
                           const float* bias, bool relu, float* y);
 
 }  // namespace simdnet

@@ -9,34 +9,10 @@
  */
 import type { NativeBackend } from '../../lib/backend/native';
 import type { ConvPlan } from '../../lib/backend/addon';
-import { backendsUnderTest, expectClose, randomArray } from '../helpers';
+import { backendsUnderTest, expectClose, kernelTiers, randomArray, withKernels, withThreads } from '../helpers';
 import { type Case, label, naiveConv, naiveConvGrad, outDims } from './conv-reference';
 
 const natives = backendsUnderTest().filter((b) => b.name === 'native').map((b) => b.backend as NativeBackend);
-
-type Isa = 'avx512' | 'avx2' | 'reference';
-const TIERS: Isa[] = ['reference', 'avx2', 'avx512'];
-const tiersOf = (nb: NativeBackend): Isa[] => TIERS.slice(0, TIERS.indexOf(nb.info().bestIsa as Isa) + 1);
-
-function withKernels<T>(nb: NativeBackend, isa: Isa, fn: () => T): T {
-  const before = nb.info().isa as Isa;
-  if (!nb.setKernels(isa)) throw new Error(`this CPU cannot run ${isa}`);
-  try {
-    return fn();
-  } finally {
-    nb.setKernels(before);
-  }
-}
-
-function withThreads<T>(nb: NativeBackend, n: number, fn: () => T): T {
-  const before = nb.info().threads;
-  nb.setThreads(n);
-  try {
-    return fn();
-  } finally {
-    nb.setThreads(before);
-  }
-}
 
 /** Stride-1 cases around the direct paths' edges (N = 3: images run in parallel, the direct paths' condition). */
 function cases(): Case[] {
@@ -97,7 +73,7 @@ for (const nb of natives) {
       for (const p of ref.slice(1)) expect(p).toEqual({ forward: 'im2col', weightGrad: 'im2col', inputGrad: 'im2col' });
       expect(nb.convPlan({ N: 4, C: 3, H: 5, W: 5, KH: 1, KW: 1, stride: 1, pad: 0 }, 2, true)).toEqual({ forward: 'gemm', weightGrad: 'gemm', inputGrad: 'gemm' });
       expect(nb.convPlan({ N: 4, C: 3, H: 9, W: 9, KH: 3, KW: 3, stride: 2, pad: 1 }, 2, true).inputGrad).toBe('col2im');
-      if (tiersOf(nb).includes('avx2')) {
+      if (kernelTiers(nb).includes('avx2')) {
         const q = withKernels(nb, 'avx2', () => withThreads(nb, 2, plans));
         expect(q.map((r) => r.forward)).toEqual(['direct', 'direct', 'direct', 'direct', 'direct', 'direct']);
         expect(q.map((r) => r.weightGrad)).toEqual(['im2col', 'im2col', 'im2col', 'im2col', 'im2col', 'im2col']);
@@ -131,7 +107,7 @@ for (const nb of natives) {
         // the fused ReLU's gradient: dy where y > 0
         const dyMasked = d.dy.map((v, j) => (yRef[j] > 0 ? v : 0));
         const gradRelu = naiveConvGrad(dyMasked, d.x, d.w, g);
-        for (const isa of tiersOf(nb)) {
+        for (const isa of kernelTiers(nb)) {
           withKernels(nb, isa, () =>
             withThreads(nb, 2, () => {
               const plan = nb.convPlan(g, g.F, true);
@@ -155,7 +131,7 @@ for (const nb of natives) {
           );
         }
       }
-      if (tiersOf(nb).includes('avx2')) expect(seen.avx2).toBeGreaterThanOrEqual(15);
+      if (kernelTiers(nb).includes('avx2')) expect(seen.avx2).toBeGreaterThanOrEqual(15);
       if (hasAvx512) {
         // the sweep really exercises the direct paths
         expect(seen.forward).toBeGreaterThanOrEqual(15);
@@ -173,7 +149,7 @@ for (const nb of natives) {
         d.x[g.C * g.H * g.W + 2 * g.W + 27] = NaN; // image 1, channel 0, row 2, last column
         const yRef = naiveConv(d.x, d.w, d.b, g);
         const grad = naiveConvGrad(d.dy, d.x, d.w, g);
-        for (const isa of tiersOf(nb)) {
+        for (const isa of kernelTiers(nb)) {
           withKernels(nb, isa, () => {
             const r = run(nb, g, d, false);
             const at = `${isa} ${label(g)}`;

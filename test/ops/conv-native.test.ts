@@ -5,41 +5,11 @@
  */
 import type { Backend, WindowGeometry } from '../../lib/backend/types';
 import type { NativeBackend } from '../../lib/backend/native';
-import { backendsUnderTest, expectClose, randomArray } from '../helpers';
+import { backendsUnderTest, expectClose, type Isa, kernelTiers, randomArray, withKernels, withThreads } from '../helpers';
 import { type Case, expectThrowKind, label, naiveConv, outDims } from './conv-reference';
 
 const backends = backendsUnderTest();
 const natives = backends.filter((b) => b.name === 'native').map((b) => b.backend as NativeBackend);
-
-type Isa = 'avx512' | 'avx2' | 'reference';
-const TIERS: Isa[] = ['reference', 'avx2', 'avx512'];
-
-/** The tiers this CPU can run, lowest first. */
-function tiers(nb: NativeBackend): Isa[] {
-  return TIERS.slice(0, TIERS.indexOf(nb.info().bestIsa as Isa) + 1);
-}
-
-/** Runs fn with the given kernel tier, restoring the active one afterwards. */
-function withKernels<T>(nb: NativeBackend, isa: Isa, fn: () => T): T {
-  const before = nb.info().isa as Isa;
-  if (!nb.setKernels(isa)) throw new Error(`this CPU cannot run ${isa}`);
-  try {
-    return fn();
-  } finally {
-    nb.setKernels(before);
-  }
-}
-
-/** Runs fn with n pool threads, restoring the thread count afterwards. */
-function withThreads<T>(nb: NativeBackend, n: number, fn: () => T): T {
-  const before = nb.info().threads;
-  nb.setThreads(n);
-  try {
-    return fn();
-  } finally {
-    nb.setThreads(before);
-  }
-}
 
 /** H, W ∈ {1, 4, 9, 17}, KH ∈ {1, 3}, KW ∈ {1, 2, 5}, stride 1..3, pad 0..2 (skipping empty outputs). */
 function sweep(): WindowGeometry[] {
@@ -67,7 +37,7 @@ for (const nb of natives) {
   describe('native kernels: avx2 vs reference', () => {
     // im2col/col2im have AVX2 tables (used under avx2 and avx512); on a CPU without AVX2 the comparisons
     // below degenerate to reference vs reference.
-    const simd: Isa = tiers(nb).includes('avx2') ? 'avx2' : 'reference';
+    const simd: Isa = kernelTiers(nb).includes('avx2') ? 'avx2' : 'reference';
 
     test('im2col and col2im are bit-identical across tiers over a geometry sweep', () => {
       const geoms = sweep();
@@ -117,7 +87,7 @@ for (const nb of natives) {
           });
         const r = run('reference');
         expectClose(r.y, naiveConv(x, w, b, g), { rtol: 1e-4, atol: 1e-5 }, `y ${label(g)}`);
-        for (const isa of tiers(nb).slice(1)) {
+        for (const isa of kernelTiers(nb).slice(1)) {
           const a = run(isa);
           for (const k of ['y', 'dx', 'dw', 'db'] as const) expectClose(a[k], r[k], { rtol: 1e-4, atol: 1e-4 }, `${isa} ${k} ${label(g)}`);
         }

@@ -1,4 +1,5 @@
-// AVX-512 direct weight gradient of a stride-1 convolution (contract and layout in core/conv_direct.h).
+// AVX-512 direct convolution kernels, stride 1 (contracts and layouts in core/conv_direct.h): the weight gradient's
+// lane loop and the implicit-GEMM forward.
 // Compiled with -mavx512f -mavx512vl -mavx512bw -mfma (native/sources.json, group "avx512"); reached only when
 // use_avx512() (cpuid + XGETBV).
 #include <immintrin.h>
@@ -16,7 +17,7 @@ constexpr int filters_per_block(int KW) {
 // One (c, kh) and filters [f0, f0 + fb), fb <= FB: the 16-lane sums at acc[(kw*F + i)*16] (= when `first`,
 // else +=) over the image's segments. Rows i >= fb repeat row fb - 1 (a partial last block; not stored).
 template <int KW>
-void dw_block(const float* x, const float* d, int64_t P, int64_t f0, int fb, const DwSegment* segs, int64_t nseg,
+void dw_block(const float* x, const float* d, int64_t P, int64_t f0, int fb, const ConvSegment* segs, int64_t nseg,
               float* acc_out, int64_t F, bool first) {
   constexpr int FB = filters_per_block(KW);
   __m512 acc[FB][KW];
@@ -34,7 +35,7 @@ void dw_block(const float* x, const float* d, int64_t P, int64_t f0, int fb, con
   for (int64_t s = 0; s < nseg; ++s) {
     const __mmask16 m = static_cast<__mmask16>(segs[s].mask);
     const float* xs = x + segs[s].xp_off;
-    const float* ds = d + segs[s].dy_off;
+    const float* ds = d + segs[s].out_off;
     __m512 xv[KW];
 #pragma GCC unroll 8
     for (int kw = 0; kw < KW; ++kw) xv[kw] = _mm512_maskz_loadu_ps(m, xs + kw);
@@ -56,7 +57,7 @@ void dw_block(const float* x, const float* d, int64_t P, int64_t f0, int fb, con
 
 // Filter blocks outermost: a block's dy rows (FB*OH*OW floats) stay in L1 across every (c, kh).
 template <int KW>
-void dw_all(const float* xp, const float* dy, const WindowGeom& g, int64_t F, const DwSegment* segs, int64_t nseg,
+void dw_all(const float* xp, const float* dy, const WindowGeom& g, int64_t F, const ConvSegment* segs, int64_t nseg,
             float* acc, bool first) {
   constexpr int FB = filters_per_block(KW);
   const int64_t Hp = g.H + 2 * g.pad, Wp = g.W + 2 * g.pad, P = g.OH * g.OW;
@@ -73,7 +74,7 @@ void dw_all(const float* xp, const float* dy, const WindowGeom& g, int64_t F, co
 
 }  // namespace
 
-void conv_dw_direct_avx512(const float* xp, const float* dy, const WindowGeom& g, int64_t F, const DwSegment* segs,
+void conv_dw_direct_avx512(const float* xp, const float* dy, const WindowGeom& g, int64_t F, const ConvSegment* segs,
                            int64_t nseg, float* acc, bool first) {
   switch (g.KW) {
     case 1: dw_all<1>(xp, dy, g, F, segs, nseg, acc, first); break;
@@ -151,12 +152,12 @@ void fwd_tile(int64_t K, const float* a, const int32_t* off, const float* b0, co
 }  // namespace
 
 void conv_fwd_direct_avx512(const float* xp, const float* wpack, const ConvTile* tiles, int64_t ntiles,
-                            const int32_t* off, int64_t K, const DwSegment* segs, int64_t nseg, int64_t P,
+                            const int32_t* off, int64_t K, const ConvSegment* segs, int64_t nseg, int64_t P,
                             const float* bias, bool relu, float* y) {
   for (int64_t s = 0; s < nseg; s += 2) {
-    const DwSegment& s0 = segs[s];
+    const ConvSegment& s0 = segs[s];
     const bool pair = s + 1 < nseg;
-    const DwSegment& s1 = pair ? segs[s + 1] : segs[s];
+    const ConvSegment& s1 = pair ? segs[s + 1] : segs[s];
     const __mmask16 m0 = static_cast<__mmask16>(s0.mask), m1 = pair ? static_cast<__mmask16>(s1.mask) : 0;
     const float* b0 = xp + s0.xp_off;
     const float* b1 = xp + s1.xp_off;
@@ -164,8 +165,8 @@ void conv_fwd_direct_avx512(const float* xp, const float* wpack, const ConvTile*
       const ConvTile& tl = tiles[t];
       const float* a = wpack + tl.a_off;
       const float* bt = bias ? bias + tl.f0 : nullptr;
-      float* c0 = y + tl.f0 * P + s0.dy_off;
-      float* c1 = y + tl.f0 * P + s1.dy_off;
+      float* c0 = y + tl.f0 * P + s0.out_off;
+      float* c1 = y + tl.f0 * P + s1.out_off;
       switch (tl.R) {
         case 4: fwd_tile<4>(K, a, off, b0, b1, m0, m1, bt, relu, c0, c1, P, tl.m); break;
         case 8: fwd_tile<8>(K, a, off, b0, b1, m0, m1, bt, relu, c0, c1, P, tl.m); break;

@@ -1,9 +1,10 @@
 // AVX2 im2col/col2im kernels (contracts and layouts in core/im2col.h). Compiled with -mavx2 -mfma
 // (native/sources.json); reached only through im2col_kernels_avx2 when cpuid + XGETBV allow AVX2.
 //
-// Stride 1: each (tap, output row) is the input row shifted by kw - pad. im2col fills it 8 lanes at a time
-// with one masked load (lanes in the padding masked off: they read as 0 and touch no memory) and one store;
-// col2im adds the valid run with 8-wide loads/stores and a masked tail (nothing outside the run is read or
+// Stride 1: each (tap, output row) is the input row shifted by kw - pad. im2col copies the band's rows into a
+// zero-padded buffer first and then fills colT with whole unmasked vectors (im2col_t_padded); rows wider than
+// 128 floats, or when that buffer cannot be allocated, fill it 8 lanes at a time with one masked load (lanes in
+// the padding masked off: they read as 0 and touch no memory) and one store; col2im adds the valid run with 8-wide loads/stores and a masked tail (nothing outside the run is read or
 // written). Other strides: the scalar reference loops. The book layout goes through colT and an 8x8 in-register transpose. Every
 // element receives the same additions in the same order as the reference, so results are bit-identical.
 #include <immintrin.h>
