@@ -1,5 +1,6 @@
 // Plain loops of the fused convolution that the compiler vectorizes: included by conv.cpp (baseline x86-64)
-// and by native/kernels/x86/conv_avx2.cpp (compiled with AVX2), each getting its own copy. Internal linkage
+// and by native/kernels/x86/conv_avx2.cpp / conv_avx512.cpp (compiled with their ISA's flags), each getting its
+// own copy. Internal linkage
 // (an anonymous namespace) keeps the AVX2 copies from ever being linked into the baseline path: with plain
 // `inline` the linker may keep either TU's copy for both.
 // Only additions, comparisons and copies (no multiply-add the compiler could contract into an FMA): both copies
@@ -8,6 +9,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "core/conv_direct.h"
 #include "core/im2col.h"
 
 namespace simdnet {
@@ -116,6 +118,25 @@ inline void loop_expand_image(const float* xn, const WindowGeom& g, float* xe) {
     }
   }
   for (int64_t i = 0; i < 16; ++i) xe[g.C * g.KW * Hp * OW + i] = 0.0f;
+}
+
+// The implicit-GEMM forward's driver (conv_direct.h), the same for every vector width: segments in pairs, each
+// pair through every filter tile. tile(R, a, b0, b1, mask0, mask1, bias, c0, c1, m) runs one tile of the ISA's
+// kernel (R rows computed, m stored, bias nullable).
+template <typename Tile>
+inline void loop_fwd_direct(const float* xp, const float* wpack, const ConvTile* tiles, int64_t ntiles,
+                            const ConvSegment* segs, int64_t nseg, int64_t P, const float* bias, float* y, Tile tile) {
+  for (int64_t s = 0; s < nseg; s += 2) {
+    const ConvSegment& s0 = segs[s];
+    const bool pair = s + 1 < nseg;
+    const ConvSegment& s1 = pair ? segs[s + 1] : segs[s];
+    const uint32_t m0 = s0.mask, m1 = pair ? s1.mask : 0;
+    for (int64_t t = 0; t < ntiles; ++t) {
+      const ConvTile& tl = tiles[t];
+      tile(tl.R, wpack + tl.a_off, xp + s0.xp_off, xp + s1.xp_off, m0, m1, bias ? bias + tl.f0 : nullptr,
+           y + tl.f0 * P + s0.out_off, y + tl.f0 * P + s1.out_off, tl.m);
+    }
+  }
 }
 
 }  // namespace

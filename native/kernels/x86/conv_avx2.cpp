@@ -67,26 +67,15 @@ void fwd_tile(int64_t K, const float* a, const int32_t* off, const float* b0, co
 void conv_fwd_direct_avx2(const float* xp, const float* wpack, const ConvTile* tiles, int64_t ntiles,
                           const int32_t* off, int64_t K, const ConvSegment* segs, int64_t nseg, int64_t P,
                           const float* bias, bool relu, float* y) {
-  for (int64_t s = 0; s < nseg; s += 2) {
-    const ConvSegment& s0 = segs[s];
-    const bool pair = s + 1 < nseg;
-    const ConvSegment& s1 = pair ? segs[s + 1] : segs[s];
-    const uint32_t m0 = s0.mask, m1 = pair ? s1.mask : 0;
-    const float* b0 = xp + s0.xp_off;
-    const float* b1 = xp + s1.xp_off;
-    for (int64_t t = 0; t < ntiles; ++t) {
-      const ConvTile& tl = tiles[t];
-      const float* a = wpack + tl.a_off;
-      const float* bt = bias ? bias + tl.f0 : nullptr;
-      float* c0 = y + tl.f0 * P + s0.out_off;
-      float* c1 = y + tl.f0 * P + s1.out_off;
-      switch (tl.R) {
-        case 2: fwd_tile<2>(K, a, off, b0, b1, m0, m1, bt, relu, c0, c1, P, tl.m); break;
-        case 4: fwd_tile<4>(K, a, off, b0, b1, m0, m1, bt, relu, c0, c1, P, tl.m); break;
-        default: fwd_tile<6>(K, a, off, b0, b1, m0, m1, bt, relu, c0, c1, P, tl.m); break;
-      }
-    }
-  }
+  loop_fwd_direct(xp, wpack, tiles, ntiles, segs, nseg, P, bias, y,
+                  [&](int R, const float* a, const float* b0, const float* b1, uint32_t m0, uint32_t m1,
+                      const float* bt, float* c0, float* c1, int m) {
+                    switch (R) {
+                      case 2: fwd_tile<2>(K, a, off, b0, b1, m0, m1, bt, relu, c0, c1, P, m); break;
+                      case 4: fwd_tile<4>(K, a, off, b0, b1, m0, m1, bt, relu, c0, c1, P, m); break;
+                      default: fwd_tile<6>(K, a, off, b0, b1, m0, m1, bt, relu, c0, c1, P, m); break;
+                    }
+                  });
 }
 
 void conv_pad_image_avx2(const float* xn, const WindowGeom& g, float* xp) { loop_pad_image(xn, g, xp); }

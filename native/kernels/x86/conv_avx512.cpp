@@ -5,6 +5,7 @@
 #include <immintrin.h>
 
 #include "core/conv_direct.h"
+#include "core/conv_loops.h"
 
 namespace simdnet {
 namespace {
@@ -154,26 +155,16 @@ void fwd_tile(int64_t K, const float* a, const int32_t* off, const float* b0, co
 void conv_fwd_direct_avx512(const float* xp, const float* wpack, const ConvTile* tiles, int64_t ntiles,
                             const int32_t* off, int64_t K, const ConvSegment* segs, int64_t nseg, int64_t P,
                             const float* bias, bool relu, float* y) {
-  for (int64_t s = 0; s < nseg; s += 2) {
-    const ConvSegment& s0 = segs[s];
-    const bool pair = s + 1 < nseg;
-    const ConvSegment& s1 = pair ? segs[s + 1] : segs[s];
-    const __mmask16 m0 = static_cast<__mmask16>(s0.mask), m1 = pair ? static_cast<__mmask16>(s1.mask) : 0;
-    const float* b0 = xp + s0.xp_off;
-    const float* b1 = xp + s1.xp_off;
-    for (int64_t t = 0; t < ntiles; ++t) {
-      const ConvTile& tl = tiles[t];
-      const float* a = wpack + tl.a_off;
-      const float* bt = bias ? bias + tl.f0 : nullptr;
-      float* c0 = y + tl.f0 * P + s0.out_off;
-      float* c1 = y + tl.f0 * P + s1.out_off;
-      switch (tl.R) {
-        case 4: fwd_tile<4>(K, a, off, b0, b1, m0, m1, bt, relu, c0, c1, P, tl.m); break;
-        case 8: fwd_tile<8>(K, a, off, b0, b1, m0, m1, bt, relu, c0, c1, P, tl.m); break;
-        default: fwd_tile<12>(K, a, off, b0, b1, m0, m1, bt, relu, c0, c1, P, tl.m); break;
-      }
-    }
-  }
+  loop_fwd_direct(xp, wpack, tiles, ntiles, segs, nseg, P, bias, y,
+                  [&](int R, const float* a, const float* b0, const float* b1, uint32_t m0, uint32_t m1,
+                      const float* bt, float* c0, float* c1, int m) {
+                    const __mmask16 k0 = static_cast<__mmask16>(m0), k1 = static_cast<__mmask16>(m1);
+                    switch (R) {
+                      case 4: fwd_tile<4>(K, a, off, b0, b1, k0, k1, bt, relu, c0, c1, P, m); break;
+                      case 8: fwd_tile<8>(K, a, off, b0, b1, k0, k1, bt, relu, c0, c1, P, m); break;
+                      default: fwd_tile<12>(K, a, off, b0, b1, k0, k1, bt, relu, c0, c1, P, m); break;
+                    }
+                  });
 }
 
 }  // namespace simdnet
