@@ -5,11 +5,11 @@
  * best.safetensors (best epoch), history.json, summary.json and the PNGs (loss, accuracy, filters before/after,
  * misclassified).
  */
-import * as fs from 'fs';
 import * as path from 'path';
 import { backendInfo, setThreads, useBackend } from '../backend';
 import { formatAugmentSpec, parseAugmentSpec, type AugmentOptions } from '../data/augment';
 import { cosineDecay, stepDecay } from '../train/schedules';
+import { makeDirs, writeFileAtomic } from '../io/atomic';
 import { loadModel } from '../io/model';
 import type { Network } from '../nets/network';
 import { optimizerNames } from '../optimizers';
@@ -173,7 +173,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   } else {
     net = buildModel(a.model, { seed: a.seed, hidden: a.hidden, weightDecay: a.weightDecay });
   }
-  fs.mkdirSync(a.out, { recursive: true });
+  makeDirs(a.out); // fails fast where fs.mkdirSync(recursive) loops forever (--out /proc/x)
   const data = loadDataFor(net, a.data, a.limit, a.testLimit);
   const files: string[] = [];
   const filtersBefore = path.join(a.out, 'filters_before.png');
@@ -259,7 +259,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   trainer.saveCheckpoint(modelFile);
   files.push(modelFile, ...best.saved.filter((f, i, all) => all.indexOf(f) === i));
   const history = { history: result.history, trainLossList: trainer.trainLossList, testAcc: result.testAcc, stopped: result.stopped };
-  fs.writeFileSync(path.join(a.out, 'history.json'), `${JSON.stringify(history)}\n`);
+  writeFileAtomic(path.join(a.out, 'history.json'), `${JSON.stringify(history)}\n`);
   files.push(path.join(a.out, 'history.json'));
   files.push(...drawCurves(a.out, result.history, trainer.trainLossList, trainer.iterPerEpoch));
   const filtersAfter = path.join(a.out, 'filters_after.png');
@@ -298,7 +298,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     imagesPerSecond: trainMs > 0 ? Math.round((samples * 1000) / trainMs) : null,
     files: files.map((f) => path.basename(f)),
   };
-  fs.writeFileSync(path.join(a.out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  writeFileAtomic(path.join(a.out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
 
   const accText = result.testAcc === null ? 'n/a' : `${(result.testAcc * 100).toFixed(2)}% (${data.tTest.length} images)`;
   process.stdout.write(

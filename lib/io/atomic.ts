@@ -5,6 +5,11 @@
  *
  * `data` may be a string (UTF-8), one byte array, or an iterable of byte arrays (written in order, never
  * concatenated — large archives are streamed without a second copy in memory).
+ *
+ * Temporary files are named `.<target>.tmp-<pid>-<random>` beside the target. A process killed mid-write
+ * (kill -9, power loss) leaves its temporary behind; the next save to the same target removes the
+ * temporaries of that target whose writer is gone (see `removeStaleTemps`). Errors name the target, never the
+ * hidden temporary file.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -24,10 +29,156 @@ export interface AtomicWriteOptions {
   fsync?: boolean;
 }
 
+/** The prefix of every temporary file of `target` (a basename): `.<target>.tmp-`. */
+function tempPrefix(base: string): string {
+  return `.${base}.tmp-`;
+}
+
 function tempPathFor(target: string): string {
   const dir = path.dirname(target);
   const base = path.basename(target);
-  return path.join(dir, `.${base}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  return path.join(dir, `${tempPrefix(base)}${process.pid}-${randomBytes(6).toString('hex')}`);
+}
+
+/** The temporaries this process is writing now (absolute paths): never removed as stale. */
+const inFlight = new Set<string>();
+
+/**
+ * A temporary whose writer is still alive but which has not been modified for this long is taken as left by a
+ * dead process whose pid was reused (a live writer touches its file at least once per chunk).
+ */
+const STALE_AGE_MS = 24 * 3600 * 1000;
+
+function pidAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by someone else
+  }
+}
+
+/** The writer's pid if `name` is a temporary of `base` (this naming, or the older `.<base>.<pid>.<hex>.tmp`). */
+function tempWriterPid(name: string, base: string): number | null {
+  const prefix = tempPrefix(base);
+  if (name.startsWith(prefix)) {
+    const m = /^(\d+)-[0-9a-f]{12}$/.exec(name.slice(prefix.length));
+    return m ? Number(m[1]) : null;
+  }
+  const old = `.${base}.`;
+  if (name.startsWith(old)) {
+    const m = /^(\d+)\.[0-9a-f]{12}\.tmp$/.exec(name.slice(old.length));
+    return m ? Number(m[1]) : null;
+  }
+  return null;
+}
+
+/**
+ * Removes the temporary files that earlier, interrupted saves of `target` left beside it: those whose writing
+ * process is gone, those of this process's pid that this process is not writing (a reused pid), and those
+ * untouched for a day. Temporaries of other targets, and of live writers, are left alone. Best effort: a
+ * temporary that cannot be removed is skipped. Called by every atomic write; returns the removed paths.
+ *
+ * @example
+ * removeStaleTemps('out/model.safetensors'); // after a kill -9 during a save
+ * @throws {TypeError} target is not a non-empty path string
+ */
+export function removeStaleTemps(target: string): string[] {
+  const file = checkTarget('path', target);
+  const dir = path.dirname(file);
+  const base = path.basename(file);
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  const now = Date.now();
+  for (const name of names) {
+    const pid = tempWriterPid(name, base);
+    if (pid === null) continue;
+    const tmp = path.join(dir, name);
+    if (inFlight.has(tmp)) continue;
+    try {
+      const st = fs.lstatSync(tmp);
+      if (!st.isFile()) continue;
+      const stale = pid === process.pid || !pidAlive(pid) || now - st.mtimeMs > STALE_AGE_MS;
+      if (!stale) continue;
+      fs.unlinkSync(tmp);
+      removed.push(tmp);
+    } catch {
+      // gone meanwhile, or not ours to remove
+    }
+  }
+  return removed;
+}
+
+/**
+ * A file-system error of a save, reworded to name the target (the temporary file's name means nothing to the
+ * user); `code`, `errno` and `syscall` are kept and the original error is the `cause`. Other errors (a failing
+ * data source, a bad chunk) pass unchanged.
+ */
+function saveError(err: unknown, target: string, tmp: string): unknown {
+  const e = err as NodeJS.ErrnoException;
+  // not `instanceof Error`: system errors may come from another realm (vm contexts, jest)
+  if (e === null || typeof e !== 'object' || typeof e.code !== 'string' || typeof e.message !== 'string') return err;
+  const what = e.message.split(tmp).join(target);
+  const out = new Error(`cannot save ${target}: ${what}`, { cause: err }) as NodeJS.ErrnoException;
+  out.code = e.code;
+  if (e.errno !== undefined) out.errno = e.errno;
+  if (e.syscall !== undefined) out.syscall = e.syscall;
+  out.path = target;
+  return out;
+}
+
+/**
+ * Creates `dir` and its missing parents, like `fs.mkdirSync(dir, { recursive: true })` but failing fast where
+ * Node's recursive mkdir loops forever (a directory inside /proc or /sys: mkdir says ENOENT although the
+ * parent exists). The error names `dir`.
+ *
+ * @example
+ * makeDirs('out/deep-convnet');
+ * @throws {TypeError} dir is not a non-empty path string
+ * @throws {Error} the directory cannot be created (code ENOENT, EACCES, ENOTDIR, ...)
+ */
+export function makeDirs(dir: string): void {
+  const abs = checkTarget('dir', dir);
+  const missing: string[] = [];
+  let cur = abs;
+  for (;;) {
+    let st: fs.Stats | undefined;
+    try {
+      st = fs.statSync(cur);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw dirError(err, dir);
+    }
+    if (st) {
+      if (!st.isDirectory()) throw dirError(Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${cur}'`), { code: 'ENOTDIR' }), dir);
+      break;
+    }
+    missing.push(cur);
+    const parent = path.dirname(cur);
+    if (parent === cur) break;
+    cur = parent;
+  }
+  for (let i = missing.length - 1; i >= 0; i--) {
+    try {
+      fs.mkdirSync(missing[i]);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST' && fs.statSync(missing[i]).isDirectory()) continue;
+      throw dirError(err, dir);
+    }
+  }
+}
+
+function dirError(err: unknown, dir: string): Error {
+  const e = err as NodeJS.ErrnoException;
+  const out = new Error(`cannot create directory ${dir}: ${e.message}`, { cause: err }) as NodeJS.ErrnoException;
+  if (e.code !== undefined) out.code = e.code;
+  out.path = dir;
+  return out;
 }
 
 /** The mode for the new file, and whether it must be set explicitly (open's mode is masked by the umask). */
@@ -86,13 +237,15 @@ function writeAllSync(fd: number, bytes: Uint8Array): void {
  * writeFileAtomic('model.safetensors', bytes);
  * writeFileAtomic('log.json', JSON.stringify(log));
  * @throws {TypeError} target is not a path, data is not a string / Uint8Array / iterable of Uint8Array
- * @throws {Error} any file-system error (the old file is untouched and no temporary file remains)
+ * @throws {Error} any file-system error, naming the target (the old file is untouched and no temporary file remains)
  */
 export function writeFileAtomic(target: string, data: AtomicData, opts: AtomicWriteOptions = {}): void {
   const file = checkTarget('path', target);
   const doSync = opts.fsync !== false;
   const tmp = tempPathFor(file);
   const { mode, chmod } = targetMode(file, opts.mode);
+  removeStaleTemps(file);
+  inFlight.add(tmp);
   let fd = -1;
   try {
     fd = fs.openSync(tmp, 'wx', mode);
@@ -128,7 +281,9 @@ export function writeFileAtomic(target: string, data: AtomicData, opts: AtomicWr
     } catch {
       /* never created, or already renamed */
     }
-    throw err;
+    throw saveError(err, file, tmp);
+  } finally {
+    inFlight.delete(tmp);
   }
   if (doSync) fsyncDir(path.dirname(file));
 }
@@ -139,13 +294,15 @@ export function writeFileAtomic(target: string, data: AtomicData, opts: AtomicWr
  * @example
  * await writeFileAtomicAsync('checkpoint.npz', chunks);
  * @throws {TypeError} see writeFileAtomic
- * @throws {Error} any file-system error (the old file is untouched and no temporary file remains)
+ * @throws {Error} any file-system error, naming the target (the old file is untouched and no temporary file remains)
  */
 export async function writeFileAtomicAsync(target: string, data: AtomicDataAsync, opts: AtomicWriteOptions = {}): Promise<void> {
   const file = checkTarget('path', target);
   const doSync = opts.fsync !== false;
   const tmp = tempPathFor(file);
   const { mode, chmod } = targetMode(file, opts.mode);
+  removeStaleTemps(file);
+  inFlight.add(tmp);
   let fh: fs.promises.FileHandle | undefined;
   try {
     fh = await fs.promises.open(tmp, 'wx', mode);
@@ -173,7 +330,9 @@ export async function writeFileAtomicAsync(target: string, data: AtomicDataAsync
   } catch (err) {
     if (fh) await fh.close().catch(() => undefined);
     await fs.promises.unlink(tmp).catch(() => undefined);
-    throw err;
+    throw saveError(err, file, tmp);
+  } finally {
+    inFlight.delete(tmp);
   }
   if (doSync) await fsyncDirAsync(path.dirname(file));
 }

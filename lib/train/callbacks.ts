@@ -6,8 +6,8 @@
  * the worker already computes the next batch). Built-ins: EarlyStopping, ModelCheckpoint, ReduceLROnPlateau,
  * LambdaCallback.
  */
-import * as fs from 'fs';
 import * as path from 'path';
+import { makeDirs } from '../io/atomic';
 import { checkInt, checkNumber, checkOneOf, invalidType } from '../errors';
 import type { Network } from '../nets/network';
 import type { Optimizer } from '../optimizers/optimizer';
@@ -227,7 +227,7 @@ export class ModelCheckpoint implements Callback {
       if (v === undefined || !this.monitor.improved(v)) return;
     }
     const file = this.path.replace(/\{epoch\}/g, String(epoch + 1));
-    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    makeDirs(path.dirname(path.resolve(file)));
     trainer.saveCheckpoint(file);
     this.saved.push(file);
     this.lastSavedEpoch = epoch;

@@ -12,10 +12,10 @@
  * is the one of the gradient's own forward (before the update; the book runs a second forward after it);
  * `verbose` prints one line per epoch (default off), not every batch's loss.
  */
-import * as fs from 'fs';
 import * as path from 'path';
 import { resolveAugmentOptions, type AugmentOptions } from '../data/augment';
 import { checkInt, checkNumber, checkOneOf, invalidRange, invalidType } from '../errors';
+import { makeDirs } from '../io/atomic';
 import { loadCheckpoint, saveModel } from '../io/model';
 import type { Target } from '../layers/layer';
 import { Network } from '../nets/network';
@@ -376,7 +376,7 @@ export class Trainer implements TrainerControl {
    */
   saveCheckpoint(file: string): void {
     if (typeof file !== 'string' || file === '') throw invalidType('path', 'a file path', file);
-    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    makeDirs(path.dirname(path.resolve(file)));
     saveModel(this.network, file, { optimizer: this.optimizer, extra: { trainer: this.loop.getState() } });
   }
 

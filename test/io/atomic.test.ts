@@ -1,7 +1,8 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { writeFileAtomic, writeFileAtomicAsync } from '../../lib/io/atomic';
+import { spawnSync } from 'child_process';
+import { makeDirs, removeStaleTemps, writeFileAtomic, writeFileAtomicAsync } from '../../lib/io/atomic';
 
 let dir: string;
 beforeEach(() => {
@@ -87,5 +88,101 @@ describe('writeFileAtomicAsync', () => {
     await expect(writeFileAtomicAsync(f, failingSource())).rejects.toThrow('disk on fire');
     expect(fs.readFileSync(f).equals(old)).toBe(true);
     expect(fs.readdirSync(dir)).toEqual(['a.bin']);
+  });
+});
+
+/** The pid of a process that has exited (a child run to completion). */
+function deadPid(): number {
+  const r = spawnSync(process.execPath, ['-e', '0']);
+  return r.pid as number;
+}
+
+describe('temporary files of interrupted saves', () => {
+  test('are named after their target, and the next save to that target removes those whose writer is gone', () => {
+    const f = path.join(dir, 'model.bin');
+    const dead = deadPid();
+    const stale = `.model.bin.tmp-${dead}-0123456789ab`;
+    const staleOld = `.model.bin.${dead}.0123456789ab.tmp`; // the naming before this version
+    const live = `.model.bin.tmp-${process.ppid}-0123456789ab`; // a live writer (the test runner's parent)
+    const other = `.other.bin.tmp-${dead}-0123456789ab`; // another target's
+    const lookalike = `.model.bin.tmp-${dead}-notmine`;
+    for (const n of [stale, staleOld, live, other, lookalike]) fs.writeFileSync(path.join(dir, n), 'partial');
+    writeFileAtomic(f, 'new');
+    expect(fs.readdirSync(dir).sort()).toEqual([live, other, lookalike, 'model.bin'].sort());
+  });
+
+  test('of this pid but not being written by this process are stale too (a reused pid); async saves clean as well', async () => {
+    const f = path.join(dir, 'm.npz');
+    const mine = `.m.npz.tmp-${process.pid}-aaaaaaaaaaaa`;
+    fs.writeFileSync(path.join(dir, mine), 'x');
+    await writeFileAtomicAsync(f, 'new');
+    expect(fs.readdirSync(dir)).toEqual(['m.npz']);
+  });
+
+  test('a live writer untouched for more than a day is taken as a reused pid', () => {
+    const f = path.join(dir, 'a');
+    const t = path.join(dir, `.a.tmp-${process.ppid}-bbbbbbbbbbbb`);
+    fs.writeFileSync(t, 'x');
+    const old = new Date(Date.now() - 25 * 3600 * 1000);
+    fs.utimesSync(t, old, old);
+    expect(removeStaleTemps(f)).toEqual([t]);
+  });
+
+  test('a save in progress is never removed by a concurrent save of the same target', async () => {
+    const f = path.join(dir, 'c.bin');
+    let release!: () => void;
+    const gate = new Promise<void>((r) => { release = r; });
+    async function* slow(): AsyncGenerator<Uint8Array> {
+      yield new Uint8Array(10).fill(1);
+      await gate;
+      yield new Uint8Array(10).fill(2);
+    }
+    const first = writeFileAtomicAsync(f, slow());
+    await new Promise((r) => setTimeout(r, 20));
+    writeFileAtomic(f, 'second'); // cleans stale temps of c.bin: must keep the first's
+    release();
+    await first;
+    expect(fs.readFileSync(f).length).toBe(20);
+    expect(fs.readdirSync(dir)).toEqual(['c.bin']);
+  });
+});
+
+describe('errors of a failed save', () => {
+  test('name the target, not the hidden temporary file, and keep the code', async () => {
+    const missing = path.join(dir, 'nope', 'model.safetensors');
+    let err: NodeJS.ErrnoException | undefined;
+    try {
+      writeFileAtomic(missing, 'x');
+    } catch (e) {
+      err = e as NodeJS.ErrnoException;
+    }
+    expect(err?.message).toContain(missing);
+    expect(err?.message).not.toMatch(/\.tmp/);
+    expect(err?.code).toBe('ENOENT');
+    const sub = path.join(dir, 'sub');
+    fs.mkdirSync(sub);
+    await expect(writeFileAtomicAsync(sub, 'x')).rejects.toThrow(new RegExp(`cannot save ${sub}: .*${sub}`));
+    await expect(writeFileAtomicAsync(sub, 'x')).rejects.not.toThrow(/\.tmp-/);
+  });
+});
+
+describe('makeDirs', () => {
+  test('creates missing parents, accepts an existing directory', () => {
+    const d = path.join(dir, 'a', 'b', 'c');
+    makeDirs(d);
+    makeDirs(d);
+    expect(fs.statSync(d).isDirectory()).toBe(true);
+  });
+
+  test('fails fast under /proc, where fs.mkdirSync(recursive) never returns, naming the directory', () => {
+    const t0 = Date.now();
+    expect(() => makeDirs('/proc/simdnet-x/y')).toThrow(/cannot create directory \/proc\/simdnet-x\/y: ENOENT/);
+    expect(Date.now() - t0).toBeLessThan(5000);
+  });
+
+  test('a file in the way is ENOTDIR naming the directory; a bad argument is a TypeError', () => {
+    fs.writeFileSync(path.join(dir, 'f'), 'x');
+    expect(() => makeDirs(path.join(dir, 'f', 'g'))).toThrow(/cannot create directory .*f\/g: ENOTDIR/);
+    expect(() => makeDirs('' as string)).toThrow(TypeError);
   });
 });
