@@ -60,7 +60,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     const xb = new Tensor(data.xTest.data.subarray(s * per, (s + n) * per), [n, ...data.xTest.shape.slice(1)]);
     lossSum += net.loss(xb, data.tTest.subarray(s, s + n), false) * n;
   }
-  const C = net.outputShape()[1];
+  const C = net.accuracyKind === 'binary' ? 2 : net.outputShape()[1];
   const total = new Array<number>(C).fill(0);
   const right = new Array<number>(C).fill(0);
   let correct = 0;

@@ -64,21 +64,9 @@ export function drawCurves(outDir: string, history: History, trainLossList: read
   return files;
 }
 
-/** Predicted classes (argmax of the logits) of the first `n` images, in batches. */
+/** Predicted classes of the first `n` images (the network's accuracy definition: argmax, or logit > 0), in batches. */
 export function predictClasses(net: Network, x: Tensor, n: number, batch = 200): Int32Array {
-  const per = x.size / x.shape[0];
-  const out = new Int32Array(n);
-  for (let s = 0; s < n; s += batch) {
-    const m = Math.min(batch, n - s);
-    const y = net.forward(new Tensor(x.data.subarray(s * per, (s + m) * per), [m, ...x.shape.slice(1)]), false);
-    const C = y.size / m;
-    for (let i = 0; i < m; i++) {
-      let best = 0;
-      for (let c = 1; c < C; c++) if (y.data[i * C + c] > y.data[i * C + best]) best = c;
-      out[s + i] = best;
-    }
-  }
-  return out;
+  return net.predictClasses(x.shape[0] === n ? x : new Tensor(x.data.subarray(0, n * (x.size / x.shape[0])), [n, ...x.shape.slice(1)]), batch);
 }
 
 /**

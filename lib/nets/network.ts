@@ -11,10 +11,13 @@ import { Relu } from '../layers/activations';
 import { Convolution } from '../layers/conv';
 import { Layer, LossLayer, type Param, type Target } from '../layers/layer';
 import { sameShape, shapeStr } from '../layers/util';
+import { accuracyKind, binaryTargets, countCorrect, targetClasses, type AccuracyKind } from '../metrics/accuracy';
 import { Rng } from '../rng';
+import { predictClasses as predictClassesOf, predictProba as predictProbaOf } from './predict';
 import { Tensor } from '../tensor';
 
 export type { Target } from '../layers/layer';
+export { targetLabels } from '../metrics/accuracy';
 
 /** Options every network takes. */
 export interface NetworkOptions {
@@ -156,26 +159,61 @@ export abstract class Network {
     return this.lossLayer.forwardLoss(y, t, training, sampleWeights) + this.weightDecayLoss();
   }
 
-  /** Fraction of samples whose argmax of the logits equals the label (t: labels or one-hot [N, C]). */
+  /**
+   * Probabilities in inference mode, in batches: softmax rows (SoftmaxWithLoss), σ of each output
+   * (SigmoidWithLoss), the outputs themselves (MeanSquaredError).
+   * @throws {RangeError} x of another shape than [N, ...inputShape]
+   */
+  predictProba(x: Tensor, batchSize = 100): Tensor {
+    this.checkInput(x);
+    return predictProbaOf(this, x, batchSize);
+  }
+
+  /**
+   * Predicted classes by `accuracyKind`: argmax per sample, logit > 0 (probability > 0.5) for one sigmoid output,
+   * one 0/1 per output (N·K values) for several sigmoid outputs.
+   * @throws {RangeError} x of another shape than [N, ...inputShape]
+   */
+  predictClasses(x: Tensor, batchSize = 100): Int32Array {
+    this.checkInput(x);
+    return predictClassesOf(this, x, batchSize);
+  }
+
+  /**
+   * The accuracy definition of this network (lib/metrics/accuracy.ts): 'categorical' (argmax; SoftmaxWithLoss,
+   * MeanSquaredError), 'binary' (one sigmoid output, logit > 0 i.e. probability > 0.5) or 'multi-label' (several
+   * sigmoid outputs, each thresholded; accuracy is per label).
+   */
+  get accuracyKind(): AccuracyKind {
+    const out = this.outputShape();
+    return accuracyKind(this.lossLayer.type, out.slice(1).reduce((a, b) => a * b, 1));
+  }
+
+  /**
+   * Accuracy in inference mode, by `accuracyKind`: the share of samples whose argmax equals the label
+   * (categorical; t: labels or one-hot [N, C]), whose logit > 0 equals the 0/1 label (one sigmoid output), or the
+   * share of correct labels over all N·K outputs (several sigmoid outputs; t: N·K 0/1 labels or a Tensor).
+   */
   accuracy(x: Tensor, t: Target, batchSize = 100): number {
     this.checkInput(x);
     const N = x.shape[0];
     if (typeof batchSize !== 'number' || !Number.isInteger(batchSize) || batchSize < 1) throw invalidRange('batchSize', 'a positive integer', batchSize);
-    const labels = targetLabels(t, N);
+    const kind = this.accuracyKind;
+    const K = N === 0 ? 1 : this.outputShape().slice(1).reduce((a, b) => a * b, 1);
+    const tRows = kind === 'multi-label' ? binaryTargets(t, N * K) : targetClasses(kind, t, N);
     const per = x.size / N;
     let correct = 0;
+    let total = 0;
     for (let s = 0; s < N; s += batchSize) {
       const n = Math.min(batchSize, N - s);
       const xb = new Tensor(x.data.subarray(s * per, (s + n) * per), [n, ...x.shape.slice(1)]);
       const y = this.forward(xb, false);
-      const C = y.size / n;
-      for (let i = 0; i < n; i++) {
-        let best = 0;
-        for (let c = 1; c < C; c++) if (y.data[i * C + c] > y.data[i * C + best]) best = c;
-        if (best === labels[s + i]) correct++;
-      }
+      const per_t = kind === 'multi-label' ? K : 1;
+      const r = countCorrect(kind, y.data, n, tRows.subarray(s * per_t, (s + n) * per_t));
+      correct += r.correct;
+      total += r.total;
     }
-    return N === 0 ? 0 : correct / N;
+    return total === 0 ? 0 : correct / total;
   }
 
   /**
@@ -315,22 +353,4 @@ export function sumSquares(backend: Backend, x: Float32Array): number {
   const out = new Float32Array(1);
   backend.sgemm(false, true, 1, 1, x.length, 1, x, 0, x.length, x, 0, x.length, 0, out, 0, 1);
   return out[0];
-}
-
-/** Class indices of a target: labels as given (length N checked), one-hot [N, C] by row argmax. */
-export function targetLabels(t: Target, N: number): Int32Array {
-  if (t instanceof Int32Array) {
-    if (t.length !== N) throw invalidRange('labels', `${N} labels (one per sample)`, `length ${t.length}`);
-    return t;
-  }
-  if (!(t instanceof Tensor)) throw invalidType('t', 'an Int32Array of labels or a one-hot Tensor [N, C]', t);
-  if (t.rank !== 2 || t.shape[0] !== N) throw invalidRange('t', `a one-hot tensor [${N}, C]`, shapeStr(t.shape));
-  const C = t.shape[1];
-  const out = new Int32Array(N);
-  for (let i = 0; i < N; i++) {
-    let best = 0;
-    for (let c = 1; c < C; c++) if (t.data[i * C + c] > t.data[i * C + best]) best = c;
-    out[i] = best;
-  }
-  return out;
 }

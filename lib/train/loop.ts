@@ -8,7 +8,8 @@ import { augmentBatch, type AugmentOptions } from '../data/augment';
 import { sampleWeightsFor } from '../data/dataset';
 import { invalidRange } from '../errors';
 import type { Target } from '../layers/layer';
-import { targetLabels, type Network } from '../nets/network';
+import { countCorrect, targetClasses, type AccuracyKind } from '../metrics/accuracy';
+import type { Network } from '../nets/network';
 import type { Optimizer } from '../optimizers/optimizer';
 import { Rng, type RngState } from '../rng';
 import type { Tensor } from '../tensor';
@@ -149,6 +150,8 @@ export class TrainLoop {
   private epochStart = 0;
   private readonly gatherer: BatchGatherer;
   private idxBuf: Int32Array;
+  /** The network's accuracy definition (lib/metrics/accuracy.ts), fixed for the run. */
+  readonly accKind: AccuracyKind;
 
   constructor(
     readonly network: Network,
@@ -164,6 +167,7 @@ export class TrainLoop {
     this.gatherer = new BatchGatherer(data.train);
     this.idxBuf = new Int32Array(sampling === 'replacement' ? miniBatchSize : 0);
     this.lr = this.initialLr = optimizer.lr;
+    this.accKind = network.accuracyKind;
   }
 
   get finished(): boolean {
@@ -207,15 +211,15 @@ export class TrainLoop {
     }
     const { x, t } = this.gatherer.gather(idx, size);
     const xb = settings.augment ? augmentBatch(x, settings.augment, this.augRng, net.backend) : x;
-    const labels = targetLabels(t, size);
-    const sw = settings.classWeights ? sampleWeightsFor(labels, settings.classWeights) : null;
-    const { loss, correct } = trainGradient(net, xb, t, labels, sw);
+    const kind = this.accKind;
+    const sw = settings.classWeights ? sampleWeightsFor(targetClasses(kind, t, size), settings.classWeights) : null;
+    const { loss, correct, total } = trainGradient(net, xb, t, kind, sw);
     this.optimizer.step(net.namedParams());
     this.epochLossSum += loss * size;
     this.epochSamples += size;
     this.trainLossList.push(loss);
     const logs: BatchLogs = {
-      epoch: this.epoch, batch: this.batch, batches: this.stepsPerEpoch, loss, acc: correct / size, size, iteration: ++this.iteration,
+      epoch: this.epoch, batch: this.batch, batches: this.stepsPerEpoch, loss, acc: correct / total, size, iteration: ++this.iteration,
     };
     this.batch++;
     return logs;
@@ -287,17 +291,21 @@ export class TrainLoop {
     const net = this.network;
     const N = Math.min(targetRows(pair.t), limit ?? Infinity);
     const bs = this.settings.evalBatchSize;
+    const kind = this.accKind;
     let correct = 0;
+    let total = 0;
     let lossSum = 0;
     for (let s = 0; s < N; s += bs) {
       const n = Math.min(bs, N - s);
       const xb = sliceRows(pair.x, s, s + n);
       const tb = sliceTarget(pair.t, s, s + n);
       const y = net.forward(xb, false);
-      correct += countCorrect(y, targetLabels(tb, n));
+      const r = countCorrect(kind, y.data, n, tb);
+      correct += r.correct;
+      total += r.total;
       if (withLoss) lossSum += net.lossLayer.forwardLoss(y, tb, false) * n;
     }
-    return { loss: N > 0 ? lossSum / N + net.weightDecayLoss() : NaN, acc: N > 0 ? correct / N : NaN };
+    return { loss: N > 0 ? lossSum / N + net.weightDecayLoss() : NaN, acc: total > 0 ? correct / total : NaN };
   }
 
   /** The exact position (a deep copy). */
@@ -368,32 +376,17 @@ export class TrainLoop {
   }
 }
 
-/** Number of rows whose logits' argmax equals the label. */
-function countCorrect(y: Tensor, labels: Int32Array): number {
-  const n = labels.length;
-  const C = y.size / n;
-  const d = y.data;
-  let correct = 0;
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    const o = i * C;
-    for (let c = 1; c < C; c++) if (d[o + c] > d[o + best]) best = c;
-    if (best === labels[i]) correct++;
-  }
-  return correct;
-}
-
 /**
  * Network.gradient(x, t, sw) from its pieces (forward, loss, Network.backward), so the training forward's logits
  * can also be counted: returns the loss (also kept in net.lastLoss) and the number of correct predictions.
  * test/train/trainer.test.ts checks it matches gradient() bit for bit.
  */
 export function trainGradient(
-  net: Network, x: Tensor, t: Target, labels: Int32Array, sw: Float32Array | null,
-): { loss: number; correct: number } {
+  net: Network, x: Tensor, t: Target, kind: AccuracyKind, sw: Float32Array | null,
+): { loss: number; correct: number; total: number } {
   const y = net.forward(x, true);
-  const correct = countCorrect(y, labels);
+  const { correct, total } = countCorrect(kind, y.data, x.shape[0], t);
   net.lastLoss = net.lossLayer.forwardLoss(y, t, true, sw) + net.weightDecayLoss();
   net.backward();
-  return { loss: net.lastLoss, correct };
+  return { loss: net.lastLoss, correct, total };
 }

@@ -18,6 +18,7 @@ import { checkInt, checkNumber, checkOneOf, invalidRange, invalidType } from '..
 import { makeDirs } from '../io/atomic';
 import { loadCheckpoint, saveModel } from '../io/model';
 import type { Target } from '../layers/layer';
+import { accuracyLabel } from '../metrics/accuracy';
 import { Network } from '../nets/network';
 import { createOptimizer, Optimizer, type CreateOptimizerOptions } from '../optimizers';
 import type { Tensor } from '../tensor';
@@ -52,7 +53,11 @@ export interface TrainerOptions {
   validationSplit?: number;
   /** Validation data: [x, t] or { x, t } (takes precedence over validationSplit). */
   validationData?: [Tensor, Target] | DataPair | null;
-  /** Per-class loss weights (index = class); needs a SoftmaxWithLoss network. */
+  /**
+   * Per-class loss weights (index = class), as Keras' class_weight: each sample's loss is multiplied by its class's
+   * weight. SoftmaxWithLoss: one weight per class; SigmoidWithLoss with one output: [w0, w1] (w1 weighs the
+   * positive class). Not for several sigmoid outputs (multi-label).
+   */
   classWeights?: ArrayLike<number> | null;
   /** Per-batch augmentation of the training images (x [N, C, H, W]); see lib/data/augment.ts. */
   augment?: AugmentOptions | null;
@@ -194,11 +199,15 @@ export class Trainer implements TrainerControl {
       const cw = opts.classWeights;
       if (typeof cw !== 'object' || typeof cw.length !== 'number') throw invalidType('classWeights', 'an array of per-class weights', cw);
       classWeights = Float32Array.from(cw, (v, i) => checkNumber(`classWeights[${i}]`, v, { min: 0 }));
-      if (network.lossLayer.type !== 'SoftmaxWithLoss') {
-        throw invalidRange('classWeights', 'a network ending in SoftmaxWithLoss', network.lossLayer.type);
+      const kind = network.accuracyKind;
+      if (kind === 'multi-label') {
+        throw invalidRange('classWeights', 'a network with one class per sample (SoftmaxWithLoss, or SigmoidWithLoss with one output)', `${network.lossLayer.type} with several outputs`);
       }
-      const C = network.outputShape()[1];
-      if (classWeights.length !== C) throw invalidRange('classWeights', `${C} weights (one per class)`, `${classWeights.length}`);
+      // one sigmoid output: two classes, [weight of 0, weight of 1 (the positive class)], as Keras' class_weight
+      const C = kind === 'binary' ? 2 : network.outputShape()[1];
+      if (classWeights.length !== C) {
+        throw invalidRange('classWeights', `${C} weights (one per class${kind === 'binary' ? ': [negative, positive]' : ''})`, `${classWeights.length}`);
+      }
     }
     let augment: AugmentOptions | null = null;
     if (opts.augment != null) {
@@ -444,9 +453,10 @@ export class Trainer implements TrainerControl {
   private logEpoch(e: { epoch: number; logs: EpochLogs }): void {
     if (!this.log) return;
     const l = e.logs;
-    const parts = [`epoch ${e.epoch + 1}/${this.epochs}`, `loss ${l.loss.toFixed(4)}`, `train acc ${l.acc.toFixed(4)}`];
-    if (l.val_loss !== undefined) parts.push(`val loss ${l.val_loss.toFixed(4)}`, `val acc ${l.val_acc!.toFixed(4)}`);
-    if (l.test_acc !== undefined) parts.push(`test acc ${l.test_acc.toFixed(4)}`);
+    const acc = accuracyLabel(this.network.accuracyKind);
+    const parts = [`epoch ${e.epoch + 1}/${this.epochs}`, `loss ${l.loss.toFixed(4)}`, `train ${acc} ${l.acc.toFixed(4)}`];
+    if (l.val_loss !== undefined) parts.push(`val loss ${l.val_loss.toFixed(4)}`, `val ${acc} ${l.val_acc!.toFixed(4)}`);
+    if (l.test_acc !== undefined) parts.push(`test ${acc} ${l.test_acc.toFixed(4)}`);
     parts.push(`lr ${l.lr.toPrecision(3)}`, `${(l.time_ms / 1000).toFixed(1)} s`);
     this.log(`=== ${parts.join(', ')} ===`);
   }

@@ -110,7 +110,7 @@ describe('Trainer (the book\'s common/trainer.py + extras)', () => {
       const a = smallMlpExtend(3);
       const b = smallMlpExtend(3);
       const ga = a.gradient(x, t, sw);
-      const r = trainGradient(b, x, t, t, sw);
+      const r = trainGradient(b, x, t, 'categorical', sw);
       expect(r.loss).toBe(a.lastLoss);
       const gb = Object.fromEntries(Object.entries(b.namedParams()).map(([k, p]) => [k, p.grad.data]));
       expectSameWeights(Object.fromEntries(Object.entries(ga).map(([k, g]) => [k, g.data])), gb);
