@@ -206,15 +206,15 @@ Napi::Value AvgPoolBackward(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void RegisterConv(Napi::Env env, Napi::Object exports) {
-  exports.Set("im2col", Napi::Function::New(env, Im2col, "im2col"));
-  exports.Set("col2im", Napi::Function::New(env, Col2im, "col2im"));
-  exports.Set("convForward", Napi::Function::New(env, ConvForward, "convForward"));
-  exports.Set("convBackward", Napi::Function::New(env, ConvBackward, "convBackward"));
-  exports.Set("convPlan", Napi::Function::New(env, ConvPlanOf, "convPlan"));
-  exports.Set("maxPoolForward", Napi::Function::New(env, MaxPoolForward, "maxPoolForward"));
-  exports.Set("maxPoolBackward", Napi::Function::New(env, MaxPoolBackward, "maxPoolBackward"));
-  exports.Set("avgPoolForward", Napi::Function::New(env, AvgPoolForward, "avgPoolForward"));
-  exports.Set("avgPoolBackward", Napi::Function::New(env, AvgPoolBackward, "avgPoolBackward"));
+  Export(env, exports, "im2col", Im2col);
+  Export(env, exports, "col2im", Col2im);
+  Export(env, exports, "convForward", ConvForward);
+  Export(env, exports, "convBackward", ConvBackward);
+  Export(env, exports, "convPlan", ConvPlanOf);
+  Export(env, exports, "maxPoolForward", MaxPoolForward);
+  Export(env, exports, "maxPoolBackward", MaxPoolBackward);
+  Export(env, exports, "avgPoolForward", AvgPoolForward);
+  Export(env, exports, "avgPoolBackward", AvgPoolBackward);
 }
 
 }  // namespace bind

@@ -95,11 +95,11 @@ Napi::Value FmaPeak(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void RegisterGemm(Napi::Env env, Napi::Object exports) {
-  exports.Set("info", Napi::Function::New(env, Info, "info"));
-  exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
-  exports.Set("setKernels", Napi::Function::New(env, SetKernels, "setKernels"));
-  exports.Set("sgemm", Napi::Function::New(env, Sgemm, "sgemm"));
-  exports.Set("fmaPeak", Napi::Function::New(env, FmaPeak, "fmaPeak"));
+  Export(env, exports, "info", Info);
+  Export(env, exports, "setThreads", SetThreads);
+  Export(env, exports, "setKernels", SetKernels);
+  Export(env, exports, "sgemm", Sgemm);
+  Export(env, exports, "fmaPeak", FmaPeak);
 }
 
 }  // namespace bind

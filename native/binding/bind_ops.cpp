@@ -1,5 +1,7 @@
 // Dense, activation, loss, batch-norm and dropout exports (lib/backend/addon.ts). Each function unpacks and checks
 // its arguments (types, lengths, label range: TypeError/RangeError, never an abort) and calls native/core.
+#include <vector>
+
 #include "binding/args.h"
 #include "binding/register.h"
 #include "core/elementwise.h"
@@ -90,28 +92,33 @@ Napi::Value Scale(const Napi::CallbackInfo& info) {
 
 // The targets of the loss and its backward: exactly one of labels[N] (each in [0, C)) and onehot[N·C]; optional
 // sampleWeights[N]. Argument positions differ between the two exports.
+// The labels are copied before they are checked and the core reads the copy: JS memory can change under us (a
+// SharedArrayBuffer another thread writes), and an index checked in one read and used from another would let
+// the core write out of bounds. Floats (onehot, weights) cannot misdirect a write, so they are used in place.
 struct Targets {
-  I32 labels;
+  std::vector<int32_t> labels_copy;
+  const int32_t* labels = nullptr;  // labels_copy.data(), or null
   F32 onehot;
   F32 weights;
 };
-Targets GetTargets(const Napi::CallbackInfo& info, size_t i_labels, size_t i_onehot, size_t i_weights, int64_t N,
-                   int64_t C) {
+void GetTargets(const Napi::CallbackInfo& info, size_t i_labels, size_t i_onehot, size_t i_weights, int64_t N,
+                int64_t C, Targets& t) {
   Napi::Env env = info.Env();
-  Targets t;
-  t.labels = GetI32(info, i_labels, "labels", true);
+  const I32 labels = GetI32(info, i_labels, "labels", true);
   t.onehot = GetF32(info, i_onehot, "onehot", true);
   t.weights = GetF32(info, i_weights, "sampleWeights", true);
-  const bool has_labels = t.labels.data != nullptr || info[i_labels].IsTypedArray();
+  const bool has_labels = labels.data != nullptr || info[i_labels].IsTypedArray();
   const bool has_onehot = t.onehot.data != nullptr || info[i_onehot].IsTypedArray();
   if (has_labels == has_onehot) {
     throw Napi::TypeError::New(env, std::string("labels/onehot: expected exactly one of labels and onehot to be non-null, got ") +
                                         (has_labels ? "both" : "neither"));
   }
   if (has_labels) {
-    RequireLength(env, "labels", t.labels.length, uint64_t(N));
+    RequireLength(env, "labels", labels.length, uint64_t(N));
+    t.labels_copy.assign(labels.data, labels.data + N);
+    t.labels = t.labels_copy.data();
     for (int64_t n = 0; n < N; n++) {
-      const int32_t l = t.labels.data[n];
+      const int32_t l = t.labels_copy[n];
       if (l < 0 || l >= C) {
         throw Napi::RangeError::New(env, "labels[" + std::to_string(n) + "]: expected a class index in [0, " +
                                              std::to_string(C - 1) + "], got " + std::to_string(l));
@@ -121,7 +128,6 @@ Targets GetTargets(const Napi::CallbackInfo& info, size_t i_labels, size_t i_one
     RequireLength(env, "onehot", t.onehot.length, Mul(env, {uint64_t(N), uint64_t(C)}));
   }
   if (!info[i_weights].IsNull() && !info[i_weights].IsUndefined()) RequireLength(env, "sampleWeights", t.weights.length, uint64_t(N));
-  return t;
 }
 
 // softmaxCrossEntropy(logits, N, C, labels, onehot, probs, sampleWeights) -> mean loss
@@ -133,8 +139,9 @@ Napi::Value SoftmaxCrossEntropy(const Napi::CallbackInfo& info) {
   const uint64_t NC = Mul(env, {uint64_t(N), uint64_t(C)});
   RequireLength(env, "logits", logits.length, NC);
   RequireLength(env, "probs", probs.length, NC);
-  const Targets t = GetTargets(info, 3, 4, 6, N, C);
-  const double loss = softmax_cross_entropy(logits.data, N, C, t.labels.data, t.onehot.data, probs.data, t.weights.data);
+  Targets t;
+  GetTargets(info, 3, 4, 6, N, C, t);
+  const double loss = softmax_cross_entropy(logits.data, N, C, t.labels, t.onehot.data, probs.data, t.weights.data);
   return Napi::Number::New(env, loss);
 }
 
@@ -148,8 +155,9 @@ Napi::Value SoftmaxCrossEntropyBackward(const Napi::CallbackInfo& info) {
   const uint64_t NC = Mul(env, {uint64_t(N), uint64_t(C)});
   RequireLength(env, "probs", probs.length, NC);
   RequireLength(env, "dx", dx.length, NC);
-  const Targets t = GetTargets(info, 3, 4, 6, N, C);
-  softmax_cross_entropy_backward(probs.data, N, C, t.labels.data, t.onehot.data, s, t.weights.data, dx.data);
+  Targets t;
+  GetTargets(info, 3, 4, 6, N, C, t);
+  softmax_cross_entropy_backward(probs.data, N, C, t.labels, t.onehot.data, s, t.weights.data, dx.data);
   return env.Undefined();
 }
 
@@ -224,18 +232,18 @@ Napi::Value DropoutBackward(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void RegisterOps(Napi::Env env, Napi::Object exports) {
-  exports.Set("addBias", Napi::Function::New(env, AddBias, "addBias"));
-  exports.Set("sumRows", Napi::Function::New(env, SumRows, "sumRows"));
-  exports.Set("activationForward", Napi::Function::New(env, ActivationForward, "activationForward"));
-  exports.Set("activationBackward", Napi::Function::New(env, ActivationBackward, "activationBackward"));
-  exports.Set("axpy", Napi::Function::New(env, Axpy, "axpy"));
-  exports.Set("scale", Napi::Function::New(env, Scale, "scale"));
-  exports.Set("softmaxCrossEntropy", Napi::Function::New(env, SoftmaxCrossEntropy, "softmaxCrossEntropy"));
-  exports.Set("softmaxCrossEntropyBackward", Napi::Function::New(env, SoftmaxCrossEntropyBackward, "softmaxCrossEntropyBackward"));
-  exports.Set("batchNormForward", Napi::Function::New(env, BatchNormForward, "batchNormForward"));
-  exports.Set("batchNormBackward", Napi::Function::New(env, BatchNormBackward, "batchNormBackward"));
-  exports.Set("dropoutForward", Napi::Function::New(env, DropoutForward, "dropoutForward"));
-  exports.Set("dropoutBackward", Napi::Function::New(env, DropoutBackward, "dropoutBackward"));
+  Export(env, exports, "addBias", AddBias);
+  Export(env, exports, "sumRows", SumRows);
+  Export(env, exports, "activationForward", ActivationForward);
+  Export(env, exports, "activationBackward", ActivationBackward);
+  Export(env, exports, "axpy", Axpy);
+  Export(env, exports, "scale", Scale);
+  Export(env, exports, "softmaxCrossEntropy", SoftmaxCrossEntropy);
+  Export(env, exports, "softmaxCrossEntropyBackward", SoftmaxCrossEntropyBackward);
+  Export(env, exports, "batchNormForward", BatchNormForward);
+  Export(env, exports, "batchNormBackward", BatchNormBackward);
+  Export(env, exports, "dropoutForward", DropoutForward);
+  Export(env, exports, "dropoutBackward", DropoutBackward);
 }
 
 }  // namespace bind

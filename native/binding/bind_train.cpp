@@ -113,10 +113,10 @@ Napi::Value Augment(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void RegisterTrain(Napi::Env env, Napi::Object exports) {
-  exports.Set("optimizerStep", Napi::Function::New(env, OptimizerStep, "optimizerStep"));
-  exports.Set("toHalf", Napi::Function::New(env, ToHalf, "toHalf"));
-  exports.Set("fromHalf", Napi::Function::New(env, FromHalf, "fromHalf"));
-  exports.Set("augment", Napi::Function::New(env, Augment, "augment"));
+  Export(env, exports, "optimizerStep", OptimizerStep);
+  Export(env, exports, "toHalf", ToHalf);
+  Export(env, exports, "fromHalf", FromHalf);
+  Export(env, exports, "augment", Augment);
 }
 
 }  // namespace bind

@@ -217,20 +217,29 @@ int64_t max_pool_backward(const float* dy, const int32_t* argmax, const WindowGe
     if (first_bad[static_cast<std::size_t>(t)] >= 0) return first_bad[static_cast<std::size_t>(t)];
     all_own = all_own && own[static_cast<std::size_t>(t)];
   }
-  // Pass 2: scatter.
+  // Pass 2: scatter. argmax may be memory that another thread changes between the passes (a SharedArrayBuffer):
+  // each index is read once more here and written through only if it is still where pass 1 allowed (its own
+  // plane, or anywhere in dx), so a changed index can never write outside dx, nor into another task's plane.
+  // Indices that do not change (every ordinary call) pass both checks and give the same sums.
   if (all_own) {
     for_each_plane(g, [&](int64_t plane) {
       float* dp = dx + plane * HW;
       std::memset(dp, 0, sizeof(float) * static_cast<std::size_t>(HW));
       const float* dyp = dy + plane * P;
       const int32_t* ap = argmax + plane * P;
-      float* base = dx;
-      for (int64_t i = 0; i < P; ++i) base[ap[i]] += dyp[i];
+      const int64_t lo = plane * HW;
+      for (int64_t i = 0; i < P; ++i) {
+        const uint64_t a = static_cast<uint64_t>(static_cast<int64_t>(ap[i]) - lo);
+        if (a < static_cast<uint64_t>(HW)) dp[a] += dyp[i];
+      }
     });
   } else {  // indices cross planes: one thread, in order
     std::memset(dx, 0, sizeof(float) * static_cast<std::size_t>(total));
     const int64_t n = planes * P;
-    for (int64_t i = 0; i < n; ++i) dx[argmax[i]] += dy[i];
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t a = argmax[i];
+      if (a >= 0 && a < total) dx[a] += dy[i];
+    }
   }
   return -1;
 }

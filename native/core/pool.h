@@ -14,7 +14,8 @@ void max_pool_forward(const float* x, const WindowGeom& g, float* y, int32_t* ar
 
 // dy[N,C,OH,OW], argmax -> dx[N,C,H,W] (overwritten): dx[argmax[i]] += dy[i].
 // Checks every argmax first: returns the position i of the first argmax[i] outside [0, N*C*H*W) without
-// writing anything, or -1 when done.
+// writing anything, or -1 when done. argmax may change while this runs (shared memory): every write still lands
+// inside dx (a changed index is re-checked where it is used, and its gradient dropped if out of place).
 int64_t max_pool_backward(const float* dy, const int32_t* argmax, const WindowGeom& g, float* dx);
 
 // The book's 2x2 window, stride 2, no padding, one plane at a time (a scalar reference and an AVX2 tier,

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
+#include <exception>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -22,6 +23,12 @@ int default_threads() {
 }
 
 thread_local bool t_in_task = false;
+
+// Marks the calling thread as inside a task for its scope (reset on unwinding too).
+struct InTask {
+  InTask() { t_in_task = true; }
+  ~InTask() { t_in_task = false; }
+};
 
 // Before sleeping on a condition variable, a waiter (a worker between jobs, the caller waiting for the
 // workers) polls for this long: a training step issues dozens of short parallel_run calls with JS work in
@@ -73,9 +80,8 @@ class Pool {
     int nth = nthreads_.load();
     if (max_tasks > 0) nth = std::min(nth, max_tasks);
     if (nth <= 1) {
-      t_in_task = true;
+      InTask in_task;
       fn(0, 1);
-      t_in_task = false;
       return;
     }
     ensure_workers(nth - 1);
@@ -83,17 +89,33 @@ class Pool {
       std::lock_guard<std::mutex> lk(mu_);
       fn_ = &fn;
       nth_ = nth;
+      error_ = nullptr;
       pending_.store(nth - 1, std::memory_order_relaxed);
       generation_.fetch_add(1, std::memory_order_release);  // publishes fn_, nth_, pending_ to spinners
     }
     cv_.notify_all();
-    t_in_task = true;
-    fn(0, nth);
-    t_in_task = false;
+    // The caller's own task may throw too: the workers still hold &fn, so wait for them before unwinding.
+    std::exception_ptr mine;
+    {
+      InTask in_task;
+      try {
+        fn(0, nth);
+      } catch (...) {
+        mine = std::current_exception();
+      }
+    }
     if (!spin_until([&] { return pending_.load(std::memory_order_acquire) == 0; })) {
       std::unique_lock<std::mutex> lk(mu_);
       done_cv_.wait(lk, [&] { return pending_.load(std::memory_order_acquire) == 0; });
     }
+    if (mine) std::rethrow_exception(mine);
+    std::exception_ptr theirs;
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      theirs = error_;
+      error_ = nullptr;
+    }
+    if (theirs) std::rethrow_exception(theirs);  // on the calling thread: the binding turns it into a JS error
   }
 
  private:
@@ -127,7 +149,13 @@ class Pool {
         nth = nth_;
       }
       if (id < nth) {
-        (*fn)(id, nth);
+        // An exception escaping a thread's function calls std::terminate: keep the first one for the caller.
+        try {
+          (*fn)(id, nth);
+        } catch (...) {
+          std::lock_guard<std::mutex> lk(mu_);
+          if (!error_) error_ = std::current_exception();
+        }
         if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
           std::lock_guard<std::mutex> lk(mu_);  // the caller may be between its predicate check and its wait
           done_cv_.notify_one();
@@ -143,6 +171,7 @@ class Pool {
   std::vector<std::thread> workers_;
   const std::function<void(int, int)>* fn_ = nullptr;
   int nth_ = 1;
+  std::exception_ptr error_;  // the first exception a worker's task threw in the current job (under mu_)
   std::atomic<int> pending_{0};
   std::atomic<unsigned long long> generation_{0};
   std::atomic<bool> stop_{false};

@@ -9,6 +9,8 @@ namespace simdnet {
 
 // Runs fn(ith, nth) for ith in [0, nth) on nth threads (the caller is one of them) and waits for all.
 // nth = min(threads(), max_tasks) when max_tasks > 0. Nested calls from inside a task run inline with nth=1.
+// A task that throws does not end the process: once every task has finished, the exception is rethrown here,
+// on the calling thread (the caller's own task's first, else the first a worker threw; the others are dropped).
 void parallel_run(const std::function<void(int ith, int nth)>& fn, int max_tasks = 0);
 
 // The thread count: the machine's hardware concurrency by default, or SIMDNET_THREADS at load.
