@@ -11,6 +11,9 @@
  *    compared with its own 0/1 label; the accuracy is the share of correct labels (per-label accuracy, Keras'
  *    binary_accuracy on a multi-output sigmoid), not the share of samples with every label right.
  * Targets given as Tensors (one-hot, or values in [0, 1]) count as class argmax / value ≥ 0.5.
+ * Labels out of range (a class outside [0, K), a sigmoid label other than 0/1) are a RangeError naming `t`, the
+ * index and the value (`checkLabels`). A row of logits holding a NaN has no predicted class (-1): it never counts
+ * as correct (a diverged network scores 0, not the share of class-0 labels).
  */
 import { invalidRange, invalidType } from '../errors';
 import type { Target } from '../layers/layer';
@@ -71,8 +74,23 @@ export function targetClasses(kind: AccuracyKind, t: Target, N: number): Int32Ar
 }
 
 /**
+ * Checks every label of `labels` (from targetClasses/binaryTargets) against the network's `K` outputs per sample:
+ * categorical labels in [0, K), binary and multi-label labels 0 or 1.
+ * @throws {RangeError} naming t, the index and the value of the first bad label
+ */
+export function checkLabels(kind: AccuracyKind, labels: Int32Array, K: number): void {
+  const hi = kind === 'categorical' ? K : 2;
+  for (let i = 0; i < labels.length; i++) {
+    const v = labels[i];
+    if (!(v >= 0 && v < hi)) {
+      throw invalidRange(`t[${i}]`, kind === 'categorical' ? `a class label in [0, ${K})` : 'a label 0 or 1', v);
+    }
+  }
+}
+
+/**
  * Predicted class of each of the `n` rows of the logits `y` ([n, K] or [n]): argmax (categorical), logit > 0
- * (binary); multi-label: one 0/1 per output (n·K values).
+ * (binary); multi-label: one 0/1 per output (n·K values). A NaN row (categorical) or output (sigmoid) gives -1.
  */
 export function predictedClasses(kind: AccuracyKind, y: Float32Array, n: number): Int32Array {
   const K = n === 0 ? 0 : y.length / n;
@@ -81,13 +99,15 @@ export function predictedClasses(kind: AccuracyKind, y: Float32Array, n: number)
     for (let i = 0; i < n; i++) {
       let best = 0;
       const o = i * K;
-      for (let c = 1; c < K; c++) if (y[o + c] > y[o + best]) best = c;
-      out[i] = best;
+      let nan = false;
+      for (let c = 0; c < K; c++) if (y[o + c] !== y[o + c]) nan = true;
+      if (!nan) for (let c = 1; c < K; c++) if (y[o + c] > y[o + best]) best = c;
+      out[i] = nan ? -1 : best;
     }
     return out;
   }
   const out = new Int32Array(y.length);
-  for (let i = 0; i < y.length; i++) out[i] = y[i] > 0 ? 1 : 0;
+  for (let i = 0; i < y.length; i++) out[i] = y[i] > 0 ? 1 : y[i] <= 0 ? 0 : -1; // NaN: -1, never correct
   return out;
 }
 

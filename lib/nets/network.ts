@@ -11,7 +11,7 @@ import { Relu } from '../layers/activations';
 import { Convolution } from '../layers/conv';
 import { Layer, LossLayer, type Param, type Target } from '../layers/layer';
 import { sameShape, shapeStr } from '../layers/util';
-import { accuracyKind, binaryTargets, countCorrect, targetClasses, type AccuracyKind } from '../metrics/accuracy';
+import { accuracyKind, binaryTargets, checkLabels, countCorrect, targetClasses, type AccuracyKind } from '../metrics/accuracy';
 import { Rng } from '../rng';
 import { predictClasses as predictClassesOf, predictProba as predictProbaOf } from './predict';
 import { Tensor } from '../tensor';
@@ -171,7 +171,7 @@ export abstract class Network {
 
   /**
    * Predicted classes by `accuracyKind`: argmax per sample, logit > 0 (probability > 0.5) for one sigmoid output,
-   * one 0/1 per output (N·K values) for several sigmoid outputs.
+   * one 0/1 per output (N·K values) for several sigmoid outputs; -1 where the outputs hold a NaN.
    * @throws {RangeError} x of another shape than [N, ...inputShape]
    */
   predictClasses(x: Tensor, batchSize = 100): Int32Array {
@@ -193,6 +193,8 @@ export abstract class Network {
    * Accuracy in inference mode, by `accuracyKind`: the share of samples whose argmax equals the label
    * (categorical; t: labels or one-hot [N, C]), whose logit > 0 equals the 0/1 label (one sigmoid output), or the
    * share of correct labels over all N·K outputs (several sigmoid outputs; t: N·K 0/1 labels or a Tensor).
+   * A sample whose outputs hold a NaN counts as wrong.
+   * @throws {RangeError} x of another shape; a label outside [0, K) (or not 0/1 for sigmoid outputs), naming t[i]
    */
   accuracy(x: Tensor, t: Target, batchSize = 100): number {
     this.checkInput(x);
@@ -201,6 +203,7 @@ export abstract class Network {
     const kind = this.accuracyKind;
     const K = N === 0 ? 1 : this.outputShape().slice(1).reduce((a, b) => a * b, 1);
     const tRows = kind === 'multi-label' ? binaryTargets(t, N * K) : targetClasses(kind, t, N);
+    checkLabels(kind, tRows, K);
     const per = x.size / N;
     let correct = 0;
     let total = 0;
