@@ -37,6 +37,32 @@ export interface SaveModelOptions {
 export interface LoadModelOptions {
   /** Backend of the rebuilt network (default: getBackend()). */
   backend?: Backend;
+  /**
+   * Load tensors holding NaN or ±Infinity (default false: such a file is refused with a RangeError naming the
+   * tensor, since a network with a non-finite weight predicts nothing useful and trains no further).
+   */
+  allowNonFinite?: boolean;
+}
+
+/** The index and value of the first NaN/±Infinity in `a`, or null. */
+function firstNonFinite(a: Float32Array): { i: number; v: number } | null {
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i];
+    if (v - v !== 0) return { i, v };
+  }
+  return null;
+}
+
+function nonFiniteError(where: string, bad: { i: number; v: number }): RangeError {
+  return new RangeError(`${where} holds ${bad.v} at index ${bad.i} (pass { allowNonFinite: true } to load non-finite weights)`);
+}
+
+function checkLoadOptions(opts: unknown): { allowNonFinite: boolean } {
+  if (opts === null || typeof opts !== 'object') throw invalidType('loadModel options', 'an object', opts);
+  const o = opts as Record<string, unknown>;
+  for (const k of Object.keys(o)) if (k !== 'backend' && k !== 'allowNonFinite') throw invalidRange('loadModel options', "only 'backend' and 'allowNonFinite'", `'${k}'`);
+  if (o.allowNonFinite !== undefined && typeof o.allowNonFinite !== 'boolean') throw invalidType('allowNonFinite', 'a boolean', o.allowNonFinite);
+  return { allowNonFinite: o.allowNonFinite === true };
 }
 
 /** What `loadCheckpoint` returns. */
@@ -144,14 +170,16 @@ function parseJson(label: string, key: string, text: string | undefined): unknow
   }
 }
 
-/** Copies a file tensor into a destination array after checking dtype and shape. */
-function take(label: string, tensors: Record<string, SafeTensor>, key: string, shape: readonly number[], what: string): Float32Array {
-  const t = tensors[key];
+/** A file tensor for a destination array, after checking dtype, shape and (unless allowed) finiteness. */
+function take(label: string, tensors: Record<string, SafeTensor>, key: string, shape: readonly number[], what: string, allowNonFinite: boolean): Float32Array {
+  const t = Object.hasOwn(tensors, key) ? tensors[key] : undefined;
   if (!t) throw new RangeError(`${label}: missing tensor '${key}' (${what} of shape ${shapeStr(shape)})`);
   if (t.dtype !== 'F32') throw new RangeError(`${label}: tensor '${key}' has dtype ${t.dtype}, expected F32`);
   if (!sameShape(t.shape, shape)) {
     throw new RangeError(`${label}: tensor '${key}' has shape ${shapeStr(t.shape)}, the network's ${what} has shape ${shapeStr(shape)}`);
   }
+  const bad = allowNonFinite ? null : firstNonFinite(t.data as Float32Array);
+  if (bad) throw nonFiniteError(`${label}: tensor '${key}'`, bad);
   return t.data as Float32Array;
 }
 
@@ -174,7 +202,7 @@ function checkpointFrom(
   contents: { tensors: Record<string, SafeTensor>; metadata: Record<string, string> },
   opts: LoadModelOptions,
 ): Checkpoint {
-  if (opts === null || typeof opts !== 'object') throw invalidType('loadModel options', 'an object', opts);
+  const { allowNonFinite } = checkLoadOptions(opts);
   const { tensors, metadata } = contents;
   if (metadata.format !== MODEL_FORMAT) {
     throw new RangeError(`${label}: not a simdnet model file (metadata 'format' is ${JSON.stringify(metadata.format)}, expected '${MODEL_FORMAT}')`);
@@ -197,11 +225,11 @@ function checkpointFrom(
   const used = new Set<string>();
   const params = net.namedParams();
   for (const [k, p] of Object.entries(params)) {
-    p.value.data.set(take(label, tensors, k, p.value.shape, 'parameter'));
+    p.value.data.set(take(label, tensors, k, p.value.shape, 'parameter', allowNonFinite));
     used.add(k);
   }
   for (const [k, b] of Object.entries(net.namedBuffers())) {
-    b.data.set(take(label, tensors, k, b.shape, 'buffer'));
+    b.data.set(take(label, tensors, k, b.shape, 'buffer', allowNonFinite));
     used.add(k);
   }
   if (metadata.rng !== undefined) net.rng.setState(checkRngState(label, parseJson(label, 'rng', metadata.rng)));
@@ -221,13 +249,13 @@ function checkpointFrom(
     }
     const slots: Record<string, Record<string, Float32Array>> = {};
     for (const pname of o.params) {
-      if (typeof pname !== 'string' || !params[pname]) {
+      if (typeof pname !== 'string' || !Object.hasOwn(params, pname)) {
         throw new RangeError(`${label}: metadata 'optimizer' names state for ${JSON.stringify(pname)}, which is not a parameter of the network`);
       }
       slots[pname] = {};
       for (const slot of opt.slotNames) {
         const key = `${OPTIM_PREFIX}${slot}.${pname}`;
-        slots[pname][slot] = take(label, tensors, key, params[pname].value.shape, `optimizer state '${slot}' of parameter`).slice();
+        slots[pname][slot] = take(label, tensors, key, params[pname].value.shape, `optimizer state '${slot}' of parameter`, allowNonFinite).slice();
         used.add(key);
       }
     }
@@ -263,8 +291,8 @@ export function decodeCheckpoint(bytes: Uint8Array, opts: LoadModelOptions = {},
  * const opt = createOptimizer(optimizerState!.name);
  * opt.setState(optimizerState!);
  * @throws {RangeError} a truncated or corrupted file, not a simdnet model, an unknown version, a config that
- *   builds no network, a missing tensor, a tensor of the wrong dtype or shape, an unexpected tensor (the
- *   message names the file and the key)
+ *   builds no network, a missing tensor, a tensor of the wrong dtype or shape, an unexpected tensor, a tensor
+ *   holding NaN/±Infinity unless `allowNonFinite` (the message names the file and the key)
  * @throws {Error} file-system errors
  */
 export function loadCheckpoint(path: string, opts: LoadModelOptions = {}): Checkpoint {
@@ -307,10 +335,13 @@ function arrayToF32(key: string, a: WeightArrays[string]): Float32Array {
  * loadNpzWeights(net, 'simple_convnet_params.npz');
  * @throws {TypeError} a bad argument
  * @throws {RangeError} a missing or unexpected key, or an array whose shape differs from the network's
- *   (naming the key and both shapes); a corrupted archive
+ *   (naming the key and both shapes); an array holding NaN/±Infinity unless `opts.allowNonFinite`; a corrupted archive
  */
-export function loadNpzWeights(net: Network, pathOrArrays: string | Uint8Array | WeightArrays): void {
+export function loadNpzWeights(net: Network, pathOrArrays: string | Uint8Array | WeightArrays, opts: { allowNonFinite?: boolean } = {}): void {
   checkNet(net);
+  if (opts === null || typeof opts !== 'object') throw invalidType('loadNpzWeights options', 'an object', opts);
+  for (const k of Object.keys(opts)) if (k !== 'allowNonFinite') throw invalidRange('loadNpzWeights options', "only 'allowNonFinite'", `'${k}'`);
+  if (opts.allowNonFinite !== undefined && typeof opts.allowNonFinite !== 'boolean') throw invalidType('allowNonFinite', 'a boolean', opts.allowNonFinite);
   let arrays: WeightArrays;
   if (typeof pathOrArrays === 'string' || pathOrArrays instanceof Uint8Array) arrays = readNpz(pathOrArrays);
   else if (pathOrArrays !== null && typeof pathOrArrays === 'object' && !Array.isArray(pathOrArrays)) arrays = pathOrArrays;
@@ -319,7 +350,7 @@ export function loadNpzWeights(net: Network, pathOrArrays: string | Uint8Array |
   const buffers = net.namedBuffers();
   const staged: [Float32Array, Float32Array][] = [];
   const stage = (key: string, dst: Float32Array, shape: readonly number[], required: boolean) => {
-    const a = arrays[key];
+    const a = Object.hasOwn(arrays, key) ? arrays[key] : undefined;
     if (a === undefined) {
       if (required) throw invalidRange(`weights`, `an array '${key}' of shape ${shapeStr(shape)}`, `no '${key}' among ${Object.keys(arrays).join(', ') || 'no arrays'}`);
       return;
@@ -330,12 +361,14 @@ export function loadNpzWeights(net: Network, pathOrArrays: string | Uint8Array |
     }
     const src = arrayToF32(key, a);
     if (src.length !== dst.length) throw invalidRange(`weights.${key}.data`, `${dst.length} values`, `${src.length}`);
+    const bad = opts.allowNonFinite ? null : firstNonFinite(src);
+    if (bad) throw nonFiniteError(`weights.${key}`, bad);
     staged.push([dst, src]);
   };
   for (const [k, p] of Object.entries(params)) stage(k, p.value.data, p.value.shape, true);
   for (const [k, b] of Object.entries(buffers)) stage(k, b.data, b.shape, false);
   for (const k of Object.keys(arrays)) {
-    if (!(k in params) && !(k in buffers)) {
+    if (!Object.hasOwn(params, k) && !Object.hasOwn(buffers, k)) {
       throw invalidRange('weights', `only arrays named like the network's parameters (${Object.keys(params).join(', ')})`, `unexpected '${k}'`);
     }
   }

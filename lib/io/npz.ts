@@ -29,7 +29,8 @@ function loadBytes(pathOrBuffer: string | Uint8Array, what: string): { buf: Uint
  * const p = readNpz('simple_convnet_params.npz');
  * p.W1.shape;   // [30, 1, 5, 5]
  * @throws {TypeError} the argument is neither a path nor bytes
- * @throws {RangeError} truncated or inconsistent archive, impossible sizes, unsupported array (message starts "npz: <file>")
+ * @throws {RangeError} truncated or inconsistent archive, impossible sizes, unsupported array, an array named like a
+ *   property of every JavaScript object (`__proto__`, `constructor`, …) (message starts "npz: <file>")
  * @throws {Error} CRC mismatch or corrupt deflate data; file-system errors
  */
 export function readNpz(pathOrBuffer: string | Uint8Array): Record<string, NpyArray> {
@@ -38,6 +39,9 @@ export function readNpz(pathOrBuffer: string | Uint8Array): Record<string, NpyAr
   for (const entry of readZipDirectory(buf, label)) {
     if (entry.name.endsWith('/') || !entry.name.endsWith('.npy')) continue;
     const key = entry.name.slice(0, -4);
+    // A name every JavaScript object already has (__proto__, constructor, toString, …) would be ambiguous in the
+    // record returned (and a prototype-pollution vector for code that copies it): refused.
+    if (key in Object.prototype) throw new RangeError(`${label}: array name ${JSON.stringify(key)} is not allowed (a property of every JavaScript object)`);
     if (key in out) throw new RangeError(`${label}: duplicate entry ${JSON.stringify(entry.name)}`);
     const bytes = extractZipEntry(buf, entry, label);
     try {

@@ -37,11 +37,15 @@ function checkLabels(who: string, t: Int32Array, N: number, C: number): void {
   }
 }
 
-/** Checks optional per-sample weights: a Float32Array of N values. */
+/** Checks optional per-sample weights: a Float32Array of N finite values >= 0 (a negative weight would reward errors). */
 function checkSampleWeights(who: string, sw: Float32Array | null | undefined, N: number): Float32Array | null {
   if (sw === undefined || sw === null) return null;
   if (!(sw instanceof Float32Array)) throw invalidType(`${who} sampleWeights`, 'a Float32Array', sw);
   if (sw.length !== N) throw invalidRange(`${who} sampleWeights`, `${N} weights (one per sample)`, `length ${sw.length}`);
+  for (let i = 0; i < N; i++) {
+    const v = sw[i];
+    if (!(v >= 0 && v < Infinity)) throw invalidRange(`${who} sampleWeights`, 'finite weights >= 0', `${v} at index ${i}`);
+  }
   return sw;
 }
 
