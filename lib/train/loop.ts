@@ -14,6 +14,7 @@ import type { Optimizer } from '../optimizers/optimizer';
 import { Rng, type RngState } from '../rng';
 import type { Tensor } from '../tensor';
 import { BatchGatherer, sliceRows, sliceTarget, targetRows, type DataPair } from './data';
+import { checkLoopState, historyFromJson } from './state';
 
 /** How mini-batches are drawn: 'epoch' shuffles once per epoch and visits every sample once; 'replacement'
  * draws every batch independently with replacement (the book's np.random.choice(train_size, batch_size)). */
@@ -337,11 +338,12 @@ export class TrainLoop {
   /**
    * Moves to a saved position. The weights and optimizer state are restored separately (they are not part of
    * the loop state); the number of epochs may differ (to train longer), the data layout may not.
-   * @throws {RangeError} the state was saved with another training-set size, batch size, sampling or seed
+   * @throws {RangeError} a field of the wrong type or range, or inconsistent with the others (lib/train/state.ts),
+   *   or the state was saved with another training-set size, batch size, sampling or seed
    */
   setState(st: LoopState): void {
     const s = this.settings;
-    if (!st || st.version !== 1) throw invalidRange('training state', 'a version 1 LoopState', st ? `version ${String(st.version)}` : String(st));
+    checkLoopState(st); // every field, before anything changes
     const same: [string, unknown, unknown][] = [
       ['trainSize', st.trainSize, this.trainSize],
       ['miniBatchSize', st.miniBatchSize, s.miniBatchSize],
@@ -371,7 +373,7 @@ export class TrainLoop {
     this.epochLossSum = st.epochLossSum;
     this.epochSamples = st.epochSamples;
     this.epochStart = 0;
-    this.history = copyHistory(st.history);
+    this.history = historyFromJson(st.history);
     this.trainLossList = [...st.trainLossList];
   }
 }
