@@ -3,6 +3,7 @@ import { checkWeightInit, fillNormal, initStd, type WeightInit } from '../init';
 import { Rng } from '../rng';
 import { Tensor } from '../tensor';
 import { Layer, type Param } from './layer';
+import { invalidType } from '../errors';
 import { badShape, checkTensor, optInt, reuse } from './util';
 
 export interface AffineOptions {
@@ -21,8 +22,11 @@ export interface AffineOptions {
  * forward: one sgemm + addBias; backward: sgemm for dx (skipped when `needInputGrad` is false), sgemm for dW,
  * sumRows for db.
  *
+ * `new Affine(outputSize)` infers the input size from the first input (Keras's Dense(units)).
+ *
  * @example
  * const fc = new Affine(784, 100, { weightInit: 0.01 });
+ * const head = new Affine(10);                          // input size fixed by the network's build / first forward
  * const y = fc.forward(x, true);          // x [N, 784] or [N, 1, 28, 28]
  * const dx = fc.backward(dy);             // fc.params().W.grad now holds dW
  * @throws {TypeError|RangeError} non-integer or non-positive sizes, bad weightInit; in forward, an input whose
@@ -30,25 +34,62 @@ export interface AffineOptions {
  */
 export class Affine extends Layer {
   readonly type = 'Affine';
-  readonly inputSize: number;
   readonly outputSize: number;
   readonly weightInit: WeightInit;
-  readonly W: Param;
+  /** W[inputSize, outputSize]; allocated at construction, or at `build` when the input size is inferred. */
+  W!: Param;
   readonly b: Param;
+  private inSize?: number;
+  private readonly seed: number;
+  private readonly initOnBuild: boolean;
   private x?: Tensor;
   private y?: Tensor;
   private dx?: Tensor;
 
-  constructor(inputSize: number, outputSize: number, opts: AffineOptions = {}) {
+  /**
+   * `new Affine(inputSize, outputSize, opts?)`, or `new Affine(outputSize, opts?)`: the input size is then inferred
+   * from the first input (`build`, called by networks and `apply`, or the first forward).
+   */
+  constructor(inputSize: number, outputSize?: number | AffineOptions, opts?: AffineOptions);
+  constructor(a: number, b?: number | AffineOptions, c: AffineOptions = {}) {
     super();
-    this.inputSize = optInt('Affine inputSize', inputSize, 1);
-    this.outputSize = optInt('Affine outputSize', outputSize, 1);
+    // eslint-disable-next-line prefer-rest-params
+    const inferred = arguments.length === 1 || (typeof b === 'object' && b !== null);
+    const opts = (inferred ? (b as AffineOptions | undefined) ?? {} : c) as AffineOptions;
+    if (opts === null || typeof opts !== 'object') throw invalidType('Affine options', 'an options object', opts);
+    this.outputSize = optInt('Affine outputSize', inferred ? a : b, 1);
     this.weightInit = checkWeightInit('Affine weightInit', opts.weightInit ?? 'he');
     this.backend = opts.backend;
-    const wShape = [this.inputSize, this.outputSize];
-    this.W = { value: Tensor.zeros(wShape), grad: Tensor.zeros(wShape) };
+    this.seed = opts.seed ?? 0;
+    this.initOnBuild = opts.initialize !== false;
     this.b = { value: Tensor.zeros([this.outputSize]), grad: Tensor.zeros([this.outputSize]) };
-    if (opts.initialize !== false) this.initialize(new Rng(opts.seed ?? 0));
+    if (!inferred) this.allocate(optInt('Affine inputSize', a, 1));
+  }
+
+  /** Values per input sample: given, or inferred at `build` (throws before that). */
+  get inputSize(): number {
+    if (this.inSize === undefined) throw new Error('Affine: the input size is not known yet: build(inputShape), apply() or forward first');
+    return this.inSize;
+  }
+
+  /** Whether the input size is known (given, or fixed by build). */
+  get built(): boolean {
+    return this.inSize !== undefined;
+  }
+
+  override build(inputShape: readonly number[]): void {
+    if (this.inSize !== undefined) return; // forward / outputShape check the size
+    if (inputShape.length < 2) throw badShape('Affine input', '[N, D] or [N, …]', inputShape);
+    let per = 1;
+    for (let i = 1; i < inputShape.length; i++) per *= inputShape[i];
+    this.allocate(per);
+  }
+
+  private allocate(inputSize: number): void {
+    this.inSize = inputSize;
+    const wShape = [inputSize, this.outputSize];
+    this.W = { value: Tensor.zeros(wShape), grad: Tensor.zeros(wShape) };
+    if (this.initOnBuild) this.initialize(new Rng(this.seed));
   }
 
   override initialize(rng: Rng): void {
@@ -57,16 +98,18 @@ export class Affine extends Layer {
   }
 
   override params(): Record<string, Param> {
+    if (this.inSize === undefined) throw new Error('Affine.params: the input size is not known yet: build(inputShape), apply() or forward first');
     return { W: this.W, b: this.b };
   }
 
   outputShape(inputShape: readonly number[]): number[] {
-    this.checkShape(inputShape);
+    if (this.inSize !== undefined) this.checkShape(inputShape);
     return [inputShape[0], this.outputSize];
   }
 
   forward(x: Tensor, _training: boolean): Tensor {
     checkTensor('Affine input', x);
+    this.build(x.shape);
     this.checkShape(x.shape);
     const N = x.shape[0];
     const D = this.inputSize;
@@ -96,7 +139,7 @@ export class Affine extends Layer {
   }
 
   config(): { type: string } & Record<string, unknown> {
-    return { type: this.type, inputSize: this.inputSize, outputSize: this.outputSize, weightInit: this.weightInit };
+    return { type: this.type, inputSize: this.inSize ?? null, outputSize: this.outputSize, weightInit: this.weightInit };
   }
 
   private checkShape(shape: readonly number[]): void {

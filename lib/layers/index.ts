@@ -10,7 +10,9 @@ import { Affine } from './affine';
 import { BatchNormalization, type BatchNormAxis } from './batchnorm';
 import { Convolution } from './conv';
 import { Dropout, type DropoutMode } from './dropout';
+import { Flatten } from './flatten';
 import type { Layer } from './layer';
+import { Add, Concatenate } from './merge';
 import { MeanSquaredError, SigmoidWithLoss, SoftmaxWithLoss } from './losses';
 import { GlobalAvgPool, GlobalMaxPool, Pooling, type PoolMode } from './pool';
 
@@ -23,6 +25,9 @@ export { Convolution, type ConvolutionOptions } from './conv';
 export { Dropout, type DropoutMode, type DropoutOptions } from './dropout';
 export { MeanSquaredError, SigmoidWithLoss, SoftmaxWithLoss, type SoftmaxWithLossOptions } from './losses';
 export { GlobalAvgPool, GlobalMaxPool, Pooling, type PoolMode, type PoolingOptions } from './pool';
+export { Flatten } from './flatten';
+export { Add, Concatenate, MergeLayer } from './merge';
+export { Input, SymbolicTensor } from './symbolic';
 /** Short alias of MeanSquaredError. */
 export { MeanSquaredError as MSE } from './losses';
 
@@ -30,7 +35,8 @@ export type LayerConfig = { type: string } & Record<string, unknown>;
 
 export const LAYER_TYPES = [
   'Affine', 'Convolution', 'Pooling', 'GlobalAvgPool', 'GlobalMaxPool', 'Relu', 'Sigmoid', 'Tanh', 'LeakyReLU',
-  'Dropout', 'BatchNormalization', 'SoftmaxWithLoss', 'SigmoidWithLoss', 'MeanSquaredError',
+  'Dropout', 'BatchNormalization', 'SoftmaxWithLoss', 'SigmoidWithLoss', 'MeanSquaredError', 'Flatten', 'Add',
+  'Concatenate',
 ] as const;
 
 /**
@@ -48,7 +54,10 @@ export function layerFromConfig(cfg: LayerConfig, opts: { backend?: Backend } = 
   const backend = opts.backend;
   switch (c.type) {
     case 'Affine':
-      return new Affine(c.inputSize, c.outputSize, { weightInit: c.weightInit as WeightInit | undefined, backend });
+      // inputSize null or absent: inferred from the first input (Affine(outputSize))
+      return c.inputSize === null || c.inputSize === undefined
+        ? new Affine(c.outputSize, { weightInit: c.weightInit as WeightInit | undefined, backend })
+        : new Affine(c.inputSize, c.outputSize, { weightInit: c.weightInit as WeightInit | undefined, backend });
     case 'Convolution':
       return new Convolution(c.inChannels, c.filterNum, c.filterSize, { stride: c.stride, pad: c.pad, weightInit: c.weightInit, backend });
     case 'Pooling':
@@ -75,6 +84,12 @@ export function layerFromConfig(cfg: LayerConfig, opts: { backend?: Backend } = 
       return new SigmoidWithLoss({ backend });
     case 'MeanSquaredError':
       return new MeanSquaredError({ backend });
+    case 'Flatten':
+      return new Flatten({ backend });
+    case 'Add':
+      return new Add({ backend });
+    case 'Concatenate':
+      return new Concatenate({ backend });
     default:
       throw invalidRange('layer config type', `one of ${LAYER_TYPES.join(', ')}`, `'${c.type}'`);
   }

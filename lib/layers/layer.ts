@@ -2,6 +2,7 @@ import { getBackend } from '../backend';
 import type { Backend } from '../backend/types';
 import type { Rng } from '../rng';
 import type { Tensor } from '../tensor';
+import { applyLayer, type SymbolicTensor } from './symbolic';
 
 /** A trainable parameter: its value and the gradient the last backward wrote (same shape). */
 export interface Param {
@@ -38,6 +39,27 @@ export abstract class Layer {
 
   /** The output shape for an input shape (without running), used to size networks and check inputs. */
   abstract outputShape(inputShape: readonly number[]): number[];
+
+  /**
+   * Fixes the sizes this layer infers from its input (an `Affine(outputSize)` without inputSize allocates W here).
+   * Called by networks before `outputShape`, with the input shape including the batch dimension; a second call
+   * with another size throws. Default: nothing to infer.
+   */
+  build(_inputShape: readonly number[]): void {
+    /* nothing inferred */
+  }
+
+  /**
+   * Records this layer as a node of a graph network being written (Keras's functional API) and returns the
+   * node's output: `new Convolution(3, 16, 3, { pad: 1 }).apply(x, 'conv1')`. `name` (optional) names the node
+   * and its parameters (conv1.W, conv1.b); without it the Graph names the node after the layer type. Add and
+   * Concatenate take an array of inputs.
+   * @throws {TypeError|RangeError} an input that is not a SymbolicTensor, an input shape this layer does not take
+   *   (the message names the node), a layer already applied, a bad name
+   */
+  apply(x: SymbolicTensor | readonly SymbolicTensor[], name?: string): SymbolicTensor {
+    return applyLayer(this, x, name);
+  }
 
   /** Set by the network (or the constructor option `backend`); defaults to getBackend() at first use. */
   backend?: Backend;

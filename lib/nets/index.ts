@@ -4,19 +4,24 @@
  */
 import { invalidRange, invalidType } from '../errors';
 import { DeepConvNet, type DeepConvNetOptions } from './deep_convnet';
+import { Graph } from './graph';
 import { MultiLayerNet, MultiLayerNetExtend, type MultiLayerNetExtendOptions, type MultiLayerNetOptions } from './multi_layer_net';
 import type { Network, NetworkConfig, NetworkOptions } from './network';
 import { Sequential } from './sequential';
 import { SimpleConvNet, type SimpleConvNetOptions } from './simple_convnet';
 
-export { Network, sumSquares, targetLabels, type NetworkConfig, type NetworkOptions, type Target } from './network';
+export {
+  Network, NETWORK_INPUT, sumSquares, targetLabels,
+  type GraphSpec, type NetworkConfig, type NetworkNode, type NetworkOptions, type ParamNaming, type Target,
+} from './network';
+export { Graph, graphNodeConfigs, type GraphNodeConfig, type GraphOptions } from './graph';
 export { Sequential, type SequentialOptions } from './sequential';
 export { SimpleConvNet, type SimpleConvNetOptions } from './simple_convnet';
 export { DeepConvNet, type DeepConvNetOptions } from './deep_convnet';
 export { MultiLayerNet, MultiLayerNetExtend, type HiddenActivation, type MultiLayerNetExtendOptions, type MultiLayerNetOptions } from './multi_layer_net';
 export type { ConvParam } from './options';
 
-export const NETWORK_TYPES = ['Sequential', 'SimpleConvNet', 'DeepConvNet', 'MultiLayerNet', 'MultiLayerNetExtend'] as const;
+export const NETWORK_TYPES = ['Graph', 'Sequential', 'SimpleConvNet', 'DeepConvNet', 'MultiLayerNet', 'MultiLayerNetExtend'] as const;
 
 /**
  * Rebuilds a network from `net.config()`. `opts` overrides the backend (and the seed, if given).
@@ -34,6 +39,8 @@ export function networkFromConfig(cfg: NetworkConfig, opts: NetworkOptions = {})
   switch (type) {
     case 'Sequential':
       return Sequential.fromConfig(cfg, opts);
+    case 'Graph':
+      return Graph.fromConfig(cfg, opts);
     case 'SimpleConvNet':
       return new SimpleConvNet(o as SimpleConvNetOptions);
     case 'DeepConvNet':

@@ -1,7 +1,9 @@
 /**
- * The base of every network: an ordered list of layers ending in a loss layer, with the book's methods
- * (predict, loss, accuracy, gradient, numerical_gradient) and the book's parameter names found by walking the
- * layers (W1, b1, W2, …; gamma1, beta1, …; running_mean1, running_var1, …).
+ * The base of every network: a directed acyclic graph of layer nodes in topological order, ending in a loss layer,
+ * with the book's methods (predict, loss, accuracy, gradient, numerical_gradient). A chain of layers (Sequential,
+ * the book's networks) is the graph whose node i reads node i − 1: one code path runs both.
+ * Parameter names are found by walking the nodes: the book's (W1, b1, W2, …; gamma1, beta1, …; running_mean1, …)
+ * for chains, `<node>.<local>` (conv1.W, bn1.running_mean) for graphs written with names (lib/nets/graph.ts).
  */
 import { getBackend } from '../backend';
 import type { Backend } from '../backend/types';
@@ -10,7 +12,8 @@ import { numericalGradientOf } from '../gradcheck';
 import { Relu } from '../layers/activations';
 import { Convolution } from '../layers/conv';
 import { Layer, LossLayer, type Param, type Target } from '../layers/layer';
-import { sameShape, shapeStr } from '../layers/util';
+import { MergeLayer } from '../layers/merge';
+import { reuse, sameShape, shapeStr } from '../layers/util';
 import { accuracyKind, binaryTargets, checkLabels, countCorrect, targetClasses, type AccuracyKind } from '../metrics/accuracy';
 import { Rng } from '../rng';
 import { predictClasses as predictClassesOf, predictProba as predictProbaOf } from './predict';
@@ -38,8 +41,29 @@ export interface NetworkOptions {
 /** JSON description of a network; `networkFromConfig` (lib/nets/index.ts) rebuilds it. */
 export type NetworkConfig = { type: string } & Record<string, unknown>;
 
+/** The network's input, as a node index in `NetworkNode.inputs`. */
+export const NETWORK_INPUT = -1;
+
+/** One node of a network: a layer, the nodes it reads (indices of earlier nodes, or NETWORK_INPUT), a name. */
+export interface NetworkNode {
+  readonly name: string;
+  readonly layer: Layer;
+  /** Indices of earlier nodes (or NETWORK_INPUT = −1); several for a MergeLayer (Add, Concatenate). */
+  readonly inputs: readonly number[];
+}
+
+/** A network written as a graph: its nodes in topological order; the last node's output feeds `loss`. */
+export interface GraphSpec {
+  nodes: readonly NetworkNode[];
+  loss: LossLayer;
+}
+
+/** How parameters are named: 'book' (W1, b1, gamma1, … numbered in node order) or 'node' (conv1.W, bn1.gamma). */
+export type ParamNaming = 'book' | 'node';
+
 /**
- * A network: `layers` in order, the last one a LossLayer (the book's `last_layer`).
+ * A network: `nodes` in topological order (a chain for the book's networks and Sequential), then a LossLayer (the
+ * book's `last_layer`); `layers` lists the nodes' layers and the loss layer last.
  *
  * Parameters are named as the book names them, by walking the layers: every layer with a weight `W`
  * (Convolution, Affine) is numbered 1, 2, … in order and contributes `W<i>`, `b<i>`; every
@@ -58,9 +82,10 @@ export type NetworkConfig = { type: string } & Record<string, unknown>;
  */
 export abstract class Network {
   abstract readonly type: string;
+  /** The nodes' layers in node order, then the loss layer. */
   readonly layers: Layer[];
-  /** Shape of one sample (without the batch dimension), e.g. [1, 28, 28] or [784]. */
-  readonly inputShape: readonly number[];
+  /** The graph: every node's layer, inputs and name, in topological order; the last node is the output. */
+  readonly nodes: readonly NetworkNode[];
   readonly seed: number;
   /** The network's random stream (init, then dropout masks). */
   readonly rng: Rng;
@@ -69,23 +94,29 @@ export abstract class Network {
   lastLoss = NaN;
   /** Whether Convolution→Relu pairs run fused (NetworkOptions.fuse). */
   readonly fused: boolean;
+  /** How parameters are named (see ParamNaming). */
+  readonly paramNaming: ParamNaming;
   private backendRef: Backend;
+  private inShape?: readonly number[];
+  private readonly initializeOnBuild: boolean;
+  /** How many node inputs read each node's output (edges: Add(x, x) counts 2). */
+  private readonly consumers: number[];
+  /** Per node: its latest forward output, and the accumulated gradient of that output (several consumers). */
+  private outs: Tensor[] = [];
+  private gradAcc: (Tensor | undefined)[] = [];
 
-  protected constructor(layers: Layer[], inputShape: readonly number[], opts: NetworkOptions = {}, initialize = true) {
-    if (!Array.isArray(layers) || layers.length < 1) throw invalidType('layers', 'a non-empty array of layers', layers);
-    layers.forEach((l, i) => {
-      if (!(l instanceof Layer)) throw invalidType(`layers[${i}]`, 'a Layer', l);
-    });
-    if (!(layers[layers.length - 1] instanceof LossLayer)) {
-      throw invalidType(`layers[${layers.length - 1}]`, 'a loss layer (SoftmaxWithLoss, SigmoidWithLoss, MeanSquaredError) last', layers[layers.length - 1]);
-    }
-    layers.slice(0, -1).forEach((l, i) => {
-      if (l instanceof LossLayer) throw invalidType(`layers[${i}]`, 'a non-loss layer (only the last layer may be a loss layer)', l);
-    });
-    if (!Array.isArray(inputShape)) throw invalidType('inputShape', 'an array of dimensions', inputShape);
-    inputShape.forEach((d, i) => {
-      if (typeof d !== 'number' || !Number.isInteger(d) || d < 1) throw invalidRange(`inputShape[${i}]`, 'a positive integer', d);
-    });
+  /**
+   * `layers`: a chain (each layer reads the previous one; the last one a loss layer), or a GraphSpec.
+   * `inputShape` undefined: the network is built on the first `build(inputShape)` or forward (Sequential only).
+   */
+  protected constructor(
+    layers: Layer[] | GraphSpec,
+    inputShape: readonly number[] | undefined,
+    opts: NetworkOptions = {},
+    initialize = true,
+    paramNaming: ParamNaming = 'book',
+  ) {
+    const spec = Array.isArray(layers) ? chainSpec(layers) : checkSpec(layers);
     const seed = opts.seed ?? 0;
     if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
       throw invalidRange('seed', 'an integer in [0, 4294967295]', seed);
@@ -94,25 +125,91 @@ export abstract class Network {
     const fuse = opts.fuse ?? process.env.SIMDNET_FUSE !== '0';
     if (typeof fuse !== 'boolean') throw invalidType('fuse', 'a boolean', fuse);
     this.fused = fuse;
-    this.layers = layers;
-    this.inputShape = Object.freeze([...inputShape]);
+    this.paramNaming = paramNaming;
+    this.nodes = Object.freeze(spec.nodes.map((n) => Object.freeze({ name: n.name, layer: n.layer, inputs: Object.freeze([...n.inputs]) })));
+    this.layers = [...spec.nodes.map((n) => n.layer), spec.loss];
     this.seed = seed;
     this.rng = new Rng(seed);
     this.backendRef = opts.backend ?? getBackend();
-    for (const l of layers) {
+    for (const l of this.layers) {
       l.backend = this.backendRef;
       l.useRng(this.rng);
     }
-    layers[0].needInputGrad = false;
-    for (let i = 0; i + 1 < layers.length; i++) {
-      const [a, b] = [layers[i], layers[i + 1]];
-      if (a instanceof Convolution && b instanceof Relu) {
-        a.fusedRelu = fuse;
-        b.passThrough = fuse;
+    this.consumers = new Array<number>(this.nodes.length).fill(0);
+    this.nodes.forEach((n) => n.inputs.forEach((j) => j >= 0 && this.consumers[j]++));
+    this.consumers[this.nodes.length - 1]++; // the loss layer
+    this.nodes.forEach((n, i) => {
+      if (this.consumers[i] === 0) throw invalidRange(`node '${n.name}'`, 'a node the output depends on', 'a node no other node reads (a dead branch)');
+    });
+    this.nodes.forEach((n, i) => {
+      // Nobody needs the gradient of the network input: layers reading only it skip dx.
+      n.layer.needInputGrad = n.inputs.some((j) => j !== NETWORK_INPUT);
+      // A Convolution whose only reader is a Relu applies it in its epilogue (the Relu passes through).
+      const a = n.layer;
+      if (a instanceof Convolution && this.consumers[i] === 1) {
+        const reader = this.nodes.find((m) => m.inputs.includes(i));
+        if (reader && reader.layer instanceof Relu && reader.inputs.length === 1) {
+          a.fusedRelu = fuse;
+          reader.layer.passThrough = fuse;
+        }
       }
+    });
+    this.initializeOnBuild = initialize;
+    if (inputShape !== undefined) this.build(inputShape);
+  }
+
+  /** Whether the input shape (and so every inferred size) is fixed. */
+  get built(): boolean {
+    return this.inShape !== undefined;
+  }
+
+  /** Shape of one sample (without the batch dimension), e.g. [1, 28, 28] or [784]. */
+  get inputShape(): readonly number[] {
+    if (this.inShape === undefined) throw new Error(`${this.type}: not built yet: call build(inputShape) or run a forward first (the input shape fixes the inferred sizes)`);
+    return this.inShape;
+  }
+
+  /**
+   * Fixes the input shape (one sample, no batch dimension): the layers infer their sizes (Affine(outputSize)),
+   * every node's shape is checked, and the parameters are initialized from the seed. A network built with an
+   * inputShape is built already; building again with the same shape does nothing.
+   * @throws {TypeError|RangeError} a bad shape, another shape than the network's, or nodes whose shapes do not
+   *   fit (naming the node)
+   */
+  build(inputShape: readonly number[]): void {
+    if (!Array.isArray(inputShape)) throw invalidType('inputShape', 'an array of dimensions', inputShape);
+    inputShape.forEach((d, i) => {
+      if (typeof d !== 'number' || !Number.isInteger(d) || d < 1) throw invalidRange(`inputShape[${i}]`, 'a positive integer', d);
+    });
+    if (this.inShape !== undefined) {
+      if (!sameShape(this.inShape, inputShape)) throw invalidRange(`${this.type} build inputShape`, `the shape it was built with, ${shapeStr(this.inShape)}`, shapeStr(inputShape));
+      return;
     }
-    this.outputShape(); // validates the chain of shapes (RangeError naming the layer that does not fit)
-    if (initialize) for (const l of layers) l.initialize(this.rng);
+    this.nodeShapes([1, ...inputShape], true); // validates every node (RangeError naming the node that does not fit)
+    this.inShape = Object.freeze([...inputShape]);
+    if (this.initializeOnBuild) for (const l of this.layers) l.initialize(this.rng);
+  }
+
+  /** Every node's output shape for a batched input shape; `build` lets layers fix inferred sizes first. */
+  protected nodeShapes(inputShape: readonly number[], build = false): number[][] {
+    const shapes: number[][] = [];
+    const at = (j: number) => (j === NETWORK_INPUT ? [...inputShape] : shapes[j]);
+    this.nodes.forEach((n, i) => {
+      try {
+        if (n.layer instanceof MergeLayer) {
+          shapes.push(n.layer.outputShapeMany(n.inputs.map(at)));
+        } else {
+          if (build) n.layer.build(at(n.inputs[0]));
+          shapes.push(n.layer.outputShape(at(n.inputs[0])));
+        }
+      } catch (err) {
+        if (this.paramNaming === 'book') throw err; // chains: the layers' own messages, as they always were
+        const e = err as Error;
+        const Ctor = e instanceof TypeError ? TypeError : RangeError;
+        throw new Ctor(`node '${n.name}' (${n.layer.type}): ${e.message}`);
+      }
+    });
+    return shapes;
   }
 
   get backend(): Backend {
@@ -132,9 +229,8 @@ export abstract class Network {
 
   /** The logits' shape for an input of `inputShape` (default: one sample). */
   outputShape(inputShape: readonly number[] = [1, ...this.inputShape]): number[] {
-    let shape = [...inputShape];
-    for (let i = 0; i < this.layers.length - 1; i++) shape = this.layers[i].outputShape(shape);
-    return shape;
+    const shapes = this.nodeShapes(inputShape);
+    return shapes[shapes.length - 1];
   }
 
   /** The logits (no softmax, like the book's predict), as a new tensor. */
@@ -142,12 +238,22 @@ export abstract class Network {
     return this.forward(x, training).clone();
   }
 
-  /** The logits in the last hidden layer's own (reused) buffer. */
+  /** The logits in the last node's own (reused) buffer. Nodes run in topological order. */
   forward(x: Tensor, training: boolean): Tensor {
+    if (!this.built && x instanceof Tensor && x.rank >= 2) this.build(x.shape.slice(1));
     this.checkInput(x);
-    let y = x;
-    for (let i = 0; i < this.layers.length - 1; i++) y = this.layers[i].forward(y, training);
-    return y;
+    const outs = this.outs;
+    const nodes = this.nodes;
+    for (let i = 0; i < nodes.length; i++) {
+      const n = nodes[i];
+      const ins = n.inputs;
+      if (n.layer instanceof MergeLayer) {
+        outs[i] = n.layer.forwardMany(ins.map((j) => (j === NETWORK_INPUT ? x : outs[j])), training);
+      } else {
+        outs[i] = n.layer.forward(ins[0] === NETWORK_INPUT ? x : outs[ins[0]], training);
+      }
+    }
+    return outs[nodes.length - 1];
   }
 
   /**
@@ -239,8 +345,38 @@ export abstract class Network {
    * `gradient` is `loss` + `backward`; a training loop that wants the logits too calls the pieces itself.
    */
   backward(): void {
-    let dout = this.lossLayer.backwardLoss(1);
-    for (let i = this.layers.length - 2; i >= 0; i--) dout = this.layers[i].backward(dout);
+    const nodes = this.nodes;
+    const grads: (Tensor | undefined)[] = new Array(nodes.length);
+    const be = this.backendRef;
+    // The gradient of node j's output; with several readers, summed in the node's own buffer (the layers'
+    // gradients are their reused buffers, or — Add — the gradient of their output: never written into).
+    const seen = new Array<number>(nodes.length).fill(0);
+    const give = (j: number, g: Tensor): void => {
+      if (j === NETWORK_INPUT) return;
+      if (this.consumers[j] === 1) {
+        grads[j] = g;
+        return;
+      }
+      if (seen[j]++ === 0) {
+        const acc = (this.gradAcc[j] = reuse(this.gradAcc[j], g.shape));
+        acc.data.set(g.data);
+        grads[j] = acc;
+      } else {
+        be.axpy(1, g.data, grads[j]!.data);
+      }
+    };
+    give(nodes.length - 1, this.lossLayer.backwardLoss(1));
+    for (let i = nodes.length - 1; i >= 0; i--) {
+      const n = nodes[i];
+      const g = grads[i]!;
+      if (n.layer instanceof MergeLayer) {
+        const gs = n.layer.backwardMany(g);
+        n.inputs.forEach((j, k) => give(j, gs[k]));
+      } else {
+        const dx = n.layer.backward(g);
+        give(n.inputs[0], dx);
+      }
+    }
     if (this.weightDecayLambda > 0) {
       for (const p of this.decayedParams()) this.backendRef.axpy(this.weightDecayLambda, p.value.data, p.grad.data);
     }
@@ -280,20 +416,25 @@ export abstract class Network {
     }
   }
 
-  /** Parameters by the book's names (W1, b1, …, gamma1, beta1, …), in layer order. */
+  /**
+   * Parameters by name, in node order: the book's names for chains (W1, b1, …, gamma1, beta1, …), `<node>.<local>`
+   * for graphs (conv1.W, conv1.b, bn1.gamma, …).
+   */
   namedParams(): Record<string, Param> {
+    this.inputShape; // throws when not built
     const out: Record<string, Param> = {};
-    this.walk((layer, kind, idx) => {
-      for (const [local, p] of Object.entries(layer.params())) out[`${local}${idx}`] = p;
+    this.walk((layer, name) => {
+      for (const [local, p] of Object.entries(layer.params())) out[name(local)] = p;
     }, kind0);
     return out;
   }
 
-  /** Non-trained state by the book's names: running_mean1, running_var1, … (BatchNormalization). */
+  /** Non-trained state by name: running_mean1, running_var1, … (chains) or bn1.running_mean, … (graphs). */
   namedBuffers(): Record<string, Tensor> {
+    this.inputShape; // throws when not built
     const out: Record<string, Tensor> = {};
-    this.walk((layer, _kind, idx) => {
-      for (const [local, b] of Object.entries(layer.buffers())) out[`${local}${idx}`] = b;
+    this.walk((layer, name) => {
+      for (const [local, b] of Object.entries(layer.buffers())) out[name(local)] = b;
     }, kindBuffers);
     return out;
   }
@@ -316,27 +457,85 @@ export abstract class Network {
 
   /** The parameters weight decay applies to: every `W`. */
   protected decayedParams(): Param[] {
-    return this.layers.map((l) => l.params().W).filter((p): p is Param => p !== undefined);
+    return this.nodes.map((n) => n.layer.params().W).filter((p): p is Param => p !== undefined);
   }
 
-  /** Calls fn(layer, group, index) for each layer with params/buffers; numbering per group, 1-based. */
-  private walk(fn: (layer: Layer, kind: string, idx: number) => void, kindOf: (l: Layer) => string | null): void {
+  /**
+   * Calls fn(layer, name) for each layer with params/buffers (nodes, then the loss layer), `name(local)` giving
+   * the full name: book naming numbers per group, 1-based (W3, gamma2); node naming prefixes the node name.
+   */
+  private walk(fn: (layer: Layer, name: (local: string) => string) => void, kindOf: (l: Layer) => string | null): void {
     const counters = new Map<string, number>();
-    for (const layer of this.layers) {
+    const named = [...this.nodes.map((n) => [n.layer, n.name] as const), [this.lossLayer, 'loss'] as const];
+    for (const [layer, node] of named) {
       const kind = kindOf(layer);
       if (kind === null) continue;
+      if (this.paramNaming === 'node') {
+        fn(layer, (local) => `${node}.${local}`);
+        continue;
+      }
       const idx = (counters.get(kind) ?? 0) + 1;
       counters.set(kind, idx);
-      fn(layer, kind, idx);
+      fn(layer, (local) => `${local}${idx}`);
     }
   }
 
   protected checkInput(x: Tensor): void {
+    this.inputShape; // throws when not built
     if (!(x instanceof Tensor)) throw invalidType(`${this.type} input`, 'a Tensor', x);
     if (x.rank !== this.inputShape.length + 1 || !sameShape(x.shape.slice(1), this.inputShape)) {
       throw invalidRange(`${this.type} input`, `a tensor of shape [N, ${this.inputShape.join(', ')}]`, shapeStr(x.shape));
     }
   }
+}
+
+/** The chain of `layers` (the last one a loss layer) as a graph: node i reads node i − 1. */
+function chainSpec(layers: Layer[]): GraphSpec {
+  if (!Array.isArray(layers) || layers.length < 2) throw invalidType('layers', 'an array of layers, a loss layer last', layers);
+  layers.forEach((l, i) => {
+    if (!(l instanceof Layer)) throw invalidType(`layers[${i}]`, 'a Layer', l);
+  });
+  if (!(layers[layers.length - 1] instanceof LossLayer)) {
+    throw invalidType(`layers[${layers.length - 1}]`, 'a loss layer (SoftmaxWithLoss, SigmoidWithLoss, MeanSquaredError) last', layers[layers.length - 1]);
+  }
+  layers.slice(0, -1).forEach((l, i) => {
+    if (l instanceof LossLayer) throw invalidType(`layers[${i}]`, 'a non-loss layer (only the last layer may be a loss layer)', l);
+    if (l instanceof MergeLayer) throw invalidType(`layers[${i}]`, `a one-input layer (${l.type} joins branches: write the network as a Graph)`, l);
+  });
+  if (new Set(layers).size !== layers.length) throw invalidRange('layers', 'distinct layer instances (a layer holds its own weights)', 'a layer listed twice');
+  const counts = new Map<string, number>();
+  const nodes = layers.slice(0, -1).map((layer, i) => {
+    const base = layer.type.toLowerCase();
+    const k = (counts.get(base) ?? 0) + 1;
+    counts.set(base, k);
+    return { name: `${base}${k}`, layer, inputs: [i - 1] };
+  });
+  return { nodes, loss: layers[layers.length - 1] as LossLayer };
+}
+
+/** Checks a GraphSpec: layers, distinct names, inputs that point backwards (topological order), arity. */
+function checkSpec(spec: GraphSpec): GraphSpec {
+  if (spec === null || typeof spec !== 'object' || !Array.isArray(spec.nodes) || spec.nodes.length < 1) {
+    throw invalidType('graph', 'a GraphSpec { nodes: [at least one node], loss }', spec);
+  }
+  if (!(spec.loss instanceof LossLayer)) throw invalidType('graph loss', 'a loss layer (SoftmaxWithLoss, SigmoidWithLoss, MeanSquaredError)', spec.loss);
+  const names = new Set<string>();
+  const layers = new Set<Layer>([spec.loss]);
+  spec.nodes.forEach((n, i) => {
+    if (!(n.layer instanceof Layer) || n.layer instanceof LossLayer) throw invalidType(`node '${n.name}' layer`, 'a non-loss Layer', n.layer);
+    if (typeof n.name !== 'string' || n.name.length === 0 || names.has(n.name)) throw invalidRange(`node ${i} name`, 'a unique non-empty name', JSON.stringify(n.name));
+    if (layers.has(n.layer)) throw invalidRange(`node '${n.name}' layer`, 'a layer instance of its own (weights are not shared)', 'a layer used by another node');
+    names.add(n.name);
+    layers.add(n.layer);
+    const arity = n.layer instanceof MergeLayer ? 'at least 2 inputs' : '1 input';
+    if (!Array.isArray(n.inputs) || (n.layer instanceof MergeLayer ? n.inputs.length < 2 : n.inputs.length !== 1)) {
+      throw invalidRange(`node '${n.name}' (${n.layer.type}) inputs`, arity, Array.isArray(n.inputs) ? `${n.inputs.length}` : n.inputs);
+    }
+    n.inputs.forEach((j: number) => {
+      if (!Number.isInteger(j) || j < NETWORK_INPUT || j >= i) throw invalidRange(`node '${n.name}' inputs`, `earlier nodes (indices -1 … ${i - 1})`, j);
+    });
+  });
+  return spec;
 }
 
 /** The numbering group of a layer's params: 'W' (Convolution/Affine), 'gamma' (BatchNorm), else its first key. */

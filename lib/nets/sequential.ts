@@ -4,8 +4,11 @@ import type { Layer } from '../layers/layer';
 import { Network, type NetworkConfig, type NetworkOptions } from './network';
 
 export interface SequentialOptions extends NetworkOptions {
-  /** Shape of one sample, without the batch dimension: [784], [1, 28, 28], … (required). */
-  inputShape: readonly number[];
+  /**
+   * Shape of one sample, without the batch dimension: [784], [1, 28, 28], … Omitted: the network is built by
+   * `build(inputShape)` or its first forward, which also fix the input sizes of `Affine(outputSize)` layers.
+   */
+  inputShape?: readonly number[];
   /**
    * true (default): the network re-initializes every layer's parameters from its Rng (`seed`), so the seed alone
    * fixes the weights; false: keep the parameters the layers already hold.
@@ -22,14 +25,19 @@ export interface SequentialOptions extends NetworkOptions {
  *   { inputShape: [784], seed: 1 },
  * );
  * const loss = net.loss(x, labels);
+ * @example
+ * const lazy = new Sequential([new Convolution(1, 8, 3), new Relu(), new Flatten(), new Affine(10), new SoftmaxWithLoss()]);
+ * lazy.build([1, 28, 28]);                   // Affine's input size: 8·26·26
+ * console.log(lazy.summary());
  * @throws {TypeError} no layers, a non-layer, no loss layer last; {RangeError} layers whose shapes do not chain from
  *   inputShape (naming the layer), a bad seed or weightDecayLambda
  */
 export class Sequential extends Network {
   readonly type = 'Sequential';
 
-  constructor(layers: Layer[], opts: SequentialOptions) {
-    if (opts === null || typeof opts !== 'object') throw invalidType('Sequential options', 'an object with inputShape', opts);
+  constructor(layers: Layer[], opts: SequentialOptions = {}) {
+    if (opts === undefined) opts = {};
+    if (opts === null || typeof opts !== 'object') throw invalidType('Sequential options', 'an options object', opts);
     super(layers, opts.inputShape, opts, opts.initialize ?? true);
   }
 
