@@ -16,6 +16,11 @@ export interface ConvolutionOptions {
   seed?: number;
   /** false: leave W at zero (the network that owns the layer initializes it); default true. */
   initialize?: boolean;
+  /**
+   * false: no bias (b stays zero and is not a parameter), as before a BatchNormalization, which cancels it;
+   * default true.
+   */
+  bias?: boolean;
   backend?: Backend;
 }
 
@@ -39,6 +44,8 @@ export class Convolution extends Layer {
   readonly stride: number;
   readonly pad: number;
   readonly weightInit: WeightInit;
+  /** Whether b is a parameter (ConvolutionOptions.bias). */
+  readonly bias: boolean;
   readonly W: Param;
   readonly b: Param;
   private x?: Tensor;
@@ -67,6 +74,8 @@ export class Convolution extends Layer {
     this.stride = optInt('Convolution stride', opts.stride ?? 1, 1);
     this.pad = optInt('Convolution pad', opts.pad ?? 0, 0);
     this.weightInit = checkWeightInit('Convolution weightInit', opts.weightInit ?? 'he');
+    if (opts.bias !== undefined && typeof opts.bias !== 'boolean') throw invalidType('Convolution bias', 'a boolean', opts.bias);
+    this.bias = opts.bias ?? true;
     this.backend = opts.backend;
     const wShape = [this.filterNum, this.inChannels, this.KH, this.KW];
     this.W = { value: Tensor.zeros(wShape), grad: Tensor.zeros(wShape) };
@@ -80,7 +89,7 @@ export class Convolution extends Layer {
   }
 
   override params(): Record<string, Param> {
-    return { W: this.W, b: this.b };
+    return this.bias ? { W: this.W, b: this.b } : { W: this.W };
   }
 
   outputShape(inputShape: readonly number[]): number[] {
@@ -133,6 +142,7 @@ export class Convolution extends Layer {
       stride: this.stride,
       pad: this.pad,
       weightInit: this.weightInit,
+      ...(this.bias ? {} : { bias: false }),
     };
   }
 }

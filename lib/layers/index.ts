@@ -11,6 +11,7 @@ import { BatchNormalization, type BatchNormAxis } from './batchnorm';
 import { Convolution } from './conv';
 import { Dropout, type DropoutMode } from './dropout';
 import { Flatten } from './flatten';
+import { ChannelPad } from './pad';
 import type { Layer } from './layer';
 import { Add, Concatenate } from './merge';
 import { MeanSquaredError, SigmoidWithLoss, SoftmaxWithLoss } from './losses';
@@ -26,6 +27,7 @@ export { Dropout, type DropoutMode, type DropoutOptions } from './dropout';
 export { MeanSquaredError, SigmoidWithLoss, SoftmaxWithLoss, type SoftmaxWithLossOptions } from './losses';
 export { GlobalAvgPool, GlobalMaxPool, Pooling, type PoolMode, type PoolingOptions } from './pool';
 export { Flatten } from './flatten';
+export { ChannelPad } from './pad';
 export { Add, Concatenate, MergeLayer } from './merge';
 export { Input, SymbolicTensor } from './symbolic';
 /** Short alias of MeanSquaredError. */
@@ -36,7 +38,7 @@ export type LayerConfig = { type: string } & Record<string, unknown>;
 export const LAYER_TYPES = [
   'Affine', 'Convolution', 'Pooling', 'GlobalAvgPool', 'GlobalMaxPool', 'Relu', 'Sigmoid', 'Tanh', 'LeakyReLU',
   'Dropout', 'BatchNormalization', 'SoftmaxWithLoss', 'SigmoidWithLoss', 'MeanSquaredError', 'Flatten', 'Add',
-  'Concatenate',
+  'Concatenate', 'ChannelPad',
 ] as const;
 
 /**
@@ -59,7 +61,7 @@ export function layerFromConfig(cfg: LayerConfig, opts: { backend?: Backend } = 
         ? new Affine(c.outputSize, { weightInit: c.weightInit as WeightInit | undefined, backend })
         : new Affine(c.inputSize, c.outputSize, { weightInit: c.weightInit as WeightInit | undefined, backend });
     case 'Convolution':
-      return new Convolution(c.inChannels, c.filterNum, c.filterSize, { stride: c.stride, pad: c.pad, weightInit: c.weightInit, backend });
+      return new Convolution(c.inChannels, c.filterNum, c.filterSize, { stride: c.stride, pad: c.pad, weightInit: c.weightInit, bias: c.bias, backend });
     case 'Pooling':
       return new Pooling(c.poolH, c.poolW, { stride: c.stride, pad: c.pad, mode: c.mode as PoolMode | undefined, backend });
     case 'GlobalAvgPool':
@@ -86,6 +88,8 @@ export function layerFromConfig(cfg: LayerConfig, opts: { backend?: Backend } = 
       return new MeanSquaredError({ backend });
     case 'Flatten':
       return new Flatten({ backend });
+    case 'ChannelPad':
+      return new ChannelPad(c.before, c.after, { backend });
     case 'Add':
       return new Add({ backend });
     case 'Concatenate':

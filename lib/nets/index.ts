@@ -5,6 +5,7 @@
 import { invalidRange, invalidType } from '../errors';
 import { DeepConvNet, type DeepConvNetOptions } from './deep_convnet';
 import { Graph } from './graph';
+import { ResNet, type ResNetOptions } from './resnet';
 import { MultiLayerNet, MultiLayerNetExtend, type MultiLayerNetExtendOptions, type MultiLayerNetOptions } from './multi_layer_net';
 import type { Network, NetworkConfig, NetworkOptions } from './network';
 import { Sequential } from './sequential';
@@ -15,13 +16,14 @@ export {
   type GraphSpec, type NetworkConfig, type NetworkNode, type NetworkOptions, type ParamNaming, type Target,
 } from './network';
 export { Graph, graphNodeConfigs, type GraphNodeConfig, type GraphOptions } from './graph';
+export { ResNet, type ResNetOptions, type ResNetShortcut } from './resnet';
 export { Sequential, type SequentialOptions } from './sequential';
 export { SimpleConvNet, type SimpleConvNetOptions } from './simple_convnet';
 export { DeepConvNet, type DeepConvNetOptions } from './deep_convnet';
 export { MultiLayerNet, MultiLayerNetExtend, type HiddenActivation, type MultiLayerNetExtendOptions, type MultiLayerNetOptions } from './multi_layer_net';
 export type { ConvParam } from './options';
 
-export const NETWORK_TYPES = ['Graph', 'Sequential', 'SimpleConvNet', 'DeepConvNet', 'MultiLayerNet', 'MultiLayerNetExtend'] as const;
+export const NETWORK_TYPES = ['Graph', 'Sequential', 'SimpleConvNet', 'DeepConvNet', 'MultiLayerNet', 'MultiLayerNetExtend', 'ResNet'] as const;
 
 /**
  * Rebuilds a network from `net.config()`. `opts` overrides the backend (and the seed, if given).
@@ -41,6 +43,8 @@ export function networkFromConfig(cfg: NetworkConfig, opts: NetworkOptions = {})
       return Sequential.fromConfig(cfg, opts);
     case 'Graph':
       return Graph.fromConfig(cfg, opts);
+    case 'ResNet':
+      return new ResNet(o as ResNetOptions);
     case 'SimpleConvNet':
       return new SimpleConvNet(o as SimpleConvNetOptions);
     case 'DeepConvNet':

@@ -17,6 +17,7 @@ import { reuse, sameShape, shapeStr } from '../layers/util';
 import { accuracyKind, binaryTargets, checkLabels, countCorrect, targetClasses, type AccuracyKind } from '../metrics/accuracy';
 import { Rng } from '../rng';
 import { predictClasses as predictClassesOf, predictProba as predictProbaOf } from './predict';
+import { formatSummary } from './summary';
 import { Tensor } from '../tensor';
 
 export type { Target } from '../layers/layer';
@@ -436,6 +437,32 @@ export abstract class Network {
     this.walk((layer, name) => {
       for (const [local, b] of Object.entries(layer.buffers())) out[name(local)] = b;
     }, kindBuffers);
+    return out;
+  }
+
+  /**
+   * A table of the nodes — name and layer, output shape, parameter count, the nodes each reads — then the loss
+   * layer and the totals (Keras's model.summary()). `summaryRows` (lib/nets/summary.ts) gives the same as data.
+   *
+   * @example
+   * console.log(net.summary());
+   * @throws {Error} the network is not built yet (Sequential without inputShape before build / forward)
+   */
+  summary(): string {
+    return formatSummary(this);
+  }
+
+  /** Each node's output shape for one sample (batch 1), in node order. */
+  outputShapesPerNode(): number[][] {
+    return this.nodeShapes([1, ...this.inputShape]);
+  }
+
+  /** The output of every node in the last forward, by node name (the live, reused buffers: copy to keep). */
+  nodeOutputs(): Record<string, Tensor> {
+    const out: Record<string, Tensor> = {};
+    this.nodes.forEach((n, i) => {
+      if (this.outs[i] !== undefined) out[n.name] = this.outs[i];
+    });
     return out;
   }
 
