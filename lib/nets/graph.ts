@@ -197,8 +197,18 @@ function symbolicFromConfig(cfg: NetworkConfig, opts: NetworkOptions): { input: 
     }
   }
   if (order.length < byName.size) {
-    const stuck = [...byName.keys()].filter((k) => !order.includes(k));
-    throw invalidRange('Graph config', 'an acyclic graph', `a cycle through node${stuck.length > 1 ? 's' : ''} ${stuck.map((s) => `'${s}'`).join(', ')}`);
+    // Walk back from a node left over through inputs also left over: the walk must close a cycle.
+    const done = new Set(order);
+    const path: string[] = [];
+    let k = [...byName.keys()].find((n) => !done.has(n))!;
+    while (!path.includes(k)) {
+      path.push(k);
+      k = byName.get(k)!.inputs.find((s) => s !== 'input' && !done.has(s))!;
+    }
+    const loop = path.slice(path.indexOf(k)).reverse();
+    const first = loop.reduce((m, n, i) => (byName.get(n)!.i < byName.get(loop[m])!.i ? i : m), 0); // start where the config lists first
+    const cycle = [...loop.slice(first), ...loop.slice(0, first)];
+    throw invalidRange('Graph config', 'an acyclic graph', `a cycle: ${[...cycle, cycle[0]].map((s) => `'${s}'`).join(' -> ')}`);
   }
   // Every node must lead to the output.
   const live = new Set<string>([outName]);

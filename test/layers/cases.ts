@@ -5,7 +5,7 @@
  */
 import type { Backend } from '../../lib/backend/types';
 import {
-  Affine, BatchNormalization, Convolution, Dropout, GlobalAvgPool, GlobalMaxPool, LeakyReLU, MeanSquaredError, Pooling,
+  Affine, BatchNormalization, ChannelPad, Convolution, Dropout, Flatten, GlobalAvgPool, GlobalMaxPool, LeakyReLU, MeanSquaredError, Pooling,
   Relu, Sigmoid, SigmoidWithLoss, SoftmaxWithLoss, Tanh, type Layer, type Target,
 } from '../../lib/layers';
 import { Rng } from '../../lib/rng';
@@ -46,6 +46,12 @@ export const LAYER_CASES: LayerCase[] = [
   { name: 'Affine 4-D input (flattened C·H·W)', make: (backend) => new Affine(12, 3, { seed: 4, backend }), x: () => rand([2, 3, 2, 2]) },
   { name: 'Convolution 3×3 pad 1', make: (backend) => new Convolution(2, 3, 3, { pad: 1, seed: 5, backend }), x: () => rand([2, 2, 5, 5]) },
   { name: 'Convolution 2×3 stride 2', make: (backend) => new Convolution(3, 2, [2, 3], { stride: 2, seed: 6, backend }), x: () => rand([2, 3, 6, 7]) },
+  { name: 'Affine(outputSize), input size inferred by build', make: (backend) => built(new Affine(3, { seed: 4, backend }), [2, 3, 2, 2]), x: () => rand([2, 3, 2, 2]) },
+  { name: 'Convolution 3×3 stride 2 pad 1, no bias', make: (backend) => new Convolution(2, 3, 3, { stride: 2, pad: 1, bias: false, seed: 7, backend }), x: () => rand([2, 2, 5, 6]) },
+  { name: 'Convolution 1×1 stride 2 (projection shortcut)', make: (backend) => new Convolution(3, 4, 1, { stride: 2, bias: false, seed: 8, backend }), x: () => rand([2, 3, 5, 4]) },
+  { name: 'Pooling 1×1 stride 2 (subsampling)', make: (backend) => new Pooling(1, 1, { stride: 2, backend }), x: () => rand([2, 2, 5, 4]) },
+  { name: 'Flatten', make: (backend) => new Flatten({ backend }), x: () => rand([2, 3, 2, 2]) },
+  { name: 'ChannelPad 1 + 2', make: (backend) => new ChannelPad(1, 2, { backend }), x: () => rand([2, 3, 2, 3]) },
   { name: 'Pooling max 2×2 stride 2', make: (backend) => new Pooling(2, 2, { stride: 2, backend }), x: () => distinct([2, 2, 4, 5]) },
   { name: 'Pooling max 3×3 stride 1 pad 1', make: (backend) => new Pooling(3, 3, { pad: 1, backend }), x: () => distinct([1, 2, 4, 4]) },
   { name: 'Pooling avg 2×2 stride 1 pad 1', make: (backend) => new Pooling(2, 2, { pad: 1, mode: 'avg', backend }), x: () => rand([2, 2, 3, 3]) },
@@ -97,6 +103,11 @@ export const LAYER_CASES: LayerCase[] = [
   },
   { name: 'MeanSquaredError labels', make: (backend) => new MeanSquaredError({ backend }), x: () => rand([3, 4]), target: () => Int32Array.from([3, 0, 1]) },
 ];
+
+function built<L extends Layer>(l: L, shape: number[]): L {
+  l.build(shape);
+  return l;
+}
 
 /** Non-trivial gamma/beta so their gradients and the scaling are exercised. */
 function withGammaBeta(bn: BatchNormalization): BatchNormalization {
