@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import { checkInt, checkNumber, checkShape, invalidRange, invalidType } from '../errors';
 import { Tensor } from '../tensor';
 import { LabeledSplit, splitIndices, subset } from './dataset';
+import { stratifiedSplit } from './split';
 
 export interface CsvOptions {
   /** Index (negative counts from the end) or header name of the label column; null: no labels. Default 0. */
@@ -214,7 +215,14 @@ export function loadCsv(file: string, opts: CsvOptions = {}): CsvData {
   const result: CsvData = { train: { images, labels: allLabels }, classCount: maxLabel + 1 };
   if (columns) result.columns = columns;
   if (validationSplit > 0 || opts.shuffle) {
-    const split = splitIndices(rows, validationSplit, seed, opts.shuffle ?? false);
+    // with labels: stratified by class and shuffled (lib/data/split.ts), so sorted files never give a one-class
+    // validation set; without labels: a seeded random pick
+    if (validationSplit >= 1) throw new RangeError(`csv: ${file}: validationSplit: expected a fraction in [0, 1), got ${validationSplit}`);
+    const split = labelCol >= 0 ? stratifiedSplit(allLabels, validationSplit, seed) : splitIndices(rows, validationSplit, seed, true);
+    if (!(opts.shuffle ?? false)) {
+      split.train.sort();
+      split.validation.sort();
+    }
     if (split.train.length === 0) throw new RangeError(`csv: ${file}: validationSplit ${validationSplit} leaves no training rows out of ${rows}`);
     result.train = subset(images, allLabels, split.train);
     if (split.validation.length > 0) result.validation = subset(images, allLabels, split.validation);

@@ -15,7 +15,8 @@ import * as jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { checkInt, checkNumber, checkOneOf, invalidType } from '../errors';
 import { Tensor } from '../tensor';
-import { LabeledSplit, splitIndices } from './dataset';
+import type { LabeledSplit } from './dataset';
+import { stratifiedSplit } from './split';
 
 export interface RgbaImage {
   width: number;
@@ -273,16 +274,27 @@ export async function loadImageFolder(dir: string, opts: ImageFolderOptions = {}
   const files: string[] = [];
   const classes: number[] = [];
   for (let c = 0; c < classNames.length; c++) {
-    for (const f of await listImages(path.join(dir, classNames[c]))) {
+    const found = await listImages(path.join(dir, classNames[c]));
+    if (found.length === 0) {
+      throw new Error(`images: class folder ${path.join(dir, classNames[c])} has no .png/.jpg/.jpeg files (every sub-folder of ${dir} is a class)`);
+    }
+    for (const f of found) {
       files.push(f);
       classes.push(c);
     }
   }
   if (files.length === 0) throw new Error(`images: no .png/.jpg/.jpeg files under ${dir}`);
 
-  const { train, validation } = splitIndices(files.length, validationSplit, seed, shuffle);
+  // stratified by class and shuffled (lib/data/split.ts): class-ordered folders never give a one-class validation set
+  if (validationSplit >= 1) throw new RangeError(`images: validationSplit: expected a fraction in [0, 1), got ${validationSplit}`);
+  const { train, validation } = stratifiedSplit(Int32Array.from(classes), validationSplit, seed);
+  if (!shuffle) {
+    train.sort();
+    validation.sort();
+  }
   const channels = colorMode === 'grayscale' ? 1 : 3;
 
+  let sizeFrom = '';
   const readOne = async (i: number): Promise<RgbaImage> => {
     let bytes: Buffer;
     try {
@@ -291,9 +303,11 @@ export async function loadImageFolder(dir: string, opts: ImageFolderOptions = {}
       throw new Error(`images: ${files[i]}: cannot read (${(err as Error).message})`);
     }
     const img = decodeImage(bytes, files[i], decodeOpts);
-    if (!size) size = [img.height, img.width];
-    else if (opts.targetSize === undefined && (img.height !== size[0] || img.width !== size[1])) {
-      throw new Error(`images: ${files[i]} is ${img.height}x${img.width}, the first image was ${size[0]}x${size[1]}; pass targetSize to resize`);
+    if (!size) {
+      size = [img.height, img.width];
+      sizeFrom = files[i];
+    } else if (opts.targetSize === undefined && (img.height !== size[0] || img.width !== size[1])) {
+      throw new Error(`images: ${files[i]} is ${img.height}x${img.width} (HxW), but ${sizeFrom} is ${size[0]}x${size[1]}; pass targetSize to resize every image`);
     }
     return img;
   };

@@ -18,7 +18,9 @@ import { checkInt, checkNumber, checkOneOf, invalidRange, invalidType } from '..
 import { makeDirs } from '../io/atomic';
 import { loadCheckpoint, saveModel } from '../io/model';
 import type { Target } from '../layers/layer';
-import { accuracyLabel } from '../metrics/accuracy';
+import { accuracyLabel, targetClasses } from '../metrics/accuracy';
+import { gatherRows, splitIndices } from '../data/dataset';
+import { stratifiedSplit } from '../data/split';
 import { Network } from '../nets/network';
 import { createOptimizer, Optimizer, type CreateOptimizerOptions } from '../optimizers';
 import type { Tensor } from '../tensor';
@@ -49,7 +51,11 @@ export interface TrainerOptions {
   sampling?: Sampling;
   /** Seed of the sampling and augmentation streams (default 0). The network has its own seed. */
   seed?: number;
-  /** Hold out the last fraction of the training data for validation (Keras' validation_split), in [0, 1). */
+  /**
+   * Hold out this fraction of the training data for validation (Keras' validation_split), in [0, 1): a seeded
+   * (`seed`) split, stratified by class for class targets and shuffled (Keras takes the last fraction unshuffled,
+   * which gives a one-class validation set on class-ordered data).
+   */
   validationSplit?: number;
   /** Validation data: [x, t] or { x, t } (takes precedence over validationSplit). */
   validationData?: [Tensor, Target] | DataPair | null;
@@ -172,8 +178,11 @@ export class Trainer implements TrainerControl {
       if (split >= 1 || nVal >= n || nVal < 1) {
         throw invalidRange('validationSplit', `a fraction in (0, 1) leaving at least one sample on each side of ${n}`, split);
       }
-      val = { x: sliceRows(train.x, n - nVal, n), t: sliceTarget(train.t, n - nVal, n) };
-      train = { x: sliceRows(train.x, 0, n - nVal), t: sliceTarget(train.t, 0, n - nVal) };
+      // shuffled and stratified by class (lib/data/split.ts), seeded by `seed`: class-ordered data never gives a
+      // one-class validation set (Keras takes the last fraction as it is)
+      const parts = holdOut(network, train, split, checkInt('seed', opts.seed ?? 0, 0, 0xffffffff));
+      val = parts.val;
+      train = parts.train;
     }
     this.data = { train, val, test };
 
@@ -524,6 +533,23 @@ export class Trainer implements TrainerControl {
       finish: () => undefined,
     };
   }
+}
+
+/** The training pair split into train and validation rows (copies), stratified by class when targets have one. */
+function holdOut(network: Network, data: DataPair, fraction: number, seed: number): { train: DataPair; val: DataPair } {
+  const n = targetRows(data.t);
+  const kind = network.accuracyKind;
+  const { train, validation } = kind === 'multi-label'
+    ? splitIndices(n, fraction, seed, true)
+    : stratifiedSplit(targetClasses(kind, data.t, n), fraction, seed);
+  if (validation.length === 0 || train.length === 0) {
+    throw invalidRange('validationSplit', `a fraction leaving samples on both sides of ${n}`, fraction);
+  }
+  const pick = (idx: Int32Array): DataPair => ({
+    x: gatherRows(data.x, idx),
+    t: data.t instanceof Int32Array ? Int32Array.from(idx, (i) => (data.t as Int32Array)[i]) : gatherRows(data.t, idx),
+  });
+  return { train: pick(train), val: pick(validation) };
 }
 
 /** A batch/epoch hook of train() or trainStep() returned a Promise: refuse (they cannot be awaited there). */

@@ -90,14 +90,21 @@ describe('Trainer (the book\'s common/trainer.py + extras)', () => {
     expect(r.testAcc).toBeCloseTo(net.accuracy(test.x, test.t), 12);
   });
 
-  test('validationSplit holds out the last fraction; val loss/acc per epoch', () => {
-    const { x, t } = indexed(50);
+  test('validationSplit holds out a seeded, stratified, shuffled fraction; val loss/acc per epoch', () => {
+    const { x, t: t0 } = indexed(50);
+    const t = Int32Array.from(t0, (_, i) => (i < 30 ? 0 : i < 40 ? 1 : 2)); // class-ordered: 30/10/10
     const net = tinyNet();
     const rec = recordForwards(net);
-    const tr = new Trainer(net, x, t, null, null, { epochs: 2, miniBatchSize: 10, validationSplit: 0.2 });
+    const tr = new Trainer(net, x, t, null, null, { epochs: 2, miniBatchSize: 10, validationSplit: 0.2, seed: 4 });
     expect(tr.trainSize).toBe(40);
+    const valRows = Array.from(tr.data.val!.x.data.filter((_, k) => k % 8 === 0));
+    expect(valRows.map((i) => t[i]).sort()).toEqual([0, 0, 0, 0, 0, 0, 1, 1, 2, 2]); // every class, in proportion
+    expect(Array.from(tr.data.val!.t as Int32Array)).toEqual(valRows.map((i) => t[i]));
+    const again = new Trainer(tinyNet(), x, t, null, null, { validationSplit: 0.2, seed: 4 });
+    expect(Array.from(again.data.val!.x.data)).toEqual(Array.from(tr.data.val!.x.data));
     const r = tr.train();
-    expect(Math.max(...rec.train.flat())).toBe(39);
+    expect(new Set([...rec.train.flat(), ...valRows]).size).toBe(50);
+    expect(rec.train.flat().some((i) => valRows.includes(i))).toBe(false);
     expect(r.history.valLoss).toHaveLength(2);
     expect(r.history.valAcc).toHaveLength(2);
     expect(r.history.valLoss.every(Number.isFinite)).toBe(true);
