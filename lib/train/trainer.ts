@@ -148,6 +148,11 @@ export class Trainer implements TrainerControl {
   /** Final test accuracy of the last train()/fit() (null before, or without test data). */
   testAcc: number | null = null;
   stopTraining = false;
+  /**
+   * JSON saved with every checkpoint (saveCheckpoint, ModelCheckpoint) as `extra.metadata`, e.g. class names and
+   * how inputs were prepared; loadCheckpoint(file).extra.metadata gives it back. Default null (none).
+   */
+  checkpointMetadata: unknown = null;
   private readonly log: ((line: string) => void) | null;
   private loop: TrainLoop;
   /** Set by a running remote engine: forwards stop() to the worker. */
@@ -395,7 +400,9 @@ export class Trainer implements TrainerControl {
   saveCheckpoint(file: string): void {
     if (typeof file !== 'string' || file === '') throw invalidType('path', 'a file path', file);
     makeDirs(path.dirname(path.resolve(file)));
-    saveModel(this.network, file, { optimizer: this.optimizer, extra: { trainer: this.loop.getState() } });
+    const extra: Record<string, unknown> = { trainer: this.loop.getState() };
+    if (this.checkpointMetadata !== null) extra.metadata = this.checkpointMetadata;
+    saveModel(this.network, file, { optimizer: this.optimizer, extra });
   }
 
   /**
