@@ -12,6 +12,12 @@ import { checkShape, invalidRange, invalidType } from './errors';
 let budget: { left: number; what: string } | null = null;
 
 /**
+ * The most elements one tensor may hold (2^31 − 1: 8 GiB of float32; the native core indexes with 32-bit
+ * signed sizes in places). Networks check their options against it at construction, naming the option.
+ */
+export const MAX_TENSOR_ELEMENTS = 2 ** 31 - 1;
+
+/**
  * Runs `fn` with a cap on the elements `Tensor.zeros` may allocate (RangeError past it, before allocating).
  * Loading a model builds the network its file describes: the cap keeps a hostile description from making a
  * huge allocation that the file's own tensors could never fill.
@@ -41,16 +47,29 @@ export class Tensor {
     this.shape = Object.freeze([...shape]);
   }
 
-  static zeros(shape: readonly number[]): Tensor {
+  /**
+   * A tensor of zeros. `what` names it in errors (e.g. 'Affine W').
+   * @throws {RangeError} more than MAX_TENSOR_ELEMENTS elements, over an allocation budget, or out of memory
+   */
+  static zeros(shape: readonly number[], what = 'Tensor.zeros shape'): Tensor {
     checkShape('shape', shape as number[]);
     const size = shape.reduce((a, b) => a * b, 1);
+    if (size > MAX_TENSOR_ELEMENTS) {
+      throw new RangeError(`${what}: [${shape.join(', ')}] has ${size} elements, more than the ${MAX_TENSOR_ELEMENTS} allowed per tensor`);
+    }
     if (budget) {
       if (size > budget.left) {
         throw new RangeError(`${budget.what}: a tensor of shape [${shape.join(', ')}] exceeds the allocation budget (${budget.left} elements left)`);
       }
       budget.left -= size;
     }
-    return new Tensor(new Float32Array(size), shape);
+    let data: Float32Array;
+    try {
+      data = new Float32Array(size);
+    } catch (err) {
+      throw new RangeError(`${what}: cannot allocate [${shape.join(', ')}] (${size} elements, ${(size * 4 / 2 ** 30).toFixed(1)} GiB): ${(err as Error).message}`);
+    }
+    return new Tensor(data, shape);
   }
 
   static from(values: ArrayLike<number>, shape: readonly number[]): Tensor {

@@ -46,6 +46,10 @@ export function loadNativeAddon(): NativeAddon | null {
     nativeAddon = checkAddon(require(file), file);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
+    if (explicit && e?.name === 'SyntaxError') {
+      // require() read the file as JavaScript: a text file, not a compiled addon
+      throw new Error(`SIMDNET_NATIVE_PATH=${explicit}: not a native addon (${e.message}); expected the path of a simdnet.node build`, { cause: e });
+    }
     const missing = /No native build was found/.test(e.message) || (e.code === 'MODULE_NOT_FOUND' && !!explicit);
     if (!missing && e.code !== 'ERR_DLOPEN_FAILED') throw err;
     nativeAddon = null;

@@ -17,6 +17,7 @@ import { withAllocationBudget } from '../tensor';
 import { Network, type NetworkConfig } from '../nets/network';
 import { createOptimizer, Optimizer, type OptimizerState } from '../optimizers';
 import type { Backend } from '../backend/types';
+import { checkBackend } from '../backend/check';
 import type { RngState } from '../rng';
 import { readNpz, writeNpz } from './npz';
 import { type NpyArray, type NpyInput, toFloat32 } from './npy';
@@ -62,6 +63,7 @@ function checkLoadOptions(opts: unknown): { allowNonFinite: boolean } {
   const o = opts as Record<string, unknown>;
   for (const k of Object.keys(o)) if (k !== 'backend' && k !== 'allowNonFinite') throw invalidRange('loadModel options', "only 'backend' and 'allowNonFinite'", `'${k}'`);
   if (o.allowNonFinite !== undefined && typeof o.allowNonFinite !== 'boolean') throw invalidType('allowNonFinite', 'a boolean', o.allowNonFinite);
+  if (o.backend !== undefined) checkBackend('loadModel options backend', o.backend);
   return { allowNonFinite: o.allowNonFinite === true };
 }
 

@@ -81,8 +81,14 @@ export function npyDtypeOf(data: unknown): NpyDtype {
 
 type PyValue = string | number | boolean | null | PyValue[] | { [k: string]: PyValue };
 
+/** Nesting NumPy never writes deeper than 2 ({'shape': (…)}); a hostile header must not overflow the stack. */
+const MAX_HEADER_DEPTH = 16;
+/** NumPy's np.load refuses headers over 10,000 bytes by default (max_header_size); we allow more, but bounded. */
+export const MAX_NPY_HEADER_BYTES = 1 << 16;
+
 class LiteralParser {
   private i = 0;
+  private depth = 0;
   constructor(private readonly s: string, private readonly fail: (msg: string) => never) {}
 
   parseTop(): PyValue {
@@ -101,8 +107,12 @@ class LiteralParser {
     const c = this.s[this.i];
     if (c === undefined) this.fail('header ends inside a value');
     if (c === "'" || c === '"') return this.str(c);
-    if (c === '{') return this.dict();
-    if (c === '(' || c === '[') return this.seq(c === '(' ? ')' : ']');
+    if (c === '{' || c === '(' || c === '[') {
+      if (++this.depth > MAX_HEADER_DEPTH) this.fail(`nested deeper than ${MAX_HEADER_DEPTH} levels at header position ${this.i}`);
+      const v = c === '{' ? this.dict() : this.seq(c === '(' ? ')' : ']');
+      this.depth--;
+      return v;
+    }
     const m = /^(True|False|None|-?\d+L?)/.exec(this.s.slice(this.i, this.i + 32));
     if (!m) this.fail(`unexpected ${JSON.stringify(c)} at header position ${this.i}`);
     this.i += m[0].length;
@@ -141,7 +151,7 @@ class LiteralParser {
   }
 
   private dict(): { [k: string]: PyValue } {
-    const out: { [k: string]: PyValue } = {};
+    const out: { [k: string]: PyValue } = Object.create(null); // a '__proto__' key is a key, not a prototype
     this.i++;
     for (;;) {
       this.ws();
@@ -211,6 +221,7 @@ export function parseNpy(buf: Uint8Array, name = '<buffer>'): NpyArray {
     headerLen = dv.getUint32(8, true);
     headerStart = 12;
   }
+  if (headerLen > MAX_NPY_HEADER_BYTES) fail(`header of ${headerLen} bytes exceeds the ${MAX_NPY_HEADER_BYTES}-byte limit`);
   const dataStart = headerStart + headerLen;
   if (dataStart > buf.length) fail(`header truncated at byte ${buf.length} (header declares ${headerLen} bytes ending at ${dataStart})`);
   const headerBytes = buf.subarray(headerStart, dataStart);

@@ -88,7 +88,7 @@ export class Affine extends Layer {
   private allocate(inputSize: number): void {
     this.inSize = inputSize;
     const wShape = [inputSize, this.outputSize];
-    this.W = { value: Tensor.zeros(wShape), grad: Tensor.zeros(wShape) };
+    this.W = { value: Tensor.zeros(wShape, 'Affine W'), grad: Tensor.zeros(wShape, 'Affine W') };
     if (this.initOnBuild) this.initialize(new Rng(this.seed));
   }
 

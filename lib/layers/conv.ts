@@ -78,7 +78,7 @@ export class Convolution extends Layer {
     this.bias = opts.bias ?? true;
     this.backend = opts.backend;
     const wShape = [this.filterNum, this.inChannels, this.KH, this.KW];
-    this.W = { value: Tensor.zeros(wShape), grad: Tensor.zeros(wShape) };
+    this.W = { value: Tensor.zeros(wShape, 'Convolution W'), grad: Tensor.zeros(wShape, 'Convolution W') };
     this.b = { value: Tensor.zeros([this.filterNum]), grad: Tensor.zeros([this.filterNum]) };
     if (opts.initialize !== false) this.initialize(new Rng(opts.seed ?? 0));
   }

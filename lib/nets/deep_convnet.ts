@@ -6,7 +6,9 @@ import type { Layer } from '../layers/layer';
 import { SoftmaxWithLoss } from '../layers/losses';
 import { Pooling } from '../layers/pool';
 import { Network, type NetworkConfig, type NetworkOptions } from './network';
-import { camelConvParam, checkConvParam, checkDims, checkObject, checkRatio, posInt, type ConvParam } from './options';
+import { outSize } from '../backend/types';
+import { invalidRange } from '../errors';
+import { camelConvParam, checkConvParam, checkDims, checkObject, checkRatio, checkWeightSizes, posInt, type ConvParam } from './options';
 
 export interface DeepConvNetOptions extends NetworkOptions {
   /** [C, H, W] of one sample (default [1, 28, 28]). */
@@ -44,6 +46,28 @@ const DEFAULTS: ConvParam[] = [
  * const acc = net.accuracy(xTest, tTest);               // inference: dropout scales by 1 − ratio
  * @throws {TypeError|RangeError} a bad option, or an inputDim too small for the three poolings
  */
+/**
+ * The smallest input side (H or W) the six convolutions and three 2×2 poolings of `convParams` take (every
+ * output side >= 1), or null when none up to 65536 does.
+ */
+function smallestSide(convParams: readonly ConvParam[]): number | null {
+  for (let side = 1; side <= 65536; side++) {
+    let s = side;
+    let ok = true;
+    for (let i = 0; i < convParams.length && ok; i++) {
+      const cp = convParams[i];
+      s = outSize(s, cp.filterSize, cp.stride, cp.pad);
+      if (s < 1) ok = false;
+      else if (i % 2 === 1) {
+        s = outSize(s, 2, 2, 0);
+        if (s < 1) ok = false;
+      }
+    }
+    if (ok) return side;
+  }
+  return null;
+}
+
 export class DeepConvNet extends Network {
   readonly type = 'DeepConvNet';
   readonly options: { inputDim: number[]; convParams: ConvParam[]; hiddenSize: number; outputSize: number; dropoutRatio: number };
@@ -55,6 +79,19 @@ export class DeepConvNet extends Network {
     const hiddenSize = posInt('DeepConvNet hiddenSize', o.hiddenSize ?? 50);
     const outputSize = posInt('DeepConvNet outputSize', o.outputSize ?? 10);
     const dropoutRatio = checkRatio('DeepConvNet dropoutRatio', o.dropoutRatio ?? 0.5);
+    const minSide = smallestSide(convParams);
+    if (minSide === null || inputDim[1] < minSide || inputDim[2] < minSide) {
+      throw invalidRange('DeepConvNet inputDim', minSide === null
+        ? 'convolution parameters that leave some input size for the three 2×2 poolings'
+        : `[C, H, W] with H >= ${minSide} and W >= ${minSide} (the smallest input its six convolutions and three 2×2 poolings take)`,
+      `[${inputDim.join(', ')}]`);
+    }
+    let chans = inputDim[0];
+    checkWeightSizes(convParams.map((cp, i) => {
+      const e: [string, unknown, string, number[]] = [`DeepConvNet convParam${i + 1}.filterNum`, cp.filterNum, `W${i + 1}`, [cp.filterNum, chans, cp.filterSize, cp.filterSize]];
+      chans = cp.filterNum;
+      return e;
+    }));
     const layers: Layer[] = [];
     let shape = [1, ...inputDim];
     const add = (l: Layer): void => {
@@ -69,6 +106,10 @@ export class DeepConvNet extends Network {
       channels = cp.filterNum;
     });
     const flat = shape[1] * shape[2] * shape[3];
+    checkWeightSizes([
+      [flat >= hiddenSize ? 'DeepConvNet inputDim' : 'DeepConvNet hiddenSize', flat >= hiddenSize ? inputDim : hiddenSize, 'W7', [flat, hiddenSize]],
+      [hiddenSize >= outputSize ? 'DeepConvNet hiddenSize' : 'DeepConvNet outputSize', Math.max(hiddenSize, outputSize), 'W8', [hiddenSize, outputSize]],
+    ]);
     add(new Affine(flat, hiddenSize, { weightInit: 'he', initialize: false }));
     add(new Relu());
     add(new Dropout(dropoutRatio));

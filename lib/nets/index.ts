@@ -30,11 +30,15 @@ export const NETWORK_TYPES = ['Graph', 'Sequential', 'SimpleConvNet', 'DeepConvN
  *
  * @example
  * const copy = networkFromConfig(JSON.parse(JSON.stringify(net.config())));
- * @throws {TypeError} cfg is not an object with a string `type`; {RangeError} an unknown type or bad options
+ * @throws {TypeError} cfg is not an object with a string `type`; {RangeError} an unknown type, bad options, a
+ *   `backend` key in the config
  */
 export function networkFromConfig(cfg: NetworkConfig, opts: NetworkOptions = {}): Network {
   if (cfg === null || typeof cfg !== 'object' || typeof cfg.type !== 'string') {
     throw invalidType('network config', 'an object with a string `type`', cfg);
+  }
+  if (Object.hasOwn(cfg, 'backend')) {
+    throw invalidRange('network config', 'no backend (a config is JSON; the backend is chosen when building: opts.backend)', `a 'backend' key`);
   }
   const { type, ...rest } = cfg;
   const o = { ...rest, ...definedOnly(opts) };

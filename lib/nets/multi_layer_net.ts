@@ -7,7 +7,7 @@ import { Dropout } from '../layers/dropout';
 import type { Layer } from '../layers/layer';
 import { SoftmaxWithLoss } from '../layers/losses';
 import { Network, type NetworkConfig, type NetworkOptions } from './network';
-import { checkObject, checkRatio, posInt } from './options';
+import { checkObject, checkRatio, checkWeightSizes, posInt } from './options';
 
 export type HiddenActivation = 'relu' | 'sigmoid' | 'tanh';
 
@@ -43,7 +43,7 @@ function resolve(who: string, opts: unknown): Resolved & Record<string, unknown>
   if (o.inputSize === undefined) throw invalidType(`${who} inputSize`, 'an integer', undefined);
   if (o.outputSize === undefined) throw invalidType(`${who} outputSize`, 'an integer', undefined);
   if (!Array.isArray(o.hiddenSizeList)) throw invalidType(`${who} hiddenSizeList`, 'an array of layer sizes', o.hiddenSizeList);
-  return {
+  const r = {
     ...o,
     inputSize: posInt(`${who} inputSize`, o.inputSize),
     hiddenSizeList: o.hiddenSizeList.map((h: unknown, i: number) => posInt(`${who} hiddenSizeList[${i}]`, h)),
@@ -51,6 +51,14 @@ function resolve(who: string, opts: unknown): Resolved & Record<string, unknown>
     activation: checkOneOf(`${who} activation`, o.activation ?? 'relu', ['relu', 'sigmoid', 'tanh'] as const),
     weightInitStd: checkWeightInit(`${who} weightInitStd`, o.weightInitStd ?? 'relu'),
   };
+  // W<i> is [sizes[i-1], sizes[i]]: a too-large one names the larger of the two sizes' options
+  const names = [`${who} inputSize`, ...r.hiddenSizeList.map((_, i) => `${who} hiddenSizeList[${i}]`), `${who} outputSize`];
+  const sizes = [r.inputSize, ...r.hiddenSizeList, r.outputSize];
+  checkWeightSizes(sizes.slice(1).map((n, i) => {
+    const k = sizes[i] > n ? i : i + 1;
+    return [names[k], sizes[k], `W${i + 1}`, [sizes[i], n]] as [string, unknown, string, number[]];
+  }));
+  return r;
 }
 
 function activationLayer(kind: HiddenActivation): Layer {

@@ -6,6 +6,7 @@
  * for chains, `<node>.<local>` (conv1.W, bn1.running_mean) for graphs written with names (lib/nets/graph.ts).
  */
 import { getBackend } from '../backend';
+import { checkBackend } from '../backend/check';
 import type { Backend } from '../backend/types';
 import { checkNumber, invalidRange, invalidType } from '../errors';
 import { numericalGradientOf } from '../gradcheck';
@@ -132,7 +133,7 @@ export abstract class Network {
     this.layers = [...spec.nodes.map((n) => n.layer), spec.loss];
     this.seed = seed;
     this.rng = new Rng(seed);
-    this.backendRef = opts.backend ?? getBackend();
+    this.backendRef = opts.backend === undefined ? getBackend() : checkBackend('backend', opts.backend);
     for (const l of this.layers) {
       l.backend = this.backendRef;
       l.useRng(this.rng);
@@ -220,7 +221,7 @@ export abstract class Network {
 
   /** Moves every layer to another backend (the weights stay where they are: plain Float32Arrays). */
   setBackend(backend: Backend): void {
-    this.backendRef = backend;
+    this.backendRef = checkBackend('backend', backend);
     for (const l of this.layers) l.backend = backend;
   }
 

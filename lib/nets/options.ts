@@ -1,5 +1,6 @@
 /** Option checks shared by the book's networks (worded through lib/errors.ts). */
 import { invalidRange, invalidType } from '../errors';
+import { MAX_TENSOR_ELEMENTS } from '../tensor';
 
 export interface ConvParam {
   filterNum: number;
@@ -53,4 +54,18 @@ export function checkRatio(name: string, v: unknown): number {
   if (typeof v !== 'number') throw invalidType(name, 'a number in [0, 1)', v);
   if (!(v >= 0 && v < 1)) throw invalidRange(name, 'a number in [0, 1)', v);
   return v;
+}
+
+/**
+ * Checks that the weights an option makes stay within MAX_TENSOR_ELEMENTS, before anything is allocated:
+ * entries [option name, option value, parameter name, parameter shape].
+ * @throws {RangeError} naming the option, the parameter, its size and the limit
+ */
+export function checkWeightSizes(entries: readonly [string, unknown, string, readonly number[]][]): void {
+  for (const [option, value, param, shape] of entries) {
+    const size = shape.reduce((a, b) => a * b, 1);
+    if (size > MAX_TENSOR_ELEMENTS) {
+      throw invalidRange(option, `a value giving at most ${MAX_TENSOR_ELEMENTS} elements per tensor (${param} [${shape.join(', ')}] would have ${size})`, value);
+    }
+  }
 }

@@ -7,7 +7,7 @@ import { Convolution } from '../layers/conv';
 import { SoftmaxWithLoss } from '../layers/losses';
 import { Pooling } from '../layers/pool';
 import { Network, type NetworkConfig, type NetworkOptions } from './network';
-import { camelConvParam, checkConvParam, checkDims, checkObject, posInt, type ConvParam } from './options';
+import { camelConvParam, checkConvParam, checkDims, checkObject, checkWeightSizes, posInt, type ConvParam } from './options';
 
 export interface SimpleConvNetOptions extends NetworkOptions {
   /** [C, H, W] of one sample (default [1, 28, 28]). */
@@ -48,6 +48,11 @@ export class SimpleConvNet extends Network {
       throw invalidRange('SimpleConvNet inputDim', `an input giving a convolution output of at least 2×2 for the 2×2 pooling (filter ${cp.filterSize}, pad ${cp.pad}, stride ${cp.stride})`, `[${inputDim.join(', ')}]`);
     }
     const poolOut = cp.filterNum * Math.floor(OH / 2) * Math.floor(OW / 2);
+    checkWeightSizes([
+      ['SimpleConvNet convParam.filterNum', cp.filterNum, 'W1', [cp.filterNum, C, cp.filterSize, cp.filterSize]],
+      [poolOut >= hiddenSize ? 'SimpleConvNet inputDim' : 'SimpleConvNet hiddenSize', poolOut >= hiddenSize ? inputDim : hiddenSize, 'W2', [poolOut, hiddenSize]],
+      [hiddenSize >= outputSize ? 'SimpleConvNet hiddenSize' : 'SimpleConvNet outputSize', hiddenSize >= outputSize ? hiddenSize : outputSize, 'W3', [hiddenSize, outputSize]],
+    ]);
     const init = { weightInit: weightInitStd, initialize: false };
     super(
       [

@@ -123,7 +123,7 @@ describe('bad inputs into networks', () => {
     ['SimpleConvNet input too small', () => new SimpleConvNet({ inputDim: [1, 4, 4] }), RangeError, /SimpleConvNet inputDim: expected an input giving a convolution output of at least 2×2/],
     ['SimpleConvNet weightInitStd', () => new SimpleConvNet({ weightInitStd: 'glorot' as never }), RangeError, /weightInitStd/],
     ['SimpleConvNet options not an object', () => new SimpleConvNet(5 as never), TypeError, /SimpleConvNet options/],
-    ['DeepConvNet input too small', () => new DeepConvNet({ inputDim: [1, 3, 3] }), RangeError, /Pooling input: expected H \+ 2·pad >= 2/],
+    ['DeepConvNet input too small', () => new DeepConvNet({ inputDim: [1, 3, 3] }), RangeError, /DeepConvNet inputDim: expected \[C, H, W\] with H >= 4 and W >= 4/],
     ['DeepConvNet convParam5 stride 0', () => new DeepConvNet({ convParam5: { stride: 0 } }), RangeError, /DeepConvNet convParam5.stride/],
     ['DeepConvNet dropoutRatio 1', () => new DeepConvNet({ dropoutRatio: 1 }), RangeError, /DeepConvNet dropoutRatio: expected a number in \[0, 1\), got number 1/],
     ['MultiLayerNet negative hidden size', () => new MultiLayerNet({ inputSize: 4, hiddenSizeList: [3, -2], outputSize: 2 }), RangeError, /MultiLayerNet hiddenSizeList\[1\]: expected an integer >= 1, got number -2/],
