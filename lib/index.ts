@@ -35,6 +35,13 @@ export { encodeIdx, readIdx, writeIdx, type IdxArray } from './data/idx';
 export { loadIdxDataset, loadMnist, mnistDataDir, type MnistData, type MnistOptions } from './data/mnist';
 export { decodeImage, loadImageFolder, type ImageFolderData, type ImageFolderOptions } from './data/images';
 export { loadCsv, type CsvData, type CsvOptions } from './data/csv';
+export { loadImage, loadImages, saveImage, type LoadImageOptions, type SaveImageOptions } from './data/image_file';
+export { classCounts, stratifiedSplit } from './data/split';
+// Metrics (lib/metrics): one accuracy definition, evaluate(), scikit-learn-style classification metrics
+export { accuracyKind, type AccuracyKind } from './metrics/accuracy';
+export { averages, classStats, confusionMatrix, rocAuc, type ClassStats } from './metrics/classification';
+export { evaluate, type EvaluateOptions, type EvaluateResult } from './metrics/evaluate';
+export { METRIC_NAMES, type MetricName } from './metrics/epoch_metrics';
 export {
   computeClassWeights, oneHot, sampleWeightsFor, splitIndices, subset, type LabeledSplit,
 } from './data/dataset';

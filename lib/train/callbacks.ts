@@ -47,19 +47,18 @@ export interface Callback {
 export type Mode = 'auto' | 'min' | 'max';
 
 /** The logs key for a monitor name: 'val_loss', 'valLoss' -> 'val_loss'; 'accuracy' -> 'acc'. */
-export function monitorKey(monitor: string): keyof EpochLogs {
-  const k = monitor.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`).replace(/accuracy$/, 'acc');
-  return k as keyof EpochLogs;
+export function monitorKey(monitor: string): string {
+  return monitor.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`).replace(/accuracy$/, 'acc');
 }
 
-/** 'max' for accuracies, 'min' for anything else (losses), unless given. */
+/** 'max' for accuracies and the `metrics` extras (precision, recall, f1, auc), 'min' for the rest (losses). */
 function resolveMode(mode: Mode, key: string): 'min' | 'max' {
-  return mode === 'auto' ? (/acc/.test(key) ? 'max' : 'min') : mode;
+  return mode === 'auto' ? (/acc|precision|recall|f1|auc/.test(key) ? 'max' : 'min') : mode;
 }
 
 /** Tracks the best value of a monitored log entry. */
 class Monitor {
-  readonly key: keyof EpochLogs;
+  readonly key: string;
   readonly mode: 'min' | 'max';
   best: number;
   private warned = false;

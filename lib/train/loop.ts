@@ -9,6 +9,7 @@ import { sampleWeightsFor } from '../data/dataset';
 import { invalidRange } from '../errors';
 import type { Target } from '../layers/layer';
 import { countCorrect, targetClasses, type AccuracyKind } from '../metrics/accuracy';
+import { MetricAccumulator, type MetricName } from '../metrics/epoch_metrics';
 import type { Network } from '../nets/network';
 import type { Optimizer } from '../optimizers/optimizer';
 import { Rng, type RngState } from '../rng';
@@ -46,6 +47,8 @@ export interface EpochLogs {
   test_acc?: number;
   lr: number;
   time_ms: number;
+  /** The Trainer's `metrics` extras: `<name>` on the training sample, `val_<name>` on the validation data. */
+  [metric: string]: number | undefined;
 }
 
 /** What `onBatchEnd` callbacks get. */
@@ -76,6 +79,8 @@ export interface LoopSettings {
   evalBatchSize: number;
   augment: AugmentOptions | null;
   classWeights: Float32Array | null;
+  /** Per-epoch extras (lib/metrics/epoch_metrics.ts) on the training sample and the validation data; default none. */
+  metrics?: MetricName[];
 }
 
 /** The data of a loop: training pairs plus optional validation and test pairs. */
@@ -153,6 +158,8 @@ export class TrainLoop {
   private idxBuf: Int32Array;
   /** The network's accuracy definition (lib/metrics/accuracy.ts), fixed for the run. */
   readonly accKind: AccuracyKind;
+  /** Outputs per sample (K). */
+  private readonly outputs: number;
 
   constructor(
     readonly network: Network,
@@ -169,6 +176,7 @@ export class TrainLoop {
     this.idxBuf = new Int32Array(sampling === 'replacement' ? miniBatchSize : 0);
     this.lr = this.initialLr = optimizer.lr;
     this.accKind = network.accuracyKind;
+    this.outputs = network.outputShape().slice(1).reduce((a, b) => a * b, 1);
   }
 
   get finished(): boolean {
@@ -249,16 +257,19 @@ export class TrainLoop {
     const { settings, data } = this;
     const k = settings.evaluateSampleNumPerEpoch;
     const h = this.history;
+    const tr = this.evaluate(data.train, k, false, true);
     const logs: EpochLogs = {
       loss: this.epochSamples > 0 ? this.epochLossSum / this.epochSamples : NaN,
-      acc: this.evaluate(data.train, k, false).acc,
+      acc: tr.acc,
       lr: this.lr,
       time_ms: 0,
     };
+    Object.assign(logs, tr.metrics);
     if (data.val) {
-      const v = this.evaluate(data.val, null, true);
+      const v = this.evaluate(data.val, null, true, true);
       logs.val_loss = v.loss;
       logs.val_acc = v.acc;
+      for (const [m, val] of Object.entries(v.metrics)) logs[`val_${m}`] = val;
       h.valLoss.push(v.loss);
       h.valAcc.push(v.acc);
     }
@@ -288,8 +299,10 @@ export class TrainLoop {
    * Loss and accuracy of the network in inference mode on the first `limit` rows (all when null), in batches of
    * evalBatchSize. The loss (only when `withLoss`) is the mean per-sample loss plus weight decay, unweighted.
    */
-  evaluate(pair: DataPair, limit: number | null, withLoss: boolean): { loss: number; acc: number } {
+  evaluate(pair: DataPair, limit: number | null, withLoss: boolean, withMetrics = false): { loss: number; acc: number; metrics: Record<string, number> } {
     const net = this.network;
+    const names = this.settings.metrics ?? [];
+    const acc = withMetrics && names.length > 0 ? new MetricAccumulator(this.accKind, this.outputs, names) : null;
     const N = Math.min(targetRows(pair.t), limit ?? Infinity);
     const bs = this.settings.evalBatchSize;
     const kind = this.accKind;
@@ -304,9 +317,12 @@ export class TrainLoop {
       const r = countCorrect(kind, y.data, n, tb);
       correct += r.correct;
       total += r.total;
+      acc?.add(y.data, n, tb);
       if (withLoss) lossSum += net.lossLayer.forwardLoss(y, tb, false) * n;
     }
-    return { loss: N > 0 ? lossSum / N + net.weightDecayLoss() : NaN, acc: total > 0 ? correct / total : NaN };
+    return {
+      loss: N > 0 ? lossSum / N + net.weightDecayLoss() : NaN, acc: total > 0 ? correct / total : NaN, metrics: acc ? acc.result() : {},
+    };
   }
 
   /** The exact position (a deep copy). */

@@ -19,6 +19,7 @@ import { makeDirs } from '../io/atomic';
 import { loadCheckpoint, saveModel } from '../io/model';
 import type { Target } from '../layers/layer';
 import { accuracyLabel, targetClasses } from '../metrics/accuracy';
+import { checkMetrics, type MetricName } from '../metrics/epoch_metrics';
 import { gatherRows, splitIndices } from '../data/dataset';
 import { stratifiedSplit } from '../data/split';
 import { Network } from '../nets/network';
@@ -68,6 +69,12 @@ export interface TrainerOptions {
   /** Per-batch augmentation of the training images (x [N, C, H, W]); see lib/data/augment.ts. */
   augment?: AugmentOptions | null;
   callbacks?: Callback[];
+  /**
+   * Per-epoch extras added to the epoch logs (lib/metrics/epoch_metrics.ts): 'precision', 'recall', 'f1' (macro
+   * averages) and 'auc' (binary problems), as `<name>` on the training sample and `val_<name>` on the validation
+   * data; EarlyStopping/ModelCheckpoint can monitor them ('val_f1'). Not kept in `history`.
+   */
+  metrics?: MetricName[] | null;
   /** Learning rate per epoch, set at the start of each epoch (see lib/train/schedules.ts). */
   lrSchedule?: LrSchedule | null;
   /** snake_case aliases of the book. */
@@ -253,6 +260,7 @@ export class Trainer implements TrainerControl {
       evalBatchSize,
       augment,
       classWeights,
+      metrics: checkMetrics(opts.metrics, network.accuracyKind, network.outputShape().slice(1).reduce((a, b) => a * b, 1)),
     };
     this.loop = new TrainLoop(network, this.optimizer, this.data, this.settings);
   }
@@ -473,6 +481,9 @@ export class Trainer implements TrainerControl {
     const parts = [`epoch ${e.epoch + 1}/${this.epochs}`, `loss ${l.loss.toFixed(4)}`, `train ${acc} ${l.acc.toFixed(4)}`];
     if (l.val_loss !== undefined) parts.push(`val loss ${l.val_loss.toFixed(4)}`, `val ${acc} ${l.val_acc!.toFixed(4)}`);
     if (l.test_acc !== undefined) parts.push(`test ${acc} ${l.test_acc.toFixed(4)}`);
+    for (const m of this.settings.metrics ?? []) {
+      for (const k of [m, `val_${m}`]) if (typeof l[k] === 'number') parts.push(`${k.replace('_', ' ')} ${l[k]!.toFixed(4)}`);
+    }
     parts.push(`lr ${l.lr.toPrecision(3)}`, `${(l.time_ms / 1000).toFixed(1)} s`);
     this.log(`=== ${parts.join(', ')} ===`);
   }

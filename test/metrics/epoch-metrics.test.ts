@@ -1,0 +1,63 @@
+/** The Trainer's `metrics` option: per-epoch precision/recall/F1/AUC in the logs, equal to Network.evaluate's. */
+import { Affine, Relu, SigmoidWithLoss, SoftmaxWithLoss } from '../../lib/layers';
+import { Sequential } from '../../lib/nets';
+import { Rng } from '../../lib/rng';
+import { Tensor } from '../../lib/tensor';
+import { EarlyStopping, Trainer, type EpochLogs } from '../../lib/train';
+
+function blobs(n: number, seed: number, classes: number): { x: Tensor; t: Int32Array } {
+  const rng = new Rng(seed);
+  const x = new Float32Array(n * 2);
+  const t = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    t[i] = rng.int(classes);
+    x[2 * i] = Math.cos(t[i] * 2) + rng.normal() * 0.8;
+    x[2 * i + 1] = Math.sin(t[i] * 2) + rng.normal() * 0.8;
+  }
+  return { x: new Tensor(x, [n, 2]), t };
+}
+const net = (out: number, loss: 'softmax' | 'sigmoid') =>
+  new Sequential([new Affine(2, 8), new Relu(), new Affine(8, out), loss === 'softmax' ? new SoftmaxWithLoss() : new SigmoidWithLoss()], { inputShape: [2], seed: 5 });
+
+describe('Trainer metrics', () => {
+  test('precision/recall/f1 per epoch on train and validation = evaluate() macro averages; EarlyStopping maximizes val_f1', async () => {
+    const tr = blobs(200, 1, 3);
+    const va = blobs(90, 2, 3);
+    const n = net(3, 'softmax');
+    const seen: EpochLogs[] = [];
+    const es = new EarlyStopping({ monitor: 'val_f1', patience: 50 });
+    const trainer = new Trainer(n, tr.x, tr.t, null, null, {
+      epochs: 3, miniBatchSize: 20, optimizer: 'adam', optimizerParam: { lr: 0.01 }, validationData: [va.x, va.t],
+      metrics: ['precision', 'recall', 'f1'], callbacks: [es, { onEpochEnd: ({ logs }) => void seen.push(logs) }],
+    });
+    trainer.train();
+    const last = seen[2];
+    const ev = n.evaluate(va.x, va.t);
+    expect(last.val_f1).toBeCloseTo(ev.macro.f1, 12);
+    expect(last.val_precision).toBeCloseTo(ev.macro.precision, 12);
+    expect(last.val_recall).toBeCloseTo(ev.macro.recall, 12);
+    expect(last.f1).toBeCloseTo(n.evaluate(tr.x, tr.t).macro.f1, 12);
+    expect(es.best).toBe(Math.max(...seen.map((l) => l.val_f1!)));
+    // the worker path gives the same logs
+    const seen2: EpochLogs[] = [];
+    await new Trainer(net(3, 'softmax'), tr.x, tr.t, null, null, {
+      epochs: 3, miniBatchSize: 20, optimizer: 'adam', optimizerParam: { lr: 0.01 }, validationData: [va.x, va.t],
+      metrics: ['precision', 'recall', 'f1'], callbacks: [{ onEpochEnd: ({ logs }) => void seen2.push(logs) }],
+    }).fit();
+    expect(seen2.map((l) => l.val_f1)).toEqual(seen.map((l) => l.val_f1));
+  });
+
+  test('auc for one sigmoid output = evaluate().rocAuc; refused for three classes; unknown names refused', () => {
+    const tr = blobs(200, 3, 2);
+    const va = blobs(80, 4, 2);
+    const n = net(1, 'sigmoid');
+    let last: EpochLogs | null = null;
+    new Trainer(n, tr.x, tr.t, null, null, {
+      epochs: 2, miniBatchSize: 25, optimizer: 'adam', optimizerParam: { lr: 0.01 }, validationData: [va.x, va.t], metrics: ['auc'],
+      callbacks: [{ onEpochEnd: ({ logs }) => void (last = logs) }],
+    }).train();
+    expect(last!.val_auc).toBeCloseTo(n.evaluate(va.x, va.t).rocAuc!, 12);
+    expect(() => new Trainer(net(3, 'softmax'), tr.x, tr.t, null, null, { metrics: ['auc'] })).toThrow(/metrics: expected 'auc' only for a binary problem/);
+    expect(() => new Trainer(net(3, 'softmax'), tr.x, tr.t, null, null, { metrics: ['f2' as never] })).toThrow(/metrics\[0\]: expected one of 'precision', 'recall', 'f1', 'auc'/);
+  });
+});
