@@ -21,7 +21,8 @@ import { checkBackend } from '../backend/check';
 import type { RngState } from '../rng';
 import { readNpz, writeNpz } from './npz';
 import { type NpyArray, type NpyInput, toFloat32 } from './npy';
-import { decodeSafetensors, encodeSafetensors, loadSafetensors, safetensorsChunks, type SafeTensor, type SafeTensorInput } from './safetensors';
+import { decodeSafetensors, encodeSafetensors, loadSafetensors, safetensorsChunks, safetensorToFloat32, type SafeTensor, type SafeTensorInput } from './safetensors';
+import { toHalf } from '../backend/ts/half';
 import { writeFileAtomic } from './atomic';
 
 export const MODEL_FORMAT = 'simdnet';
@@ -31,8 +32,33 @@ const OPTIM_PREFIX = 'optim.';
 export interface SaveModelOptions {
   /** An optimizer (or its `getState()`) to save with the model, so training resumes exactly. */
   optimizer?: Optimizer | OptimizerState;
-  /** Anything JSON-serializable (epoch, history, …), returned by `loadCheckpoint`. */
+  /** Anything JSON-serializable (epoch, history, class names …), returned by `loadCheckpoint`. */
   extra?: unknown;
+  /**
+   * For deployment: the weights, buffers and config only: no optimizer state (giving `optimizer` too is refused)
+   * and no random-stream state. loadModel reads it; Trainer.resume refuses it. Default false.
+   */
+  weightsOnly?: boolean;
+  /**
+   * 'f32' (default) or 'f16': parameters and buffers stored as IEEE binary16 (half the bytes; each value rounded to
+   * nearest-even, loaded back as float32). Values beyond ±65504 are refused, naming the tensor. Optimizer state stays F32.
+   */
+  dtype?: 'f32' | 'f16';
+}
+
+const SAVE_MODEL_KEYS = ['optimizer', 'extra', 'weightsOnly', 'dtype'];
+/** The largest finite binary16 value. */
+const HALF_MAX = 65504;
+
+/** A float32 tensor as stored: itself (F32), or its halves (F16; a value beyond ±65504 is refused naming the tensor). */
+function stored(key: string, shape: readonly number[], data: Float32Array, dtype: 'f32' | 'f16'): SafeTensorInput {
+  if (dtype === 'f32') return { dtype: 'F32', shape, data };
+  for (let i = 0; i < data.length; i++) {
+    if (Math.abs(data[i]) > HALF_MAX) throw invalidRange(`saveModel dtype 'f16': tensor '${key}'`, `values within ±${HALF_MAX} (binary16)`, `${data[i]} at index ${i}`);
+  }
+  const h = new Uint16Array(data.length);
+  toHalf(data, h);
+  return { dtype: 'F16', shape, data: h };
 }
 
 export interface LoadModelOptions {
@@ -103,10 +129,18 @@ function jsonOf(name: string, v: unknown): string {
 function modelContents(net: Network, opts: SaveModelOptions): { tensors: Record<string, SafeTensorInput>; metadata: Record<string, string> } {
   checkNet(net);
   if (opts === null || typeof opts !== 'object') throw invalidType('saveModel options', 'an object', opts);
+  for (const k of Object.keys(opts)) {
+    if (!SAVE_MODEL_KEYS.includes(k)) throw new RangeError(`saveModel: unknown option '${k}' (valid: ${SAVE_MODEL_KEYS.join(', ')})`);
+  }
+  const weightsOnly = opts.weightsOnly ?? false;
+  if (typeof weightsOnly !== 'boolean') throw invalidType('weightsOnly', 'a boolean', weightsOnly);
+  const dtype = opts.dtype ?? 'f32';
+  if (dtype !== 'f32' && dtype !== 'f16') throw invalidRange('dtype', "'f32' or 'f16'", typeof dtype === 'string' ? `'${dtype}'` : dtype);
+  if (weightsOnly && opts.optimizer !== undefined) throw invalidRange('optimizer', 'no optimizer with weightsOnly: true (a weights-only file has no optimizer state)', 'an optimizer');
   const tensors: Record<string, SafeTensorInput> = {};
   const params = net.namedParams();
-  for (const [k, p] of Object.entries(params)) tensors[k] = { dtype: 'F32', shape: p.value.shape, data: p.value.data };
-  for (const [k, b] of Object.entries(net.namedBuffers())) tensors[k] = { dtype: 'F32', shape: b.shape, data: b.data };
+  for (const [k, p] of Object.entries(params)) tensors[k] = stored(k, p.value.shape, p.value.data, dtype);
+  for (const [k, b] of Object.entries(net.namedBuffers())) tensors[k] = stored(k, b.shape, b.data, dtype);
   let optimizerMeta = 'null';
   if (opts.optimizer !== undefined) {
     const st = opts.optimizer instanceof Optimizer ? opts.optimizer.getState() : opts.optimizer;
@@ -130,10 +164,10 @@ function modelContents(net: Network, opts: SaveModelOptions): { tensors: Record<
     format: MODEL_FORMAT,
     version: MODEL_VERSION,
     config: jsonOf('config', net.config()),
-    rng: jsonOf('rng', net.rng.getState()),
     optimizer: optimizerMeta,
     extra: jsonOf('extra', opts.extra),
   };
+  if (!weightsOnly) metadata.rng = jsonOf('rng', net.rng.getState());
   return { tensors, metadata };
 }
 
@@ -153,6 +187,7 @@ export function encodeModel(net: Network, opts: SaveModelOptions = {}): Uint8Arr
  * @example
  * saveModel(net, 'out/model.safetensors');
  * saveModel(net, 'out/checkpoint.safetensors', { optimizer: opt, extra: { epoch: 3 } });
+ * saveModel(net, 'out/deploy.safetensors', { weightsOnly: true, dtype: 'f16' });   // half the weights' bytes
  * @throws {TypeError} net is not a Network, extra is not JSON-serializable, optimizer is not an optimizer (state)
  * @throws {RangeError} optimizer state for a parameter the network lacks, or of the wrong size
  * @throws {Error} file-system errors
@@ -176,13 +211,14 @@ function parseJson(label: string, key: string, text: string | undefined): unknow
 function take(label: string, tensors: Record<string, SafeTensor>, key: string, shape: readonly number[], what: string, allowNonFinite: boolean): Float32Array {
   const t = Object.hasOwn(tensors, key) ? tensors[key] : undefined;
   if (!t) throw new RangeError(`${label}: missing tensor '${key}' (${what} of shape ${shapeStr(shape)})`);
-  if (t.dtype !== 'F32') throw new RangeError(`${label}: tensor '${key}' has dtype ${t.dtype}, expected F32`);
+  if (t.dtype !== 'F32' && t.dtype !== 'F16') throw new RangeError(`${label}: tensor '${key}' has dtype ${t.dtype}, expected F32 or F16`);
   if (!sameShape(t.shape, shape)) {
     throw new RangeError(`${label}: tensor '${key}' has shape ${shapeStr(t.shape)}, the network's ${what} has shape ${shapeStr(shape)}`);
   }
-  const bad = allowNonFinite ? null : firstNonFinite(t.data as Float32Array);
+  const data = t.dtype === 'F16' ? safetensorToFloat32(t) : (t.data as Float32Array);
+  const bad = allowNonFinite ? null : firstNonFinite(data);
   if (bad) throw nonFiniteError(`${label}: tensor '${key}'`, bad);
-  return t.data as Float32Array;
+  return data;
 }
 
 function checkRngState(label: string, v: unknown): RngState {
