@@ -4,11 +4,11 @@
  * { type: 'Sequential', inputShape, layers: [...] }).
  */
 import * as fs from 'fs';
-import { DeepConvNet, MultiLayerNet, networkFromConfig, SimpleConvNet } from '../nets';
+import { DeepConvNet, MultiLayerNet, networkFromConfig, ResNet, SimpleConvNet } from '../nets';
 import type { Network, NetworkConfig } from '../nets/network';
 import { UsageError } from './args';
 
-export const MODEL_NAMES = ['deep-convnet', 'simple-convnet', 'mlp'] as const;
+export const MODEL_NAMES = ['deep-convnet', 'simple-convnet', 'mlp', 'resnet20', 'resnet32', 'resnet56'] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
 
 export interface ModelOptions {
@@ -29,7 +29,8 @@ export function isBuiltin(model: string): model is ModelName {
 
 /**
  * The book's networks sized for the data: DeepConvNet (ch08 layers), SimpleConvNet (ch07: 30 5×5 filters,
- * hidden 100), an MLP (MultiLayerNet, ReLU, He init) over the flattened input. Or a JSON architecture file.
+ * hidden 100), an MLP (MultiLayerNet, ReLU, He init) over the flattened input, He et al.'s CIFAR ResNet-20/32/56
+ * (padding shortcuts). Or a JSON architecture file.
  * @throws {UsageError} a conv net for non-image data; {Error} an unreadable or invalid JSON file (naming it)
  */
 export function buildModel(model: string, o: ModelOptions): Network {
@@ -46,6 +47,11 @@ export function buildModel(model: string, o: ModelOptions): Network {
       return new SimpleConvNet({ inputDim: o.inputShape, outputSize: o.classes, seed: o.seed, weightDecayLambda: o.weightDecay });
     case 'mlp':
       return new MultiLayerNet({ inputSize: size, hiddenSizeList: o.hidden, outputSize: o.classes, seed: o.seed, weightDecayLambda: o.weightDecay });
+    case 'resnet20':
+    case 'resnet32':
+    case 'resnet56':
+      conv(model);
+      return new ResNet({ depth: Number(model.slice(6)) as 20 | 32 | 56, inputDim: o.inputShape, outputSize: o.classes, seed: o.seed, weightDecayLambda: o.weightDecay });
     default:
       return modelFromFile(model, o.seed);
   }

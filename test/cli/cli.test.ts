@@ -185,7 +185,7 @@ describe('simdnet CLI', () => {
       [['train', '--bogus', '1'], /simdnet train: unknown flag --bogus/],
       [['train', '--epochs', 'x'], /--epochs: expected an integer in \[1, 100000\], got 'x'/],
       [['train', '--lr', '-1'], /--lr: expected a number in \(0, Infinity\], got '-1'/],
-      [['train', '--model', 'resnet'], /--model: 'resnet' is neither a built-in model \(deep-convnet, simple-convnet, mlp\) nor an existing JSON file/],
+      [['train', '--model', 'resnet'], /--model: 'resnet' is neither a built-in model \(deep-convnet, simple-convnet, mlp, resnet20, resnet32, resnet56\) nor an existing JSON file/],
       [['train', '--optimizer', 'lbfgs'], /--optimizer: expected one of sgd, .*, got 'lbfgs'/],
       [['train', '--augment', 'spin=3'], /--augment: augment spec: expected items among/],
       [['train', '--model', 'mlp', '--augment'], /--augment: needs image input/],
