@@ -1,5 +1,5 @@
 /**
- * PyTorch yardstick of `npm run bench`: runs scripts/bench_torch.py (the same nets, batch and thread count,
+ * PyTorch yardstick of `npm run bench`: runs scripts/bench_torch.py (the same nets — the book's and ResNet-20 —, batch and thread count,
  * timed the same way) with Debian's /usr/bin/python3 when it can import torch. Never a dependency.
  */
 import { spawnSync } from 'child_process';
@@ -10,13 +10,17 @@ export const PYTHON = '/usr/bin/python3';
 
 export interface TorchResult {
   framework: string;
-  net: 'simple' | 'deep';
+  net: 'simple' | 'deep' | 'resnet' | 'resnet-rgb';
   threads: number;
   batch: number;
   train_step_ms: number;
   infer_batch_ms: number;
   infer_images_per_s: number;
   mkldnn?: boolean;
+  /** trainable scalars of the PyTorch network (the same count as simdnet's: the identical network) */
+  params?: number;
+  /** peak resident set size of the PyTorch process (getrusage), MB */
+  max_rss_mb?: number;
 }
 
 /** torch's version when `/usr/bin/python3 -c 'import torch'` works, else null (with the reason). */
@@ -28,7 +32,7 @@ export function torchVersion(): { version: string | null; reason?: string } {
 }
 
 /** One run of bench_torch.py; throws with its stderr when it fails. */
-export function runTorch(root: string, net: 'simple' | 'deep', threads: number, batch: number, steps: number, warmup: number): TorchResult {
+export function runTorch(root: string, net: TorchResult['net'], threads: number, batch: number, steps: number, warmup: number): TorchResult {
   const script = path.join(root, 'scripts', 'bench_torch.py');
   const env = { ...process.env, OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) };
   const args = [script, '--net', net, '--threads', String(threads), '--batch', String(batch), '--steps', String(steps), '--warmup', String(warmup)];
