@@ -3,7 +3,7 @@
  * position of the folder name in sorted order; PNG and JPEG files (detected by their bytes) inside a class
  * folder and its sub-folders, sorted by path.
  *
- * Each image is decoded to RGBA 8-bit (pngjs: palette, grey, 16-bit are expanded/scaled; jpeg-js: grey,
+ * Each image is decoded to RGBA 8-bit (lib/data/decode.ts: palette, grey, 16-bit are expanded/scaled; JPEG grey,
  * YCbCr, CMYK), alpha is dropped or composited over white/black, converted to grayscale with the ITU-R
  * 601 luma weights 0.299 R + 0.587 G + 0.114 B or kept RGB, resized to targetSize (separable triangle
  * filter: bilinear with half-pixel centres, widened when shrinking so it averages instead of aliasing —
@@ -11,26 +11,13 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import * as jpeg from 'jpeg-js';
-import { PNG } from 'pngjs';
 import { checkInt, checkNumber, checkOneOf, invalidType } from '../errors';
 import { Tensor } from '../tensor';
+import { decodeImage, type DecodeOptions, type RgbaImage } from './decode';
 import type { LabeledSplit } from './dataset';
 import { stratifiedSplit } from './split';
 
-export interface RgbaImage {
-  width: number;
-  height: number;
-  /** width·height·4 bytes, RGBA, row-major. */
-  data: Uint8Array;
-}
-
-export interface DecodeOptions {
-  /** Refuse images above this many megapixels before decoding them (default 100). */
-  maxResolutionInMP?: number;
-  /** JPEG decoder memory cap in MB (default 512). */
-  maxMemoryUsageInMB?: number;
-}
+export { decodeImage, type DecodeOptions, type RgbaImage } from './decode';
 
 export interface ImageFolderOptions extends DecodeOptions {
   /** Output [h, w]; default: the size of the first image, which every image must then share. */
@@ -60,45 +47,7 @@ export interface ImageFolderData {
   classNames: string[];
 }
 
-const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 const IMAGE_EXT = /\.(png|jpe?g)$/i;
-
-function isPng(b: Uint8Array): boolean {
-  return b.length >= 8 && PNG_MAGIC.every((v, i) => b[i] === v);
-}
-
-function isJpeg(b: Uint8Array): boolean {
-  return b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff;
-}
-
-/**
- * Decodes PNG or JPEG bytes to RGBA 8-bit. `name` appears in errors.
- * @throws {Error} unknown format, corrupt data, or an image over the resolution/memory bounds
- */
-export function decodeImage(buf: Uint8Array, name = '<buffer>', opts: DecodeOptions = {}): RgbaImage {
-  const maxMP = opts.maxResolutionInMP ?? 100;
-  const maxMem = opts.maxMemoryUsageInMB ?? 512;
-  try {
-    if (isPng(buf)) {
-      // IHDR is the first chunk: check the size before pngjs allocates for it.
-      if (buf.length < 24) throw new Error('truncated PNG header');
-      const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-      const w = dv.getUint32(16, false);
-      const h = dv.getUint32(20, false);
-      if ((w * h) / 1e6 > maxMP) throw new Error(`${w}x${h} exceeds maxResolutionInMP ${maxMP}`);
-      const png = PNG.sync.read(Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength));
-      return { width: png.width, height: png.height, data: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength) };
-    }
-    if (isJpeg(buf)) {
-      const img = jpeg.decode(buf, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: maxMP, maxMemoryUsageInMB: maxMem });
-      if (!(img.width > 0 && img.height > 0) || img.data.length !== img.width * img.height * 4) throw new Error('decoder returned no pixels');
-      return { width: img.width, height: img.height, data: img.data };
-    }
-  } catch (err) {
-    throw new Error(`images: ${name}: cannot decode (${(err as Error)?.message ?? String(err)})`);
-  }
-  throw new Error(`images: ${name}: not a PNG or JPEG file`);
-}
 
 /**
  * Per-output-pixel taps of a separable resampling filter along one axis: output i reads inputs
