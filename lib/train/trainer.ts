@@ -176,6 +176,8 @@ export class Trainer implements TrainerControl {
   ) {
     if (!(network instanceof Network)) throw invalidType('network', 'a Network', network);
     if (opts === null || typeof opts !== 'object') throw invalidType('Trainer options', 'an object', opts);
+    // a Sequential written without inputShape (Affine(outputSize), Flatten) is built by its training data
+    if (!network.built && Array.isArray(xTrain?.shape) && xTrain.shape.length >= 2) network.build(xTrain.shape.slice(1));
     this.network = network;
     let train = checkPair('training data', xTrain, tTrain);
     const test = xTest === null && tTest === null ? null : checkPair('test data', xTest, tTest);

@@ -11,9 +11,9 @@ import { toFloat16 } from '../../lib/half';
 import { decodeCheckpoint, encodeModel, loadModel, saveModel } from '../../lib/io/model';
 import { decodeSafetensors, encodeSafetensors, type SafeTensorInput } from '../../lib/io/safetensors';
 import {
-  Add, Affine, BatchNormalization, Concatenate, Convolution, Dropout, GlobalAvgPool, Input, Pooling, Relu, SoftmaxWithLoss,
+  Add, Affine, BatchNormalization, Concatenate, Convolution, Dropout, Flatten, GlobalAvgPool, Input, Pooling, Relu, SoftmaxWithLoss,
 } from '../../lib/layers';
-import { Graph, networkFromConfig, ResNet, type Network } from '../../lib/nets';
+import { Graph, networkFromConfig, ResNet, Sequential, type Network } from '../../lib/nets';
 import { LambdaCallback } from '../../lib/train/callbacks';
 import { Trainer, type TrainerOptions } from '../../lib/train/trainer';
 import { Tensor } from '../../lib/tensor';
@@ -139,5 +139,18 @@ describe('training a graph: fit() in a worker, checkpoints and resume', () => {
     expectSameWeights(weightsOf(b.network), weightsOf(a.network));
     expect(rb.history.loss).toEqual(ra.history.loss);
     expect(b.network.rng.getState()).toEqual(a.network.rng.getState());
+  });
+
+  test('a Sequential without inputShape (Flatten, Affine(outputSize)) is built by the Trainer from its data and trains in a worker', async () => {
+    const make = () => new Sequential([new Convolution(1, 3, 5, { stride: 2 }), new Relu(), new Flatten(), new Affine(16), new Relu(), new Affine(10), new SoftmaxWithLoss()], { seed: 2 });
+    const lazy = make();
+    const tr = trainer(lazy, { epochs: 1 });
+    expect(lazy.inputShape).toEqual([1, 28, 28]);
+    expect(lazy.namedParams().W2.value.shape).toEqual([3 * 12 * 12, 16]);
+    const r = await tr.fit();
+    const ref = trainer(make(), { epochs: 1 });
+    const rr = ref.train();
+    expect(r.history.loss).toEqual(rr.history.loss);
+    expectSameWeights(weightsOf(lazy), weightsOf(ref.network));
   });
 });
