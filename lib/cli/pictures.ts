@@ -33,10 +33,12 @@ export function firstLayerTiles(net: Network): Tensor | null {
 }
 
 /** Writes the first layer's filters to `file`; false when the network has none to draw. */
-export function drawFirstLayer(net: Network, file: string): boolean {
+export function drawFirstLayer(net: Network, file: string, when = ''): boolean {
   const tiles = firstLayerTiles(net);
   if (!tiles) return false;
-  drawFilters(file, tiles);
+  const W = net.namedParams().W1.value;
+  const what = W.rank === 4 ? `W1 [${W.shape.join(', ')}]` : `W1 [${W.shape.join(', ')}], first ${tiles.shape[0]} units`;
+  drawFilters(file, tiles, { title: `${what}${when ? ` ${when}` : ''}` });
   return true;
 }
 

@@ -236,7 +236,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   makeDirs(a.out);
   const files: string[] = [];
   const filtersBefore = path.join(a.out, 'filters_before.png');
-  if (!a.resume && drawFirstLayer(net, filtersBefore)) files.push(filtersBefore);
+  if (!a.resume && drawFirstLayer(net, filtersBefore, 'before training')) files.push(filtersBefore);
 
   const monitor = a.valSplit > 0 ? 'val_loss' : 'loss';
   const best = new ModelCheckpoint({ path: path.join(a.out, 'best.safetensors'), monitor, saveBestOnly: true });
@@ -325,7 +325,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   files.push(path.join(a.out, 'history.json'));
   files.push(...drawCurves(a.out, result.history, trainer.trainLossList, trainer.iterPerEpoch));
   const filtersAfter = path.join(a.out, 'filters_after.png');
-  if (drawFirstLayer(net, filtersAfter)) files.push(filtersAfter);
+  if (drawFirstLayer(net, filtersAfter, `after ${result.epochs} epoch${result.epochs === 1 ? '' : 's'}`)) files.push(filtersAfter);
   const shown = test ?? (trainer.data.val ? { x: trainer.data.val.x, t: trainer.data.val.t as Int32Array } : null);
   if (shown) {
     const mis = path.join(a.out, 'misclassified.png');

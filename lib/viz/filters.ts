@@ -8,7 +8,7 @@
  */
 import { checkInt, invalidRange, invalidType } from '../errors';
 import { Tensor } from '../tensor';
-import { Canvas, type Color, type RGB, toRGB } from './png';
+import { BLACK, Canvas, type Color, type RGB, textHeight, textWidth, toRGB, WHITE } from './png';
 
 export interface FilterOptions {
   /** Pixels per filter weight (default: enough to make a tile about 48 pixels wide). */
@@ -28,6 +28,10 @@ export interface FilterOptions {
   invert?: boolean;
   /** Background between tiles (default a muted blue, distinct from any gray). */
   background?: Color;
+  /** A title above the grid (e.g. 'W1 before training'); the canvas widens to fit it. Default none. */
+  title?: string;
+  /** Text size of the title (default 2). */
+  textScale?: number;
 }
 
 const BG: RGB = [90, 120, 170];
@@ -52,15 +56,26 @@ export function renderFilters(W: Tensor, opts: FilterOptions = {}): Canvas {
     if (!Number.isFinite(W.data[i])) throw invalidRange('W', 'finite weights', `${W.data[i]} at index ${i}`);
   }
 
+  if (opts.title !== undefined && typeof opts.title !== 'string') throw invalidType('title', 'a string', opts.title);
+  const title = opts.title ?? '';
+  const ts = opts.textScale === undefined ? 2 : checkInt('textScale', opts.textScale, 1, 8);
+  const titleH = title ? textHeight(ts) + 4 * ts : 0;
   const cols = Math.min(columns, F);
   const rows = Math.ceil(F / cols);
   const tw = KW * scale;
   const th = KH * scale;
-  const c = new Canvas(gap + cols * (tw + gap), gap + rows * (th + gap), bg);
+  const gridW = gap + cols * (tw + gap);
+  const width = Math.max(gridW, title ? textWidth(title, ts) + 4 * ts : 0);
+  const c = new Canvas(width, titleH + gap + rows * (th + gap), title ? WHITE : bg);
+  const ox = Math.floor((width - gridW) / 2);
+  if (title) {
+    c.fillRect(ox, titleH, gridW, gap + rows * (th + gap), bg);
+    c.text(Math.floor((width - textWidth(title, ts)) / 2), 2 * ts, title, BLACK, ts);
+  }
   const plane = KH * KW;
   for (let f = 0; f < F; f++) {
-    const x0 = gap + (f % cols) * (tw + gap);
-    const y0 = gap + Math.floor(f / cols) * (th + gap);
+    const x0 = ox + gap + (f % cols) * (tw + gap);
+    const y0 = titleH + gap + Math.floor(f / cols) * (th + gap);
     // Min–max over what is drawn: one channel (gray) or all three (rgb, so colors keep their balance).
     const first = (f * C + (mode === 'rgb' ? 0 : channel)) * plane;
     const count = (mode === 'rgb' ? 3 : 1) * plane;

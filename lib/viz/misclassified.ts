@@ -83,15 +83,30 @@ export function renderMisclassified(
   const indices = misclassifiedIndices(t, p, max);
   const ts = scale >= 2 ? 2 : 1; // label text scale
   const pad = 4;
-  const labelH = textHeight(ts) + 2 * ts + 3;
-  const tileW = Math.max(W * scale, textWidth(`${name(9)}>${name(9)}`, ts)) + 2;
+  // Class names: the true and the predicted name on two lines (black, red), the tile as wide as the widest name
+  // drawn (up to 16 characters, longer names are cut with '..'); digits: one line "true>pred".
+  const twoLines = names !== undefined;
+  const maxNameW = Math.max(W * scale, textWidth('M'.repeat(16), ts));
+  const fit = (str: string): string => {
+    if (textWidth(str, ts) <= maxNameW) return str;
+    let k = str.length;
+    while (k > 1 && textWidth(`${str.slice(0, k)}..`, ts) > maxNameW) k--;
+    return `${str.slice(0, k)}..`;
+  };
+  const drawnNames = indices.flatMap((i) => [fit(name(t[i])), fit(name(p[i]))]);
+  const lineH = textHeight(ts) + 2 * ts;
+  const labelH = twoLines ? 2 * lineH + 3 : textHeight(ts) + 2 * ts + 3;
+  const tileW = (twoLines
+    ? Math.max(W * scale, ...drawnNames.map((n) => textWidth(n, ts)))
+    : Math.max(W * scale, textWidth(`${name(9)}>${name(9)}`, ts))) + 2 + (twoLines ? textWidth('MM', ts) : 0);
   const tileH = labelH + H * scale + 2;
   const headerH = textHeight(ts) + 4 * ts + pad;
   const cols = Math.max(1, Math.min(columns, indices.length));
   const rows = Math.max(1, Math.ceil(indices.length / cols));
   const c = new Canvas(pad + cols * (tileW + pad), headerH + rows * (tileH + pad) + pad);
 
-  const header = indices.length === 0 ? 'no misclassified images' : `true>pred: ${indices.length} of ${total} misclassified`;
+  const header = indices.length === 0 ? 'no misclassified images'
+    : twoLines ? `true / predicted: ${indices.length} of ${total} misclassified` : `true>pred: ${indices.length} of ${total} misclassified`;
   c.text(pad, pad + ts, header, BLACK, ts);
 
   const plane = H * W;
@@ -100,6 +115,12 @@ export function renderMisclassified(
   indices.forEach((idx, k) => {
     const x0 = pad + (k % cols) * (tileW + pad);
     const y0 = headerH + Math.floor(k / cols) * (tileH + pad);
+    if (twoLines) {
+      const a2 = fit(name(t[idx]));
+      const b2 = fit(name(p[idx]));
+      c.text(x0 + Math.floor((tileW - textWidth(a2, ts)) / 2), y0 + 1, a2, BLACK, ts);
+      c.text(x0 + Math.floor((tileW - textWidth(b2, ts)) / 2), y0 + 1 + lineH, b2, RED, ts);
+    }
     // Label "true>pred", centered; shrink the text if it does not fit.
     const a = name(t[idx]);
     const b = name(p[idx]);
@@ -108,11 +129,13 @@ export function renderMisclassified(
     const lw = textWidth(`${a}>${b}`, s);
     let lx = x0 + Math.max(0, Math.floor((tileW - lw) / 2));
     const ly = y0 + 1;
-    c.text(lx, ly, a, BLACK, s);
-    lx += textWidth(a, s) + s;
-    c.text(lx, ly, '>', GRAY, s);
-    lx += textWidth('>', s) + s;
-    c.text(lx, ly, b, RED, s);
+    if (!twoLines) {
+      c.text(lx, ly, a, BLACK, s);
+      lx += textWidth(a, s) + s;
+      c.text(lx, ly, '>', GRAY, s);
+      lx += textWidth('>', s) + s;
+      c.text(lx, ly, b, RED, s);
+    }
 
     // The image, dark on light. Values in [0, 1] or [0, 255] are used as they are; others are min–max scaled.
     const off = idx * image;

@@ -205,8 +205,9 @@ export function layoutChart(series: readonly Series[], opts: PlotOptions = {}): 
 
   let [xLo, xHi] = range(prepared.map((p) => p.x));
   if (xLo === xHi) {
-    xLo -= 1;
-    xHi += 1;
+    // one x value (one epoch): half a step each side, so the only tick is that value
+    xLo -= 0.5;
+    xHi += 0.5;
   }
   const allInt = prepared.every((p) => p.x.every(Number.isInteger));
   // Fewer x ticks until their labels fit side by side (with a gap of two characters) across the width.
@@ -239,6 +240,11 @@ export function layoutChart(series: readonly Series[], opts: PlotOptions = {}): 
     width, height, left, right, top, bottom, xMin: xLo, xMax: xHi, yMin: yLo, yMax: yHi,
     xTicks, yTicks, xStep, yStep, px, py, prepared, scale,
   };
+}
+
+/** A value with 4 significant digits, without exponent for the usual ranges. */
+function formatValue(v: number): string {
+  return Math.abs(v) >= 1e-3 && Math.abs(v) < 1e5 ? String(Number(v.toPrecision(4))) : v.toPrecision(3);
 }
 
 /** Draws the chart into a Canvas (see `plotCurves`). */
@@ -276,7 +282,26 @@ export function renderCurves(series: readonly Series[], opts: PlotOptions = {}):
   };
   for (const p of L.prepared) if (p.smooth) drawPath(p.x, p.y, tint(p.color, 0.65), 1);
   for (const p of L.prepared) drawPath(p.x, p.smooth ?? p.y, p.color, lineWidth);
+  // Few points (one or two epochs): a marker on every point, so a single epoch is not a speck
+  const r = 2 * lineWidth + 1;
+  for (const p of L.prepared) {
+    if (p.x.length > 4) continue;
+    for (let i = 0; i < p.x.length; i++) c.fillRect(Math.round(L.px(p.x[i])) - r, Math.round(L.py(p.y[i])) - r, 2 * r + 1, 2 * r + 1, p.color);
+  }
   c.clip = null;
+  // One point per series: its value beside it (stacked when the points are close), the chart's only information
+  if (L.prepared.length > 0 && L.prepared.every((p) => p.x.length === 1)) {
+    const placed: number[] = [];
+    for (const p of [...L.prepared].sort((a, b) => L.py(a.y[0]) - L.py(b.y[0]))) {
+      const label = `${p.name} ${formatValue(p.y[0])}`;
+      let y = Math.round(L.py(p.y[0])) - Math.floor(th / 2);
+      for (const q of placed) if (Math.abs(q - y) < th + 2 * s) y = q + th + 2 * s;
+      y = Math.min(Math.max(y, top + s), bottom - th - s);
+      placed.push(y);
+      const x = Math.round(L.px(p.x[0])) + r + 3 * s;
+      c.text(Math.min(x, right - textWidth(label, s) - s), y, label, p.color, s);
+    }
+  }
 
   // Axes frame.
   c.strokeRect(left, top, right - left + 1, bottom - top + 1, AXIS);
