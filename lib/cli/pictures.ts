@@ -36,8 +36,10 @@ export function firstLayerTiles(net: Network): Tensor | null {
 export function drawFirstLayer(net: Network, file: string, when = ''): boolean {
   const tiles = firstLayerTiles(net);
   if (!tiles) return false;
-  const W = net.namedParams().W1.value;
-  const what = W.rank === 4 ? `W1 [${W.shape.join(', ')}]` : `W1 [${W.shape.join(', ')}], first ${tiles.shape[0]} units`;
+  const params = net.namedParams();
+  const name = params.W1 ? 'W1' : Object.keys(params).find((k) => k.endsWith('.W')) ?? 'W';
+  const W = params[name].value;
+  const what = W.rank === 4 ? `${name} [${W.shape.join(', ')}]` : `${name} [${W.shape.join(', ')}], first ${tiles.shape[0]} units`;
   drawFilters(file, tiles, { title: `${what}${when ? ` ${when}` : ''}` });
   return true;
 }
