@@ -12,7 +12,11 @@ import { stratifiedSplit } from './split';
 export interface CsvOptions {
   /** Index (negative counts from the end) or header name of the label column; null: no labels. Default 0. */
   labelColumn?: number | string | null;
-  /** Whether the first row is a header; 'auto' (default): it is when any of its fields is not a number. */
+  /**
+   * Whether the first row is a header; 'auto' (default): it is when none of its fields is a number. A first row
+   * mixing numbers and non-numbers (a data row with a typo) is an error naming the column: pass `header: true`
+   * if such a row really is a header.
+   */
   header?: boolean | 'auto';
   /** Per-row shape of the features, e.g. [1, 28, 28]; default [features]. */
   shape?: number[];
@@ -26,7 +30,15 @@ export interface CsvOptions {
   shuffle?: boolean;
   /** Field separator (default ','). */
   delimiter?: string;
+  /** Labels must be integers in [0, maxClasses) (default 65536, at most 2^24): a typo of 2^31 − 1 makes no 2^31 classes. */
+  maxClasses?: number;
 }
+
+const OPTION_KEYS = ['labelColumn', 'header', 'shape', 'normalize', 'validationSplit', 'seed', 'shuffle', 'delimiter', 'maxClasses'];
+/** Largest finite float32: a field beyond it would be stored as ±Infinity. */
+const F32_MAX = 3.4028234663852886e38;
+/** Decimal numbers only: no hex/octal/binary (`0x10` is not 16), no Infinity/NaN words. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 export interface CsvData {
   train: LabeledSplit;
@@ -63,7 +75,7 @@ function parseField(line: string, a: number, b: number): number {
   }
   if (i === end && i > digitsStart) return neg ? -v : v;
   const s = unquote(line.slice(a, b));
-  return s === '' ? NaN : Number(s);
+  return DECIMAL.test(s) ? Number(s) : NaN;
 }
 
 /**
@@ -73,11 +85,15 @@ function parseField(line: string, a: number, b: number): number {
  * const { train, validation } = loadCsv('train.csv', { shape: [1, 28, 28], normalize: 255, validationSplit: 0.1 });
  * train.images.shape;   // [37800, 1, 28, 28]
  * @throws {TypeError|RangeError} bad options
- * @throws {RangeError} a row with the wrong number of columns, a non-numeric field or a label that is not an
- *   integer ≥ 0 (the message gives the file, line and column), shape not matching the feature count
+ * @throws {RangeError} a row with the wrong number of columns, a field that is not a decimal number or is beyond
+ *   the float32 range, a label that is not an integer in [0, maxClasses), a first row mixing numbers and text
+ *   under header 'auto' (the message gives the file, line and column); shape not matching the feature count
  */
 export function loadCsv(file: string, opts: CsvOptions = {}): CsvData {
   if (typeof file !== 'string') throw invalidType('path', 'a file path', file);
+  if (opts === null || typeof opts !== 'object') throw invalidType('loadCsv options', 'an object', opts);
+  for (const k of Object.keys(opts)) if (!OPTION_KEYS.includes(k)) throw invalidRange('loadCsv options', `only ${OPTION_KEYS.join(', ')}`, `'${k}'`);
+  const maxClasses = checkInt('maxClasses', opts.maxClasses ?? 65536, 1, 2 ** 24);
   const delimiter = opts.delimiter ?? ',';
   if (typeof delimiter !== 'string' || delimiter.length !== 1) throw invalidType('delimiter', 'a one-character string', delimiter);
   const normalize = checkNumber('normalize', opts.normalize ?? 1, { min: 0, exclusiveMin: true });
@@ -129,10 +145,15 @@ export function loadCsv(file: string, opts: CsvOptions = {}): CsvData {
   const ncol = firstCuts.length - 1;
   const firstValues: number[] = [];
   for (let k = 0; k < ncol; k++) firstValues.push(parseField(text, firstCuts[k], firstCuts[k + 1] - 1));
-  // A header has some non-empty field that is not a number (an empty field alone is a bad data row).
-  const looksLikeHeader = firstValues.some(
-    (v, k) => !Number.isFinite(v) && unquote(text.slice(firstCuts[k], firstCuts[k + 1] - 1)) !== '',
-  );
+  // A header has no numeric field and some non-empty one (an empty field alone is a bad data row); a row mixing
+  // numbers and text is a data row with a typo, not a header to drop silently.
+  const textual = firstValues.map((v, k) => !Number.isFinite(v) && unquote(text.slice(firstCuts[k], firstCuts[k + 1] - 1)) !== '');
+  const looksLikeHeader = textual.some((t) => t) && firstValues.every((v) => !Number.isFinite(v));
+  if (headerOpt === 'auto' && !looksLikeHeader && textual.some((t) => t)) {
+    const k = textual.indexOf(true);
+    fail(lineNo, `column ${k + 1}: ${JSON.stringify(text.slice(firstCuts[k], Math.min(firstCuts[k + 1] - 1, firstCuts[k] + 40)))} is not a number ` +
+      `(the other fields of this first row are numbers, so it is not taken as a header; pass header: true if it is one)`);
+  }
   const hasHeader = headerOpt === 'auto' ? looksLikeHeader : headerOpt;
   let columns: string[] | undefined;
   if (hasHeader) {
@@ -193,11 +214,14 @@ export function loadCsv(file: string, opts: CsvOptions = {}): CsvData {
         if (!Number.isFinite(v)) fail(lineOfRow, `column ${col + 1}: ${JSON.stringify(text.slice(i, Math.min(j, i + 40)))} is not a number`);
       }
       if (col === labelCol) {
-        if (!Number.isInteger(v) || v < 0 || v > 0x7fffffff) fail(lineOfRow, `column ${col + 1}: label ${v} is not an integer ≥ 0`);
+        if (!Number.isInteger(v) || v < 0) fail(lineOfRow, `column ${col + 1}: label ${v} is not an integer ≥ 0`);
+        if (v >= maxClasses) fail(lineOfRow, `column ${col + 1}: label ${v} is not below maxClasses ${maxClasses} (pass a larger maxClasses if the data has that many classes)`);
         labels[rows] = v;
         if (v > maxLabel) maxLabel = v;
       } else {
-        data[o + f++] = v / normalize;
+        const x = v / normalize;
+        if (!(x <= F32_MAX && x >= -F32_MAX)) fail(lineOfRow, `column ${col + 1}: ${JSON.stringify(text.slice(i, Math.min(j, i + 40)))}${normalize === 1 ? '' : ` / ${normalize}`} is beyond the float32 range (±3.4e38)`);
+        data[o + f++] = x;
       }
       col++;
       if (j >= b) break;
