@@ -5,7 +5,9 @@
 //   2. the jest suite with the best kernels this CPU has; the event-loop bound (test/train/eventloop.test.ts)
 //      runs on its own afterwards, so the other jest worker does not compete for the cores it measures,
 //   3. the whole suite again with the scalar reference kernels forced (SIMDNET_KERNELS=reference),
-//   4. the packaging test (scripts/pack-test.js): prebuild, pack, install with no compiler, load, compute.
+//   4. the packaging test (scripts/pack-test.js): prebuild, pack, install with no compiler, load, compute,
+//   5. the C++ core's kernel test without Node (scripts/core-tools.js, native/dev): every tier against the scalar
+//      references (about a minute to build; skipped when cmake is missing, as the addon then came from node-gyp).
 // Extra arguments go to jest (e.g. `npm test -- test/kernels`); with arguments the packaging test is skipped.
 const { spawnSync } = require('child_process');
 const path = require('path');
@@ -38,4 +40,7 @@ function suite(label, env) {
 suite('suite, best kernels', {});
 suite('suite, reference kernels forced (SIMDNET_KERNELS=reference)', { SIMDNET_KERNELS: 'reference' });
 if (extra.length === 0) step('packaging test', [path.join(__dirname, 'pack-test.js')], {});
+if (extra.length === 0 && spawnSync('cmake', ['--version']).status === 0) {
+  step('core kernel test, no Node (native/dev)', [path.join(__dirname, 'core-tools.js'), '--no-bench'], {});
+}
 process.stdout.write(`\n${results.join('\n')}\n`);

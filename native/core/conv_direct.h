@@ -1,6 +1,7 @@
 // Direct convolution (stride 1, no unrolled columns): the implicit-GEMM forward, also used for the input
-// gradient (a convolution of dy with the flipped filters), and the direct weight gradient. conv.cpp decides
-// where each applies (conv_plan in conv.h reports it).
+// gradient (a convolution of dy with the flipped filters), and the direct weight gradient. conv_paths.cpp decides
+// where each applies (conv_plan in conv.h reports it); the kernels of each tier are one ConvDirectKernels table
+// (at the end of this file), with a scalar reference of every kernel, so the drivers run on every tier.
 //
 // ---- direct weight gradient --------------------------------------------------------------------------------
 //
@@ -38,14 +39,22 @@ constexpr int64_t kDwDirectMaxKW = 7;
 double conv_row_segments(const WindowGeom& g, int lanes, std::vector<ConvSegment>& segs);
 
 // Image n's contribution, kept as 16-lane partial sums: acc[((c*KH + kh)*KW + kw)*F + f][16] (overwritten when
-// `first`, else added to). xp: the image zero-padded, [C, Hp, Wp] plus 16 floats of slack; dy: its output
-// gradient [F, OH*OW]. Requires stride 1 and KW <= kDwDirectMaxKW. AVX-512
-// (native/kernels/x86/conv_avx512.cpp): only when use_avx512().
-void conv_dw_direct_avx512(const float* xp, const float* dy, const WindowGeom& g, int64_t F, const ConvSegment* segs,
-                           int64_t nseg, float* acc, bool first);
+// `first`, else added to), lane j of a segment's sum in acc[...][j]. xp: the image zero-padded, [C, Hp, Wp] plus
+// 16 floats of slack; dy: its output gradient [F, OH*OW]; segs: conv_row_segments(g, 16). Requires stride 1 and
+// KW <= kDwDirectMaxKW.
+using ConvDwDirectFn = void (*)(const float* xp, const float* dy, const WindowGeom& g, int64_t F,
+                                const ConvSegment* segs, int64_t nseg, float* acc, bool first);
+// Scalar (core/conv_direct_ref.cpp): per accumulator, one multiply-add per segment in segment order.
+void conv_dw_direct_x16_ref(const float* xp, const float* dy, const WindowGeom& g, int64_t F, const ConvSegment* segs,
+                            int64_t nseg, float* acc, bool first);
+// AVX-512 (native/kernels/x86/conv_avx512.cpp): blocks of FB filters x KW taps of zmm accumulators (FB by KW, see
+// filters_per_block there), one FMA per (filter, tap) and segment.
+void conv_dw_direct_x16_avx512(const float* xp, const float* dy, const WindowGeom& g, int64_t F,
+                               const ConvSegment* segs, int64_t nseg, float* acc, bool first);
 
-// out[j] = the sum of acc[j][0..16) (a fixed reduction order), j < n.
-void conv_dw_reduce_avx512(const float* acc, int64_t n, float* out);
+// out[j] = the sum of acc[j][0..16) (a fixed pairwise order: lane i + w into i for w = 8, 4, 2, 1), j < n. One
+// scalar function for every tier (core/conv_direct.cpp).
+void conv_dw_reduce(const float* acc, int64_t n, float* out);
 
 // ---- implicit-GEMM forward (stride 1) ----------------------------------------------------------------------
 //
@@ -76,28 +85,63 @@ void conv_offsets(const WindowGeom& g, bool expanded, std::vector<int32_t>& off)
 // slack): im2col along W only (KW copies of the image where im2col makes KH*KW). Tap (c, kh, kw) of output
 // position p = oh*OW + ow is then xe[((c*KW + kw)*Hp + kh)*OW + p]: linear in p, so any 16 consecutive positions
 // are one vector load — every lane used, whatever the width (rows of 8 would fill half a vector).
-// (conv_loops.h, compiled with AVX2: only when use_avx2(), as every direct path.)
-void conv_expand_image_avx2(const float* xn, const WindowGeom& g, float* xe);
-// x_n zero-padded into xp[C, Hp, Wp] plus 16 floats of slack (conv_loops.h, compiled with AVX2).
-void conv_pad_image_avx2(const float* xn, const WindowGeom& g, float* xp);
-// The fused backward's ReLU mask + bias gradient and the plain bias gradient (conv_loops.h) compiled with AVX2:
-// bit-identical to the baseline copies.
-void conv_relu_mask_bias_grad_avx2(const float* dy, const float* y, int64_t F, int64_t P, float* m, float* db,
-                                   bool first);
-void conv_bias_grad_avx2(const float* dyn, int64_t F, int64_t P, float* db, bool first);
 // Segments of `lanes` consecutive positions (out_off = xp_off = p0) for the expanded copy; returns the fraction of
 // lanes used.
 double conv_expanded_segments(const WindowGeom& g, int lanes, std::vector<ConvSegment>& segs);
 
+// The plain loops of conv_loops.h, one copy per tier (baseline: conv_direct_ref.cpp; AVX2: conv_avx2.cpp), all
+// bit-identical: x_n zero-padded into xp[C, Hp, Wp] plus 16 floats of slack; the W-expanded copy; the fused
+// backward's ReLU mask + bias gradient; the plain bias gradient.
+using ConvImageFn = void (*)(const float* xn, const WindowGeom& g, float* out);
+using ConvReluMaskBiasGradFn = void (*)(const float* dy, const float* y, int64_t F, int64_t P, float* m, float* db,
+                                        bool first);
+using ConvBiasGradFn = void (*)(const float* dyn, int64_t F, int64_t P, float* db, bool first);
+void conv_pad_image_ref(const float* xn, const WindowGeom& g, float* xp);
+void conv_expand_image_ref(const float* xn, const WindowGeom& g, float* xe);
+void conv_relu_mask_bias_grad_ref(const float* dy, const float* y, int64_t F, int64_t P, float* m, float* db,
+                                  bool first);
+void conv_bias_grad_ref(const float* dyn, int64_t F, int64_t P, float* db, bool first);
+void conv_pad_image_avx2(const float* xn, const WindowGeom& g, float* xp);
+void conv_expand_image_avx2(const float* xn, const WindowGeom& g, float* xe);
+void conv_relu_mask_bias_grad_avx2(const float* dy, const float* y, int64_t F, int64_t P, float* m, float* db,
+                                   bool first);
+void conv_bias_grad_avx2(const float* dyn, int64_t F, int64_t P, float* db, bool first);
+
 // y[F, OH*OW] (one image) from its padded input xp ([C, Hp, Wp]) or its expanded copy, either with 16 floats of
 // slack (a segment's load reads 16 floats from its start), and the matching segments and offsets; bias
-// nullable. AVX-512 (native/kernels/x86/conv_avx512.cpp): only when use_avx512().
-void conv_fwd_direct_avx512(const float* xp, const float* wpack, const ConvTile* tiles, int64_t ntiles,
-                            const int32_t* off, int64_t K, const ConvSegment* segs, int64_t nseg, int64_t P,
-                            const float* bias, bool relu, float* y);
-// The same with AVX2/FMA (native/kernels/x86/conv_avx2.cpp): segments of up to 8 lanes, tiles of up to 6 rows.
-void conv_fwd_direct_avx2(const float* xp, const float* wpack, const ConvTile* tiles, int64_t ntiles,
-                          const int32_t* off, int64_t K, const ConvSegment* segs, int64_t nseg, int64_t P,
-                          const float* bias, bool relu, float* y);
+// nullable. Tile = rows x (2 segments x lanes): the name's RxC. Every tier runs loop_fwd_direct (conv_loops.h).
+using ConvFwdDirectFn = void (*)(const float* xp, const float* wpack, const ConvTile* tiles, int64_t ntiles,
+                                 const int32_t* off, int64_t K, const ConvSegment* segs, int64_t nseg, int64_t P,
+                                 const float* bias, bool relu, float* y);
+// Scalar (core/conv_direct_ref.cpp): 8-lane segments, tiles of up to 6 rows (the AVX2 shape); multiply then add.
+void conv_fwd_direct_6x16_ref(const float* xp, const float* wpack, const ConvTile* tiles, int64_t ntiles,
+                              const int32_t* off, int64_t K, const ConvSegment* segs, int64_t nseg, int64_t P,
+                              const float* bias, bool relu, float* y);
+// AVX2/FMA (native/kernels/x86/conv_avx2.cpp): 8-lane segments, tiles of up to 6 rows, 12 ymm accumulators.
+void conv_fwd_direct_6x16_avx2(const float* xp, const float* wpack, const ConvTile* tiles, int64_t ntiles,
+                               const int32_t* off, int64_t K, const ConvSegment* segs, int64_t nseg, int64_t P,
+                               const float* bias, bool relu, float* y);
+// AVX-512 (native/kernels/x86/conv_avx512.cpp): 16-lane segments, tiles of up to 12 rows, 24 zmm accumulators.
+void conv_fwd_direct_12x32_avx512(const float* xp, const float* wpack, const ConvTile* tiles, int64_t ntiles,
+                                  const int32_t* off, int64_t K, const ConvSegment* segs, int64_t nseg, int64_t P,
+                                  const float* bias, bool relu, float* y);
+
+// One tier's direct-convolution kernels (kernels.h).
+struct ConvDirectKernels {
+  const char* name;
+  int lanes;     // positions per segment of the forward (8 or 16)
+  int max_rows;  // filters per forward tile (6 or 12; tiles are spread in units of max_rows/3)
+  ConvFwdDirectFn fwd;
+  ConvImageFn pad_image;
+  ConvImageFn expand_image;
+  ConvReluMaskBiasGradFn relu_mask_bias_grad;
+  ConvBiasGradFn bias_grad;
+  // The direct weight gradient (segments of 16), taken for fewer than 32 filters; null where the tier has no
+  // vector kernel for it (avx2), which then keeps its im2col + SGEMM weight gradient.
+  ConvDwDirectFn dw;
+};
+extern const ConvDirectKernels conv_direct_kernels_ref;     // core/conv_direct_ref.cpp
+extern const ConvDirectKernels conv_direct_kernels_avx2;    // native/kernels/x86/conv_avx2.cpp
+extern const ConvDirectKernels conv_direct_kernels_avx512;  // native/kernels/x86/conv_avx512.cpp
 
 }  // namespace simdnet

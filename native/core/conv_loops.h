@@ -1,4 +1,5 @@
-// Plain loops of the fused convolution that the compiler vectorizes: included by conv.cpp (baseline x86-64)
+// Plain loops of the fused convolution that the compiler vectorizes: included by conv_im2col.cpp and
+// conv_direct_ref.cpp (baseline x86-64)
 // and by native/kernels/x86/conv_avx2.cpp / conv_avx512.cpp (compiled with their ISA's flags), each getting its
 // own copy. Internal linkage
 // (an anonymous namespace) keeps the AVX2 copies from ever being linked into the baseline path: with plain

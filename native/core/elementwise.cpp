@@ -101,15 +101,12 @@ const ElementwiseKernels elementwise_kernels_ref = {
     act_bwd_ref, max_ref,     exp_sub_ref, dropout_fwd_ref, mask_scale_ref,
 };
 
-const ElementwiseKernels& elementwise_kernels() {
-  return use_avx2() ? elementwise_kernels_avx2 : elementwise_kernels_ref;
-}
 
 // ---- drivers -------------------------------------------------------------------------------------------------------
 
 void add_bias(float* y, const float* b, size_t rows, size_t cols) {
   if (rows == 0 || cols == 0) return;
-  const ElementwiseKernels& k = elementwise_kernels();
+  const ElementwiseKernels& k = *kernels().elementwise;
   // rows are the unit of work: chunk over rows (each row's elements see the same arithmetic anywhere)
   const size_t total = rows * cols;
   if (total < kParallelMin || threads() <= 1 || rows == 1) {
@@ -128,7 +125,7 @@ void add_bias(float* y, const float* b, size_t rows, size_t cols) {
 
 void sum_rows(const float* x, size_t rows, size_t cols, float* out) {
   if (cols == 0) return;
-  const ElementwiseKernels& k = elementwise_kernels();
+  const ElementwiseKernels& k = *kernels().elementwise;
   std::vector<double> acc(cols, 0.0);
   const size_t total = rows * cols;
   if (total < kParallelMin || threads() <= 1) {
@@ -166,13 +163,13 @@ void sum_rows(const float* x, size_t rows, size_t cols, float* out) {
 }
 
 void activation_forward(Act kind, const float* x, float* y, size_t n, float alpha) {
-  const ElementwiseKernels& k = elementwise_kernels();
+  const ElementwiseKernels& k = *kernels().elementwise;
   for_each_chunk(n, [&](size_t b, size_t e) { k.act_fwd(kind, x + b, y + b, e - b, alpha); });
 }
 
 void activation_backward(Act kind, const float* dy, const float* x, const float* y, float* dx, size_t n,
                          float alpha) {
-  const ElementwiseKernels& k = elementwise_kernels();
+  const ElementwiseKernels& k = *kernels().elementwise;
   // relu/leaky read x, sigmoid/tanh read y; the unused one may be shorter than n, so it is not offset
   const bool uses_x = kind == Act::relu || kind == Act::leaky_relu;
   for_each_chunk(n, [&](size_t b, size_t e) {
@@ -181,19 +178,19 @@ void activation_backward(Act kind, const float* dy, const float* x, const float*
 }
 
 void axpy(float a, const float* x, float* y, size_t n) {
-  const ElementwiseKernels& k = elementwise_kernels();
+  const ElementwiseKernels& k = *kernels().elementwise;
   for_each_chunk(n, [&](size_t b, size_t e) { k.axpy(a, x + b, y + b, e - b); });
 }
 
 void scale(const float* x, float s, float* y, size_t n) {
-  const ElementwiseKernels& k = elementwise_kernels();
+  const ElementwiseKernels& k = *kernels().elementwise;
   for_each_chunk(n, [&](size_t b, size_t e) { k.scale(x + b, s, y + b, e - b); });
 }
 
 double softmax_cross_entropy(const float* logits, size_t N, size_t C, const int32_t* labels, const float* onehot,
                              float* probs, const float* weights) {
   if (N == 0 || C == 0) return 0.0;
-  const ElementwiseKernels& k = elementwise_kernels();
+  const ElementwiseKernels& k = *kernels().elementwise;
   // rows [r0, r1): probabilities, and the sum of their weighted losses in double
   auto rows_loss = [&](size_t r0, size_t r1) {
     double total = 0.0;
@@ -267,7 +264,7 @@ void softmax_cross_entropy_backward(const float* probs, size_t N, size_t C, cons
 
 void dropout_forward(const float* x, float* y, uint8_t* mask, size_t n, float ratio, float scale_, uint32_t seed,
                      uint32_t counter) {
-  const ElementwiseKernels& k = elementwise_kernels();
+  const ElementwiseKernels& k = *kernels().elementwise;
   const uint32_t base = stream_base(seed, counter);
   for_each_chunk(n, [&](size_t b, size_t e) {
     k.dropout_fwd(x + b, y + b, mask + b, e - b, ratio, scale_, base, static_cast<uint32_t>(b));
@@ -275,7 +272,7 @@ void dropout_forward(const float* x, float* y, uint8_t* mask, size_t n, float ra
 }
 
 void dropout_backward(const float* dy, const uint8_t* mask, float scale_, float* dx, size_t n) {
-  const ElementwiseKernels& k = elementwise_kernels();
+  const ElementwiseKernels& k = *kernels().elementwise;
   for_each_chunk(n, [&](size_t b, size_t e) { k.mask_scale(dy + b, mask + b, scale_, dx + b, e - b); });
 }
 

@@ -3,8 +3,8 @@
 //
 // Kernel contract (ElementwiseKernels): contiguous spans of any length and alignment; every element goes through
 // the same arithmetic whatever its position (vector tails are padded through a stack buffer, not done by a
-// different scalar path), so a result never depends on where the thread split falls. `elementwise_kernels()`
-// picks `elementwise_kernels_avx2` or `elementwise_kernels_ref` per call (kernels.h).
+// different scalar path), so a result never depends on where the thread split falls. Drivers take the
+// active tier's table from kernels() (kernels.h).
 //
 // The drivers split large arrays (>= kParallelMin elements) over the thread pool in contiguous chunks.
 // Elementwise results do not depend on the thread count; reductions (sum_rows, the softmax loss) are
@@ -50,7 +50,6 @@ struct ElementwiseKernels {
 
 extern const ElementwiseKernels elementwise_kernels_ref;   // elementwise.cpp (scalar)
 extern const ElementwiseKernels elementwise_kernels_avx2;  // native/kernels/x86/elementwise_avx2.cpp
-const ElementwiseKernels& elementwise_kernels();
 
 // Below this many elements an op runs on the calling thread.
 constexpr size_t kParallelMin = size_t(1) << 16;

@@ -69,15 +69,14 @@ void from_half_ref(const uint16_t* src, float* dst, size_t n) {
 
 const HalfKernels half_kernels_ref = {"reference", to_half_ref, from_half_ref};
 
-const HalfKernels& half_kernels() { return use_avx2() ? half_kernels_avx2 : half_kernels_ref; }
 
 void to_half(const float* src, uint16_t* dst, size_t n) {
-  const HalfKernels& k = half_kernels();
+  const HalfKernels& k = *kernels().half;
   for_each_chunk(n, [&](size_t b, size_t e) { k.to_half(src + b, dst + b, e - b); });
 }
 
 void from_half(const uint16_t* src, float* dst, size_t n) {
-  const HalfKernels& k = half_kernels();
+  const HalfKernels& k = *kernels().half;
   for_each_chunk(n, [&](size_t b, size_t e) { k.from_half(src + b, dst + b, e - b); });
 }
 

@@ -20,7 +20,6 @@ struct HalfKernels {
 };
 extern const HalfKernels half_kernels_ref;   // half.cpp (scalar bit manipulation)
 extern const HalfKernels half_kernels_avx2;  // native/kernels/x86/half_avx2.cpp (F16C)
-const HalfKernels& half_kernels();
 
 void to_half(const float* src, uint16_t* dst, size_t n);
 void from_half(const uint16_t* src, float* dst, size_t n);

@@ -129,7 +129,6 @@ void col2im_ref(const float* col, const WindowGeom& g, int64_t oh0, int64_t oh1,
 
 const Im2colKernels im2col_kernels_ref = {"reference", im2col_t_ref, col2im_t_ref, im2col_ref, col2im_ref};
 
-const Im2colKernels& im2col_kernels() { return use_avx2() ? im2col_kernels_avx2 : im2col_kernels_ref; }
 
 // ---- whole-batch drivers ---------------------------------------------------------------------------------
 
@@ -167,7 +166,7 @@ bool for_each_band(const WindowGeom& g, Fn fn) {
 
 // x[N,C,H,W] -> col[N*OH*OW, C*KH*KW]
 bool im2col(const float* x, const WindowGeom& g, float* col) {
-  const Im2colKernels& k = im2col_kernels();
+  const Im2colKernels& k = *kernels().im2col;
   const int64_t K = g.taps(), P = g.positions(), X = g.image();
   return for_each_band(g, [&](int64_t n, int64_t oh0, int64_t oh1, float* scratch) {
     k.im2col(x + n * X, g, oh0, oh1, col + (n * P + oh0 * g.OW) * K, scratch);
@@ -176,7 +175,7 @@ bool im2col(const float* x, const WindowGeom& g, float* col) {
 
 // col[N*OH*OW, C*KH*KW] -> x[N,C,H,W] (overwritten with the sum)
 bool col2im(const float* col, const WindowGeom& g, float* x) {
-  const Im2colKernels& k = im2col_kernels();
+  const Im2colKernels& k = *kernels().im2col;
   const int64_t K = g.taps(), P = g.positions(), X = g.image();
   return for_each_band(g, [&](int64_t n, int64_t oh0, int64_t oh1, float* scratch) {
     if (oh0 == 0) std::memset(x + n * X, 0, sizeof(float) * static_cast<std::size_t>(X));

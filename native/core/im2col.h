@@ -1,5 +1,5 @@
 // im2col / col2im: the window geometry shared by convolution and pooling, the per-image kernels
-// (a scalar reference and an AVX2 tier, picked per call through `im2col_kernels()`), and the exported
+// (a scalar reference and an AVX2 tier, in the tier tables of kernels.h), and the exported
 // whole-batch ops in the book's layout (common/util.py).
 //
 // Two column layouts:
@@ -74,8 +74,6 @@ void im2col_avx2(const float* x, const WindowGeom& g, int64_t oh0, int64_t oh1, 
 void col2im_avx2(const float* col, const WindowGeom& g, int64_t oh0, int64_t oh1, float* x, float* scratch);
 extern const Im2colKernels im2col_kernels_avx2;
 
-// The table for the active ISA (kernels.h).
-const Im2colKernels& im2col_kernels();
 
 // Output rows per band so that a band's colT (taps * rows * OW floats) stays within `max_floats`
 // (at least one row).

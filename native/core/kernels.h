@@ -1,15 +1,50 @@
-// Kernel selection. Every op family keeps two tables of the same type: `<family>_kernels_ref` (scalar C++,
-// compiled at baseline) and `<family>_kernels_avx2` (in native/kernels/x86/, compiled with -mavx2 -mfma).
-// `active_isa()` picks one per call; it starts as the best the CPU can run (cpuid + XGETBV), unless the
-// environment variable SIMDNET_KERNELS=reference (or =avx2) forces a lower tier. JS can switch it at run
-// time (tests and benchmarks compare the paths in one process).
-// Tiers: reference < avx2 < avx512. avx512 implies avx2: families without AVX-512 tables (all but SGEMM)
-// keep using their AVX2 tables under it (use_avx2() is true).
+// Kernel dispatch: one table per ISA tier, filled once at load (BLIS's context, XNNPACK's configs).
+//
+// Every op family keeps its kernels in a small struct of function pointers (SgemmKernels, Im2colKernels,
+// ElementwiseKernels, OptimKernels, HalfKernels, MaxPool2x2Kernels, ConvDirectKernels), one instance per tier:
+// `<family>_kernels_ref` (scalar C++, compiled at baseline) and `<family>_kernels_avx2` / `_avx512` (in
+// native/kernels/x86/, compiled with that ISA's flags only). A KernelTable holds one pointer per family.
+// kernels.cpp fills the three tier tables on first use: each starts as a copy of the reference table, and the
+// families a tier has are overwritten only where cpuid + XGETBV say the CPU and OS can run them (cpu.h); a
+// family without a kernel for a tier keeps the lower tier's (avx512 has its own SGEMM and direct convolution,
+// and AVX2 everything else). Op drivers read `kernels()` — the active table — once per call and never test
+// the ISA themselves.
+//
+// The active tier starts as the best the CPU can run, unless the environment variable SIMDNET_KERNELS=reference
+// (or =avx2) forces a lower one; JS can switch it at run time (tests and benchmarks compare the tiers in one
+// process). Tiers: reference < avx2 < avx512.
 #pragma once
 
 namespace simdnet {
 
 enum class Isa : int { reference = 0, avx2 = 1, avx512 = 2 };
+
+struct SgemmKernels;
+struct Im2colKernels;
+struct ElementwiseKernels;
+struct OptimKernels;
+struct HalfKernels;
+struct MaxPool2x2Kernels;
+struct ConvDirectKernels;
+
+struct KernelTable {
+  Isa isa;
+  const SgemmKernels* sgemm;
+  // A narrower SGEMM tile the driver may pick per shape where the main tile would run mostly empty
+  // (avx512: the 6x16 AVX2 tile beside the 12x32 one); null when the tier has one tile.
+  const SgemmKernels* sgemm_narrow;
+  const Im2colKernels* im2col;
+  const ElementwiseKernels* elementwise;
+  const OptimKernels* optim;
+  const HalfKernels* half;
+  const MaxPool2x2Kernels* max_pool_2x2;
+  const ConvDirectKernels* conv_direct;
+};
+
+// The active tier's table (an atomic load; read it once per op call).
+const KernelTable& kernels();
+// The table of `isa` as filled for this CPU (tiers the CPU cannot run are left on the lower tier's kernels).
+const KernelTable& kernel_table(Isa isa);
 
 Isa active_isa();
 // Returns false (and changes nothing) when the CPU cannot run `isa`.
@@ -17,10 +52,5 @@ bool set_active_isa(Isa isa);
 // The best ISA this CPU can run, whatever is active.
 Isa best_isa();
 const char* isa_name(Isa isa);
-
-// What op families ask: may I use the AVX2/FMA tables? (true for avx2 and any later tier that implies it)
-inline bool use_avx2() { return active_isa() != Isa::reference; }
-// May I use AVX-512 tables? (only SGEMM has them)
-inline bool use_avx512() { return active_isa() == Isa::avx512; }
 
 }  // namespace simdnet

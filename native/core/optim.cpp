@@ -57,7 +57,6 @@ void step_ref(OptRule rule, float* p, const float* g, float* s1, float* s2, size
 
 const OptimKernels optim_kernels_ref = {"reference", step_ref};
 
-const OptimKernels& optim_kernels() { return use_avx2() ? optim_kernels_avx2 : optim_kernels_ref; }
 
 int optim_state_count(OptRule rule) {
   switch (rule) {
@@ -86,7 +85,7 @@ OptimCoeffs optim_coeffs(const OptimHyper& h) {
 
 void optimizer_step(OptRule rule, float* param, const float* grad, float* s1, float* s2, size_t n,
                     const OptimHyper& h) {
-  const OptimKernels& kern = optim_kernels();
+  const OptimKernels& kern = *kernels().optim;
   const OptimCoeffs k = optim_coeffs(h);
   const int ns = optim_state_count(rule);
   for_each_chunk(n, [&](size_t b, size_t e) {

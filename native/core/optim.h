@@ -36,7 +36,6 @@ struct OptimKernels {
 };
 extern const OptimKernels optim_kernels_ref;   // optim.cpp (scalar)
 extern const OptimKernels optim_kernels_avx2;  // native/kernels/x86/optim_avx2.cpp
-const OptimKernels& optim_kernels();
 
 // How many state arrays a rule uses: 0 (sgd), 1 (s1), 2 (s1 = m, s2 = v).
 int optim_state_count(OptRule rule);

@@ -89,9 +89,6 @@ void max_pool_2x2_backward_ref(const float* dy, const int32_t* ap, int64_t H, in
 const MaxPool2x2Kernels max_pool_2x2_kernels_ref = {"reference", max_pool_2x2_forward_ref,
                                                     max_pool_2x2_backward_ref};
 
-const MaxPool2x2Kernels& max_pool_2x2_kernels() {
-  return use_avx2() ? max_pool_2x2_kernels_avx2 : max_pool_2x2_kernels_ref;
-}
 
 // Branch-free (argmax positions are random: a short-circuit test mispredicts) and vectorizable: d = argmax -
 // (window's first element) must be 0, 1, W or W+1; unsigned d <= 1 or d - W <= 1.
@@ -116,7 +113,7 @@ void max_pool_forward(const float* x, const WindowGeom& g, float* y, int32_t* ar
   if (is_2x2(g)) {
     // Under 8 windows a row, the AVX2 kernel runs half-empty masked vectors: the reference (which the
     // compiler vectorizes 4 wide) is faster there (8x8 planes: 0.15 vs 0.18 ms per 100x64 planes). Same bits.
-    const MaxPool2x2Kernels& k = g.OW >= 8 ? max_pool_2x2_kernels() : max_pool_2x2_kernels_ref;
+    const MaxPool2x2Kernels& k = g.OW >= 8 ? *kernels().max_pool_2x2 : max_pool_2x2_kernels_ref;
     for_each_plane(g, [&](int64_t plane) {
       k.forward(x + plane * HW, g.W, g.OH, g.OW, y + plane * P, argmax + plane * P, static_cast<int32_t>(plane * HW));
     });
@@ -175,7 +172,7 @@ int64_t max_pool_backward(const float* dy, const int32_t* argmax, const WindowGe
     bool all = true;
     for (char c : windowed) all = all && c;
     if (all) {
-      const MaxPool2x2Kernels& k = max_pool_2x2_kernels();
+      const MaxPool2x2Kernels& k = *kernels().max_pool_2x2;
       for_each_plane(g, [&](int64_t plane) {
         k.backward(dy + plane * P, argmax + plane * P, g.H, g.W, g.OH, g.OW, dx + plane * HW,
                    static_cast<int32_t>(plane * HW));

@@ -19,7 +19,7 @@ void max_pool_forward(const float* x, const WindowGeom& g, float* y, int32_t* ar
 int64_t max_pool_backward(const float* dy, const int32_t* argmax, const WindowGeom& g, float* dx);
 
 // The book's 2x2 window, stride 2, no padding, one plane at a time (a scalar reference and an AVX2 tier,
-// picked per call through `max_pool_2x2_kernels()`; both bit-identical). Plane x[H, W], OH = H/2, OW = W/2;
+// in the tier tables of kernels.h; both bit-identical). Plane x[H, W], OH = H/2, OW = W/2;
 // `base` is the plane's offset in the batch (argmax values are base + index in the plane).
 struct MaxPool2x2Kernels {
   const char* name;
@@ -42,8 +42,6 @@ void max_pool_2x2_forward_avx2(const float* x, int64_t W, int64_t OH, int64_t OW
 void max_pool_2x2_backward_avx2(const float* dy, const int32_t* argmax, int64_t H, int64_t W, int64_t OH, int64_t OW,
                                 float* dx, int32_t base);
 extern const MaxPool2x2Kernels max_pool_2x2_kernels_avx2;
-// The table for the active ISA (kernels.h).
-const MaxPool2x2Kernels& max_pool_2x2_kernels();
 // Whether every argmax[OH,OW] of a plane is one of its own 2x2 window's elements.
 bool max_pool_2x2_in_window(const int32_t* argmax, int64_t W, int64_t OH, int64_t OW, int32_t base);
 

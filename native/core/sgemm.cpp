@@ -27,32 +27,26 @@
 #include "core/threadpool.h"
 
 namespace simdnet {
-
-const SgemmKernels& sgemm_kernels() {
-  if (use_avx512()) return sgemm_kernels_avx512;
-  return use_avx2() ? sgemm_kernels_avx2 : sgemm_kernels_ref;
-}
-
 namespace {
 
-// The tier's table for one shape: under avx512, the 6x16 AVX2 tile wherever the 12x32 tile would waste
-// its double width on partial tiles: useful lanes x vector width, compared. The 12x32 kernel computes only
-// round_up(m, 4) rows and round_up(n, 16) columns of an edge tile of m x n.
+// The active tier's tile for one shape: where the tier has a narrower tile too (avx512: 6x16 beside 12x32),
+// the narrow one wherever the wide one would waste its width on partial tiles: useful lanes x vector width,
+// compared. An edge tile of m x n computes round_up(m, edge_mr) rows and round_up(n, edge_nr) columns.
 const SgemmKernels& kernels_for(int64_t M, int64_t N) {
-  const SgemmKernels& kt = sgemm_kernels();
-  if (&kt != &sgemm_kernels_avx512) return kt;
-  // Narrower than one 12x32 tile (the weight gradients of convolutions with 16 or 30 filters, A read in
-  // place): measured 5-40% faster with 6x16 tiles (a k step reads half the B bytes per broadcast row).
-  if (N < sgemm_kernels_avx512.nr) return sgemm_kernels_avx2;
+  const KernelTable& kt = kernels();
+  const SgemmKernels& wide = *kt.sgemm;
+  if (!kt.sgemm_narrow) return wide;
+  const SgemmKernels& narrow = *kt.sgemm_narrow;
+  // Narrower than one wide tile (the weight gradients of convolutions with 16 or 30 filters, A read in
+  // place): measured 5-40% faster with 6x16 tiles than 12x32 (a k step reads half the B bytes per broadcast row).
+  if (N < wide.nr) return narrow;
   auto useful = [&](const SgemmKernels& k) {
-    const int64_t rows = &k == &sgemm_kernels_avx512 ? M / k.mr * k.mr + (M % k.mr + 3) / 4 * 4
-                                                      : (M + k.mr - 1) / k.mr * k.mr;
-    const int64_t cols = &k == &sgemm_kernels_avx512 ? N / k.nr * k.nr + (N % k.nr + 15) / 16 * 16
-                                                      : (N + k.nr - 1) / k.nr * k.nr;
+    const int64_t rows = M / k.mr * k.mr + (M % k.mr + k.edge_mr - 1) / k.edge_mr * k.edge_mr;
+    const int64_t cols = N / k.nr * k.nr + (N % k.nr + k.edge_nr - 1) / k.edge_nr * k.edge_nr;
     const double pm = static_cast<double>(rows), pn = static_cast<double>(cols);
     return static_cast<double>(k.nr) * (M / pm) * (N / pn);
   };
-  return useful(sgemm_kernels_avx512) > 1.1 * useful(sgemm_kernels_avx2) ? sgemm_kernels_avx512 : sgemm_kernels_avx2;
+  return useful(wide) > 1.1 * useful(narrow) ? wide : narrow;
 }
 
 // Multiply-adds per task: below 2x this, one thread does it all (about 25-50 us of work; waking the pool

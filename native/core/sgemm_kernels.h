@@ -15,6 +15,7 @@
 #pragma once
 #include <cstdint>
 
+#include "core/cache.h"
 #include "core/kernels.h"
 
 namespace simdnet {
@@ -22,10 +23,13 @@ namespace simdnet {
 using SgemmUkernel = void (*)(int64_t k, const float* a, int64_t rs_a, int64_t cs_a, const float* b, int64_t rs_b,
                               float* c, int64_t rs_c, float alpha, float beta, int m, int n);
 
-// One tier: its micro-kernel, tile and cache blocking. MC is a multiple of MR, NC a multiple of NR.
+// One tier: its micro-kernel, tile and cache blocking (MC a multiple of MR, NC of NR; sized against core/cache.h,
+// checked where each table is defined). An edge tile of m x n costs the kernel round_up(m, edge_mr) rows and
+// round_up(n, edge_nr) columns (the driver's per-shape choice of tile uses it).
 struct SgemmKernels {
   const char* name;
   int mr, nr;
+  int edge_mr, edge_nr;
   int mc, kc, nc;
   SgemmUkernel ukernel;
 };
@@ -45,8 +49,6 @@ void sgemm_ukernel_12x32_avx512(int64_t k, const float* a, int64_t rs_a, int64_t
                                 int64_t rs_b, float* c, int64_t rs_c, float alpha, float beta, int m, int n);
 extern const SgemmKernels sgemm_kernels_avx512;
 
-// The table for the active ISA (kernels.h): avx512 > avx2 > reference.
-const SgemmKernels& sgemm_kernels();
 
 // FMA throughput loops for the peak measurement (bench): `iters` rounds of independent FMA chains on
 // registers only; return the floating-point operations done (2 per lane per FMA).

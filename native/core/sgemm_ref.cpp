@@ -36,7 +36,8 @@ void sgemm_ukernel_6x16_ref(int64_t k, const float* a, int64_t rs_a, int64_t cs_
   }
 }
 
-const SgemmKernels sgemm_kernels_ref = {"reference", 6, 16, 144, 256, 4080, sgemm_ukernel_6x16_ref};
+static_assert(sgemm_blocking_fits(6, 16, 144, 256, 4080), "blocking vs core/cache.h");
+const SgemmKernels sgemm_kernels_ref = {"reference", 6, 16, 6, 16, 144, 256, 4080, sgemm_ukernel_6x16_ref};
 
 void sgemm_naive(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
                  int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {

@@ -11,6 +11,7 @@ const root = path.join(__dirname, '..', '..');
 const read = (f: string) => fs.readFileSync(path.join(root, f), 'utf8');
 const sources = JSON.parse(read('native/sources.json')) as {
   baseline: string[];
+  tools: string[];
   isa: Record<string, { flags: string[]; sources: string[] }>;
 };
 
@@ -40,7 +41,7 @@ function expandGyp(list: string[]): string[] {
 
 describe('one source list', () => {
   const isaFiles = Object.values(sources.isa).flatMap((g) => g.sources);
-  const all = [...sources.baseline, ...isaFiles];
+  const all = [...sources.baseline, ...isaFiles, ...sources.tools];
 
   test('every listed file exists, once', () => {
     for (const f of all) expect(fs.existsSync(path.join(root, f))).toBe(true);

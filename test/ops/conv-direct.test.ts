@@ -1,6 +1,8 @@
 /**
  * The direct convolution paths (native/core/conv_direct.h): the implicit-GEMM forward (also used for
- * dx = conv(dy, flipped W); AVX-512 and AVX2 kernels) and the direct weight gradient (AVX-512). They run only where convPlan says "direct"; this
+ * dx = conv(dy, flipped W); AVX-512, AVX2 and scalar reference kernels) and the direct weight gradient (AVX-512 and
+ * the scalar reference). They run only where convPlan says "direct"; every tier has them, so the drivers run under
+ * the reference tier too (SIMDNET_KERNELS=reference); this
  * file checks which layers take them, then compares every tier the CPU runs against the float64 definition
  * over geometries chosen to hit their edges: rows cut into 16-lane segments (widths 14..40), positions in runs
  * of 16 over the W-expanded copy (widths 5, 8, 12, 24), filter counts that leave partial tiles (1, 5, 13, 31,
@@ -61,16 +63,17 @@ for (const nb of natives) {
   const hasAvx512 = nb.info().bestIsa === 'avx512';
 
   describe('native conv: direct paths', () => {
-    test('convPlan names the path of each DeepConvNet layer (direct under AVX2 and AVX-512, never reference)', () => {
+    test('convPlan names the path of each DeepConvNet layer (direct on every tier; the direct dW where the tier has one)', () => {
       const layer = (C: number, H: number, pad: number, F: number, needDx: boolean): ConvPlan =>
         nb.convPlan({ N: 100, C, H, W: H, KH: 3, KW: 3, stride: 1, pad }, F, needDx);
       const plans = () => [
         layer(1, 28, 1, 16, false), layer(16, 28, 1, 16, true), layer(16, 14, 1, 32, true),
         layer(32, 14, 2, 32, true), layer(32, 8, 1, 64, true), layer(64, 8, 1, 64, true),
       ];
-      const ref = withKernels(nb, 'reference', plans);
-      expect(ref[0]).toEqual({ forward: 'im2col', weightGrad: 'im2col', inputGrad: 'none' });
-      for (const p of ref.slice(1)) expect(p).toEqual({ forward: 'im2col', weightGrad: 'im2col', inputGrad: 'im2col' });
+      const ref = withKernels(nb, 'reference', () => withThreads(nb, 2, plans));
+      expect(ref.map((r) => r.forward)).toEqual(['direct', 'direct', 'direct', 'direct', 'direct', 'direct']);
+      expect(ref.map((r) => r.weightGrad)).toEqual(['direct', 'direct', 'im2col', 'im2col', 'im2col', 'im2col']);
+      expect(ref.map((r) => r.inputGrad)).toEqual(['none', 'direct', 'direct', 'direct', 'direct', 'direct']);
       expect(nb.convPlan({ N: 4, C: 3, H: 5, W: 5, KH: 1, KW: 1, stride: 1, pad: 0 }, 2, true)).toEqual({ forward: 'gemm', weightGrad: 'gemm', inputGrad: 'gemm' });
       expect(nb.convPlan({ N: 4, C: 3, H: 9, W: 9, KH: 3, KW: 3, stride: 2, pad: 1 }, 2, true).inputGrad).toBe('col2im');
       if (kernelTiers(nb).includes('avx2')) {
@@ -99,7 +102,7 @@ for (const nb of natives) {
 
     test('every tier matches the float64 definition on the direct paths\' edge cases (with and without the fused ReLU)', () => {
       const all = cases();
-      const seen = { forward: 0, weightGrad: 0, inputGrad: 0, avx2: 0 };
+      const seen = { forward: 0, weightGrad: 0, inputGrad: 0, avx2: 0, reference: 0, referenceDw: 0 };
       for (const [i, g] of all.entries()) {
         const d = data(g, 100 + 10 * i);
         const yRef = naiveConv(d.x, d.w, d.b, g);
@@ -113,6 +116,8 @@ for (const nb of natives) {
               const plan = nb.convPlan(g, g.F, true);
               if (isa === 'avx512') for (const k of ['forward', 'weightGrad', 'inputGrad'] as const) if (plan[k] === 'direct') seen[k]++;
               if (isa === 'avx2' && plan.forward === 'direct') seen.avx2++;
+              if (isa === 'reference' && plan.forward === 'direct') seen.reference++;
+              if (isa === 'reference' && plan.weightGrad === 'direct') seen.referenceDw++;
               const at = `${isa} ${label(g)} ${JSON.stringify(plan)}`;
               const r = run(nb, g, d, false);
               expectClose(r.y, yRef, { rtol: 1e-4, atol: 1e-5 }, `y ${at}`);
@@ -132,6 +137,9 @@ for (const nb of natives) {
         }
       }
       if (kernelTiers(nb).includes('avx2')) expect(seen.avx2).toBeGreaterThanOrEqual(15);
+      // the scalar references run the same drivers
+      expect(seen.reference).toBeGreaterThanOrEqual(15);
+      expect(seen.referenceDw).toBeGreaterThanOrEqual(12);
       if (hasAvx512) {
         // the sweep really exercises the direct paths
         expect(seen.forward).toBeGreaterThanOrEqual(15);

@@ -1,7 +1,8 @@
 // AVX2/FMA implicit-GEMM convolution forward (contract and layouts in core/conv_direct.h): the AVX-512 kernel's
 // loop with 8-lane vectors and tiles of up to 6 filters (12 ymm accumulators); and the AVX2 copies of the
 // fused convolution's plain loops (core/conv_loops.h). Compiled with -mavx2 -mfma
-// (native/sources.json, group "avx2"); reached only when use_avx2() (cpuid + XGETBV).
+// (native/sources.json, group "avx2"); reached only through conv_direct_kernels_avx2, which kernels.cpp puts in
+// the avx2 and avx512 tables when cpuid + XGETBV allow.
 #include <immintrin.h>
 
 #include "core/conv_direct.h"
@@ -64,7 +65,7 @@ void fwd_tile(int64_t K, const float* a, const int32_t* off, const float* b0, co
 
 }  // namespace
 
-void conv_fwd_direct_avx2(const float* xp, const float* wpack, const ConvTile* tiles, int64_t ntiles,
+void conv_fwd_direct_6x16_avx2(const float* xp, const float* wpack, const ConvTile* tiles, int64_t ntiles,
                           const int32_t* off, int64_t K, const ConvSegment* segs, int64_t nseg, int64_t P,
                           const float* bias, bool relu, float* y) {
   loop_fwd_direct(xp, wpack, tiles, ntiles, segs, nseg, P, bias, y,
@@ -87,5 +88,10 @@ void conv_relu_mask_bias_grad_avx2(const float* dy, const float* y, int64_t F, i
 void conv_bias_grad_avx2(const float* dyn, int64_t F, int64_t P, float* db, bool first) {
   loop_bias_grad(dyn, F, P, db, first);
 }
+
+const ConvDirectKernels conv_direct_kernels_avx2 = {
+    "avx2", 8, 6, conv_fwd_direct_6x16_avx2, conv_pad_image_avx2, conv_expand_image_avx2,
+    conv_relu_mask_bias_grad_avx2, conv_bias_grad_avx2, nullptr,
+};
 
 }  // namespace simdnet

@@ -1,7 +1,7 @@
 // AVX-512 direct convolution kernels, stride 1 (contracts and layouts in core/conv_direct.h): the weight gradient's
 // lane loop and the implicit-GEMM forward.
-// Compiled with -mavx512f -mavx512vl -mavx512bw -mfma (native/sources.json, group "avx512"); reached only when
-// use_avx512() (cpuid + XGETBV).
+// Compiled with -mavx512f -mavx512vl -mavx512bw -mfma (native/sources.json, group "avx512"); reached only through
+// conv_direct_kernels_avx512, which kernels.cpp puts in the avx512 table when cpuid + XGETBV allow.
 #include <immintrin.h>
 
 #include "core/conv_direct.h"
@@ -75,7 +75,7 @@ void dw_all(const float* xp, const float* dy, const WindowGeom& g, int64_t F, co
 
 }  // namespace
 
-void conv_dw_direct_avx512(const float* xp, const float* dy, const WindowGeom& g, int64_t F, const ConvSegment* segs,
+void conv_dw_direct_x16_avx512(const float* xp, const float* dy, const WindowGeom& g, int64_t F, const ConvSegment* segs,
                            int64_t nseg, float* acc, bool first) {
   switch (g.KW) {
     case 1: dw_all<1>(xp, dy, g, F, segs, nseg, acc, first); break;
@@ -86,18 +86,6 @@ void conv_dw_direct_avx512(const float* xp, const float* dy, const WindowGeom& g
     case 6: dw_all<6>(xp, dy, g, F, segs, nseg, acc, first); break;
     case 7: dw_all<7>(xp, dy, g, F, segs, nseg, acc, first); break;
     default: break;  // the caller checked KW <= kDwDirectMaxKW
-  }
-}
-
-void conv_dw_reduce_avx512(const float* acc, int64_t n, float* out) {
-  // Pairwise: lane i + w into lane i for w = 8, 4, 2, 1 (scalar; GCC 12's _mm512_reduce_add_ps warns of an
-  // uninitialized value inside its own header).
-  for (int64_t j = 0; j < n; ++j) {
-    float t[16];
-    for (int i = 0; i < 16; ++i) t[i] = acc[j * 16 + i];
-    for (int w = 8; w >= 1; w /= 2)
-      for (int i = 0; i < w; ++i) t[i] += t[i + w];
-    out[j] = t[0];
   }
 }
 
@@ -152,7 +140,7 @@ void fwd_tile(int64_t K, const float* a, const int32_t* off, const float* b0, co
 
 }  // namespace
 
-void conv_fwd_direct_avx512(const float* xp, const float* wpack, const ConvTile* tiles, int64_t ntiles,
+void conv_fwd_direct_12x32_avx512(const float* xp, const float* wpack, const ConvTile* tiles, int64_t ntiles,
                             const int32_t* off, int64_t K, const ConvSegment* segs, int64_t nseg, int64_t P,
                             const float* bias, bool relu, float* y) {
   loop_fwd_direct(xp, wpack, tiles, ntiles, segs, nseg, P, bias, y,
@@ -166,5 +154,11 @@ void conv_fwd_direct_avx512(const float* xp, const float* wpack, const ConvTile*
                     }
                   });
 }
+
+// The image loops (padding, expansion, bias gradients): the AVX2 copies (there is no AVX-512 copy).
+const ConvDirectKernels conv_direct_kernels_avx512 = {
+    "avx512", 16, 12, conv_fwd_direct_12x32_avx512, conv_pad_image_avx2, conv_expand_image_avx2,
+    conv_relu_mask_bias_grad_avx2, conv_bias_grad_avx2, conv_dw_direct_x16_avx512,
+};
 
 }  // namespace simdnet

@@ -1,5 +1,5 @@
 // AVX2/FMA kernels of the elementwise family (contract in core/elementwise.h; scalar references in
-// core/elementwise.cpp). Compiled with -mavx2 -mfma -mf16c; only called when use_avx2().
+// core/elementwise.cpp). Compiled with -mavx2 -mfma -mf16c; reached only through the avx2 table (core/kernels.h).
 //
 // 8 floats per step. Tails (< 8 elements) go through the same vector code with masked loads/stores
 // (_mm256_maskload_ps / _mm256_maskstore_ps), so every element sees the same arithmetic wherever a chunk

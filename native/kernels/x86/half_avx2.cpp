@@ -1,5 +1,5 @@
 // F16C binary16 conversion (contract in core/half.h; scalar reference in core/half.cpp). Compiled with
-// -mavx2 -mf16c; only called when use_avx2() (every AVX2 CPU has F16C). 8 values per step; the tail goes
+// -mavx2 -mf16c; reached only through the avx2 table (core/kernels.h) (every AVX2 CPU has F16C). 8 values per step; the tail goes
 // through a zero-padded stack buffer and the same instruction.
 #include <immintrin.h>
 

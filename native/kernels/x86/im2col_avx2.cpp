@@ -9,6 +9,8 @@
 // element receives the same additions in the same order as the reference, so results are bit-identical.
 #include <immintrin.h>
 
+#include <algorithm>
+
 #include "core/im2col.h"
 
 namespace simdnet {
@@ -132,8 +134,11 @@ bool im2col_t_padded(const float* x, const WindowGeom& g, int64_t oh0, int64_t o
     for (int64_t kh = 0; kh < g.KH; ++kh) {
       for (int64_t kw = 0; kw < g.KW; ++kw, dst += Pb) {
         const float* src = pc + kh * Wp + kw;
-        const bool last_tap = c == g.C - 1 && kh == g.KH - 1 && kw == g.KW - 1;
-        const int64_t plain = last_tap ? rows - 1 : rows;
+        // Whole-vector rows overhang up to 7 floats into the next row (overwritten next); rows whose overhang
+        // would pass the end of colT (the last tap's last row; with rows narrower than a vector, a few more) are
+        // copied exactly.
+        const int64_t room = g.taps() * Pb - (dst - colT) - 8 * chunks;  // row r is whole-vector iff r*OW <= room
+        const int64_t plain = room < 0 ? 0 : std::min<int64_t>(rows, room / OW + 1);
         switch (chunks) {
           case 1:
             for (int64_t r = 0; r < plain; ++r) _mm256_storeu_ps(dst + r * OW, _mm256_loadu_ps(src + r * Wp));
@@ -164,7 +169,7 @@ bool im2col_t_padded(const float* x, const WindowGeom& g, int64_t oh0, int64_t o
               for (int64_t j = 0; j < chunks; ++j) _mm256_storeu_ps(d + 8 * j, _mm256_loadu_ps(s + 8 * j));
             }
         }
-        if (last_tap) copy_run(dst + (rows - 1) * OW, src + (rows - 1) * Wp, OW);
+        for (int64_t r = plain; r < rows; ++r) copy_run(dst + r * OW, src + r * Wp, OW);
       }
     }
   }

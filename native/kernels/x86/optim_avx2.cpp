@@ -1,5 +1,5 @@
 // AVX2/FMA optimizer update (contract in core/optim.h; scalar reference in core/optim.cpp). Compiled with
-// -mavx2 -mfma; only called when use_avx2(). 8 parameters per step, sqrt and division vectorized; the tail
+// -mavx2 -mfma; reached only through the avx2 table (core/kernels.h). 8 parameters per step, sqrt and division vectorized; the tail
 // (< 8) goes through the same code with masked loads/stores, so results do not depend on the thread split.
 #include <immintrin.h>
 

@@ -128,7 +128,9 @@ void sgemm_ukernel_6x16_avx2(int64_t k, const float* a, int64_t rs_a, int64_t cs
   }
 }
 
-const SgemmKernels sgemm_kernels_avx2 = {"avx2", MR, NR, 144, 256, 4080, sgemm_ukernel_6x16_avx2};
+// KC x NR = 16 KiB of B in L1, MC x KC = 144 KiB of A in L2, KC x NC = 4 MiB of B in L3 (core/cache.h).
+static_assert(sgemm_blocking_fits(MR, NR, 144, 256, 4080), "blocking vs core/cache.h");
+const SgemmKernels sgemm_kernels_avx2 = {"avx2", MR, NR, MR, NR, 144, 256, 4080, sgemm_ukernel_6x16_avx2};
 
 // Twelve independent FMA chains of 8 lanes (FMA latency 4 x 2 ports needs at least 8 in flight).
 double fma_peak_loop_avx2(int64_t iters) {

@@ -137,7 +137,10 @@ void sgemm_ukernel_12x32_avx512(int64_t k, const float* a, int64_t rs_a, int64_t
   else dispatch_rows<2>(packed_a, packed_b, k, a, rs_a, cs_a, b, rs_b, c, rs_c, alpha, beta, m, n);
 }
 
-const SgemmKernels sgemm_kernels_avx512 = {"avx512", MR, NR, 96, 256, 4064, sgemm_ukernel_12x32_avx512};
+// KC x NR = 32 KiB of B in L1, MC x KC = 96 KiB of A in L2, KC x NC = 4 MiB of B in L3 (core/cache.h). Edge tiles
+// compute whole 4-row groups and 16-column halves.
+static_assert(sgemm_blocking_fits(MR, NR, 96, 256, 4064), "blocking vs core/cache.h");
+const SgemmKernels sgemm_kernels_avx512 = {"avx512", MR, NR, 4, 16, 96, 256, 4064, sgemm_ukernel_12x32_avx512};
 
 // Sixteen independent FMA chains of 16 lanes (FMA latency 4 x 2 ports needs at least 8 in flight).
 double fma_peak_loop_avx512(int64_t iters) {

@@ -1,0 +1,314 @@
+// Kernel test and bench of the C++ core, without Node (llm.c's dev/cpu): every tier this CPU runs (kernels.h) is
+// compared with the scalar reference table over awkward shapes — K equal to, below and above the blocking, partial
+// tiles, odd lengths, strides, padding — and then timed. Build and run: `npm run test:core` (CMake option
+// SIMDNET_CORE_TOOLS; scripts/core-tools.js). Exit status 1 on the first family that mismatches, with the first
+// mismatch printed (index, got, expected).
+//   simdnet_kernels_test           test every tier, then time each kernel family per tier
+//   simdnet_kernels_test --no-bench  test only
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/conv_direct.h"
+#include "core/elementwise.h"
+#include "core/half.h"
+#include "core/im2col.h"
+#include "core/kernels.h"
+#include "core/optim.h"
+#include "core/pool.h"
+#include "core/rng.h"
+#include "core/sgemm_kernels.h"
+
+using namespace simdnet;
+
+namespace {
+
+int g_failures = 0;
+int g_checks = 0;
+
+std::vector<float> rand_vec(size_t n, uint32_t seed, float lo = -1.0f, float hi = 1.0f) {
+  std::vector<float> v(n);
+  const uint32_t base = stream_base(seed, 7);
+  for (size_t i = 0; i < n; ++i) v[i] = lo + (hi - lo) * stream_uniform(base, static_cast<uint32_t>(i));
+  return v;
+}
+
+// |a - e| <= atol + rtol*|e| (NaN matches NaN; rtol = atol = 0: bit-identical). Prints the first mismatch.
+bool close(const char* what, const std::string& at, const float* a, const float* e, size_t n, float rtol, float atol) {
+  ++g_checks;
+  for (size_t i = 0; i < n; ++i) {
+    const bool both_nan = std::isnan(a[i]) && std::isnan(e[i]);
+    const bool ok = rtol == 0 && atol == 0 ? std::memcmp(&a[i], &e[i], sizeof(float)) == 0 || both_nan
+                                           : both_nan || std::fabs(a[i] - e[i]) <= atol + rtol * std::fabs(e[i]);
+    if (!ok) {
+      std::printf("FAIL %s %s: index %zu of %zu: got %.9g, expected %.9g\n", what, at.c_str(), i, n, a[i], e[i]);
+      ++g_failures;
+      return false;
+    }
+  }
+  return true;
+}
+
+// ---- SGEMM micro-kernels: k around the blocking, every partial m x n, packed and in-place operands --------------
+void test_sgemm(const SgemmKernels& t, const SgemmKernels& ref) {
+  const int MR = t.mr, NR = t.nr;
+  const int64_t ks[] = {0, 1, 2, 7, 8, 15, 16, 17, 63, t.kc - 1, t.kc, t.kc + 1, 2 * t.kc + 3};
+  for (int64_t k : ks) {
+    std::vector<float> a = rand_vec(static_cast<size_t>(k * MR + 1), 1 + static_cast<uint32_t>(k));
+    std::vector<float> b = rand_vec(static_cast<size_t>(k * NR + 1), 2 + static_cast<uint32_t>(k));
+    for (int m = 1; m <= MR; ++m) {
+      for (int n = 1; n <= NR; ++n) {
+        for (float beta : {0.0f, 1.0f, -0.5f}) {
+          const int64_t ldc = NR + 3;
+          std::vector<float> c(static_cast<size_t>(MR * ldc), beta == 0 ? NAN : 0.25f), cr = c;
+          if (beta != 0) cr = c = rand_vec(c.size(), 9);
+          t.ukernel(k, a.data(), 1, MR, b.data(), NR, c.data(), ldc, 1.5f, beta, m, n);
+          // the reference computes the same tile in its own (smaller or equal) sub-tiles, reading the tier's packed
+          // panels through their strides
+          for (int i0 = 0; i0 < m; i0 += ref.mr)
+            for (int j0 = 0; j0 < n; j0 += ref.nr)
+              ref.ukernel(k, a.data() + i0, 1, MR, b.data() + j0, NR, cr.data() + i0 * ldc + j0, ldc, 1.5f, beta,
+                          std::min(ref.mr, m - i0), std::min(ref.nr, n - j0));
+          // untouched outside m x n, close inside
+          const std::string at = std::string(t.name) + " k=" + std::to_string(k) + " m=" + std::to_string(m) +
+                                 " n=" + std::to_string(n) + " beta=" + std::to_string(beta);
+          if (!close("sgemm ukernel", at, c.data(), cr.data(), c.size(), 2e-5f * static_cast<float>(k + 1), 1e-5f))
+            return;
+        }
+      }
+    }
+  }
+}
+
+// ---- im2col / col2im: bit-identical over a geometry sweep ----------------------------------------------------
+void test_im2col(const Im2colKernels& t, const Im2colKernels& ref) {
+  for (int64_t H : {1, 4, 9}) for (int64_t W : {1, 5, 17, 140}) for (int64_t KH : {1, 3}) for (int64_t KW : {1, 2, 5})
+  for (int64_t stride : {1, 2, 3}) for (int64_t pad : {0, 1, 2}) {
+    if (H + 2 * pad < KH || W + 2 * pad < KW) continue;
+    const WindowGeom g = make_window(1, 2, H, W, KH, KW, stride, pad);
+    const size_t n = static_cast<size_t>(g.taps() * g.positions());
+    std::vector<float> x = rand_vec(static_cast<size_t>(g.image()), 3), col = rand_vec(n, 4);
+    std::vector<float> a(n, NAN), e(n, NAN), scratch(n), xa(x.size(), 0.0f), xe(x.size(), 0.0f);
+    const std::string at = std::string(t.name) + " H" + std::to_string(H) + " W" + std::to_string(W) + " K" +
+                           std::to_string(KH) + "x" + std::to_string(KW) + " s" + std::to_string(stride) + " p" +
+                           std::to_string(pad);
+    t.im2col_t(x.data(), g, 0, g.OH, a.data());
+    ref.im2col_t(x.data(), g, 0, g.OH, e.data());
+    if (!close("im2col_t", at, a.data(), e.data(), n, 0, 0)) return;
+    t.col2im_t(col.data(), g, 0, g.OH, xa.data());
+    ref.col2im_t(col.data(), g, 0, g.OH, xe.data());
+    if (!close("col2im_t", at, xa.data(), xe.data(), x.size(), 0, 0)) return;
+    t.im2col(x.data(), g, 0, g.OH, a.data(), scratch.data());
+    ref.im2col(x.data(), g, 0, g.OH, e.data(), scratch.data());
+    if (!close("im2col", at, a.data(), e.data(), n, 0, 0)) return;
+  }
+}
+
+// ---- elementwise, optimizer, half: every length 0..70 and a long one, misaligned starts ------------------------
+void test_elementwise(const ElementwiseKernels& t, const ElementwiseKernels& ref) {
+  for (size_t n : {size_t(0), size_t(1), size_t(3), size_t(7), size_t(8), size_t(9), size_t(15), size_t(16),
+                   size_t(17), size_t(31), size_t(33), size_t(70), size_t(1001)}) {
+    const std::string at = std::string(t.name) + " n=" + std::to_string(n);
+    std::vector<float> x = rand_vec(n + 1, 11, -4, 4), y0 = rand_vec(n + 1, 12);
+    std::vector<float> a = y0, e = y0;
+    t.axpy(0.75f, x.data() + 1, a.data() + 1, n);
+    ref.axpy(0.75f, x.data() + 1, e.data() + 1, n);
+    if (!close("axpy", at, a.data(), e.data(), n + 1, 1e-6f, 1e-6f)) return;
+    for (Act kind : {Act::relu, Act::sigmoid, Act::tanh, Act::leaky_relu}) {
+      a = y0;
+      e = y0;
+      t.act_fwd(kind, x.data() + 1, a.data() + 1, n, 0.1f);
+      ref.act_fwd(kind, x.data() + 1, e.data() + 1, n, 0.1f);
+      if (!close("act_fwd", at + " kind=" + std::to_string(static_cast<int>(kind)), a.data(), e.data(), n + 1, 2e-6f,
+                 1e-7f))
+        return;
+    }
+    if (n > 0) {
+      std::vector<float> pa(n), pe(n);
+      const double sa = t.exp_sub(x.data(), 1.0f, pa.data(), n), se = ref.exp_sub(x.data(), 1.0f, pe.data(), n);
+      if (!close("exp_sub", at, pa.data(), pe.data(), n, 2e-6f, 0)) return;
+      const float fa = static_cast<float>(sa), fe = static_cast<float>(se);
+      if (!close("exp_sub sum", at, &fa, &fe, 1, 1e-5f, 0)) return;
+    }
+  }
+}
+
+void test_optim(const OptimKernels& t, const OptimKernels& ref) {
+  OptimHyper h{0.01, 0.9, 0.99, 0.9, 0.999, 3, 0.01};
+  const OptimCoeffs k = optim_coeffs(h);
+  for (int r = 0; r <= 6; ++r) {
+    for (size_t n : {size_t(1), size_t(7), size_t(8), size_t(9), size_t(33), size_t(1000)}) {
+      const OptRule rule = static_cast<OptRule>(r);
+      std::vector<float> p = rand_vec(n, 21), g = rand_vec(n, 22), s1 = rand_vec(n, 23, 0, 1), s2 = rand_vec(n, 24, 0, 1);
+      std::vector<float> pe = p, s1e = s1, s2e = s2;
+      t.step(rule, p.data(), g.data(), s1.data(), s2.data(), n, k);
+      ref.step(rule, pe.data(), g.data(), s1e.data(), s2e.data(), n, k);
+      const std::string at = std::string(t.name) + " rule=" + std::to_string(r) + " n=" + std::to_string(n);
+      if (!close("optim param", at, p.data(), pe.data(), n, 1e-6f, 1e-7f)) return;
+      if (!close("optim s1", at, s1.data(), s1e.data(), n, 1e-6f, 1e-7f)) return;
+      if (!close("optim s2", at, s2.data(), s2e.data(), n, 1e-6f, 1e-7f)) return;
+    }
+  }
+}
+
+void test_half(const HalfKernels& t, const HalfKernels& ref) {
+  for (size_t n : {size_t(0), size_t(1), size_t(7), size_t(8), size_t(9), size_t(100)}) {
+    std::vector<float> x = rand_vec(n, 31, -70000, 70000);
+    if (n > 3) x[1] = NAN, x[2] = 1e-8f, x[3] = -0.0f;
+    std::vector<uint16_t> ha(n), he(n);
+    t.to_half(x.data(), ha.data(), n);
+    ref.to_half(x.data(), he.data(), n);
+    std::vector<float> fa(n), fe(n);
+    t.from_half(he.data(), fa.data(), n);
+    ref.from_half(he.data(), fe.data(), n);
+    std::vector<float> ba(ha.begin(), ha.end()), be(he.begin(), he.end());
+    const std::string at = std::string(t.name) + " n=" + std::to_string(n);
+    if (!close("to_half", at, ba.data(), be.data(), n, 0, 0) || !close("from_half", at, fa.data(), fe.data(), n, 0, 0))
+      return;
+  }
+}
+
+void test_pool(const MaxPool2x2Kernels& t, const MaxPool2x2Kernels& ref) {
+  for (int64_t H : {2, 3, 8, 9}) for (int64_t W : {2, 5, 16, 17, 33}) {
+    const int64_t OH = H / 2, OW = W / 2;
+    std::vector<float> x = rand_vec(static_cast<size_t>(H * W), 41), ya(OH * OW), ye(OH * OW);
+    std::vector<int32_t> aa(OH * OW), ae(OH * OW);
+    t.forward(x.data(), W, OH, OW, ya.data(), aa.data(), 5);
+    ref.forward(x.data(), W, OH, OW, ye.data(), ae.data(), 5);
+    std::vector<float> fa(aa.begin(), aa.end()), fe(ae.begin(), ae.end());
+    const std::string at = std::string(t.name) + " H" + std::to_string(H) + " W" + std::to_string(W);
+    if (!close("maxpool2x2 y", at, ya.data(), ye.data(), ya.size(), 0, 0) ||
+        !close("maxpool2x2 argmax", at, fa.data(), fe.data(), fa.size(), 0, 0))
+      return;
+    std::vector<float> dy = rand_vec(ya.size(), 42), da(H * W, NAN), de(H * W, NAN);
+    t.backward(dy.data(), ae.data(), H, W, OH, OW, da.data(), 5);
+    ref.backward(dy.data(), ae.data(), H, W, OH, OW, de.data(), 5);
+    if (!close("maxpool2x2 dx", at, da.data(), de.data(), da.size(), 0, 0)) return;
+  }
+}
+
+// ---- direct convolution: the same drivers' inputs (segments, tiles, packed weights, offsets) for each tier -------
+void test_conv_direct(const ConvDirectKernels& t, const ConvDirectKernels& ref) {
+  struct G { int64_t C, H, W, K, pad, F; };
+  const G cases[] = {{2, 5, 14, 3, 1, 5}, {2, 5, 17, 3, 1, 13}, {1, 6, 28, 5, 0, 30}, {3, 4, 33, 2, 1, 1},
+                     {2, 7, 12, 3, 1, 16}, {4, 3, 8, 3, 1, 31}, {1, 9, 40, 7, 3, 33}};
+  for (const G& c : cases) {
+    const WindowGeom g = make_window(1, c.C, c.H, c.W, c.K, c.K, 1, c.pad);
+    const int64_t K = g.taps(), P = g.positions(), Hp = c.H + 2 * c.pad, Wp = c.W + 2 * c.pad;
+    std::vector<float> x = rand_vec(static_cast<size_t>(g.image()), 51), w = rand_vec(static_cast<size_t>(c.F * K), 52);
+    std::vector<float> b = rand_vec(static_cast<size_t>(c.F), 53);
+    const std::string at = std::string(t.name) + " C" + std::to_string(c.C) + " " + std::to_string(c.H) + "x" +
+                           std::to_string(c.W) + " K" + std::to_string(c.K) + " pad" + std::to_string(c.pad) + " F" +
+                           std::to_string(c.F);
+    std::vector<float> out[2];
+    const ConvDirectKernels* tiers[2] = {&t, &ref};
+    for (int i = 0; i < 2; ++i) {
+      const ConvDirectKernels& k = *tiers[i];
+      std::vector<ConvSegment> segs;
+      conv_row_segments(g, k.lanes, segs);
+      std::vector<ConvTile> tiles;
+      std::vector<float> wp(static_cast<size_t>(conv_tiles(c.F, K, k.max_rows, tiles)));
+      conv_pack_weights(w.data(), K, tiles, wp.data());
+      std::vector<int32_t> off;
+      conv_offsets(g, false, off);
+      std::vector<float> xp(static_cast<size_t>(c.C * Hp * Wp + 16));
+      k.pad_image(x.data(), g, xp.data());
+      out[i].assign(static_cast<size_t>(c.F * P), NAN);
+      k.fwd(xp.data(), wp.data(), tiles.data(), static_cast<int64_t>(tiles.size()), off.data(), K, segs.data(),
+            static_cast<int64_t>(segs.size()), P, b.data(), true, out[i].data());
+    }
+    if (!close("conv fwd direct", at, out[0].data(), out[1].data(), out[0].size(), 1e-5f, 1e-5f)) return;
+    if (!t.dw || c.K > kDwDirectMaxKW) continue;
+    std::vector<ConvSegment> segs;
+    conv_row_segments(g, 16, segs);
+    std::vector<float> xp(static_cast<size_t>(c.C * Hp * Wp + 16));
+    ref.pad_image(x.data(), g, xp.data());
+    std::vector<float> dy = rand_vec(static_cast<size_t>(c.F * P), 54);
+    std::vector<float> acc[2];
+    for (int i = 0; i < 2; ++i) {
+      acc[i].assign(static_cast<size_t>(c.F * K * 16), NAN);
+      tiers[i]->dw(xp.data(), dy.data(), g, c.F, segs.data(), static_cast<int64_t>(segs.size()), acc[i].data(), true);
+      tiers[i]->dw(xp.data(), dy.data(), g, c.F, segs.data(), static_cast<int64_t>(segs.size()), acc[i].data(), false);
+    }
+    if (!close("conv dw direct", at, acc[0].data(), acc[1].data(), acc[0].size(), 1e-5f, 1e-5f)) return;
+  }
+}
+
+// ---- timing -------------------------------------------------------------------------------------------------
+double time_us(const std::function<void()>& f) {
+  f();
+  double best = 1e30;
+  for (int r = 0; r < 5; ++r) {
+    const auto t0 = std::chrono::steady_clock::now();
+    int iters = 0;
+    double el = 0;
+    do {
+      f();
+      ++iters;
+      el = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
+    } while (el < 20000);
+    best = std::min(best, el / iters);
+  }
+  return best;
+}
+
+void bench(const KernelTable& kt) {
+  const SgemmKernels& s = *kt.sgemm;
+  const int64_t k = s.kc;
+  std::vector<float> a = rand_vec(static_cast<size_t>(k * s.mr), 1), b = rand_vec(static_cast<size_t>(k * s.nr), 2);
+  std::vector<float> c(static_cast<size_t>(s.mr * s.nr));
+  const double us = time_us([&] { s.ukernel(k, a.data(), 1, s.mr, b.data(), s.nr, c.data(), s.nr, 1, 0, s.mr, s.nr); });
+  std::printf("  %-9s sgemm %dx%d ukernel, k=%lld: %8.2f us  %6.1f GFLOP/s (one thread)\n", isa_name(kt.isa), s.mr,
+              s.nr, static_cast<long long>(k), us, 2.0 * s.mr * s.nr * k / us / 1e3);
+  const WindowGeom g = make_window(1, 16, 28, 28, 3, 3, 1, 1);
+  const ConvDirectKernels& cd = *kt.conv_direct;
+  std::vector<ConvSegment> segs;
+  conv_row_segments(g, cd.lanes, segs);
+  std::vector<ConvTile> tiles;
+  const int64_t K = g.taps(), F = 16;
+  std::vector<float> w = rand_vec(static_cast<size_t>(F * K), 3), wp(static_cast<size_t>(conv_tiles(F, K, cd.max_rows, tiles)));
+  conv_pack_weights(w.data(), K, tiles, wp.data());
+  std::vector<int32_t> off;
+  conv_offsets(g, false, off);
+  std::vector<float> x = rand_vec(static_cast<size_t>(g.image()), 4), xp(static_cast<size_t>(16 * 30 * 30 + 16));
+  std::vector<float> y(static_cast<size_t>(F * g.positions()));
+  cd.pad_image(x.data(), g, xp.data());
+  const double cus = time_us([&] {
+    cd.fwd(xp.data(), wp.data(), tiles.data(), static_cast<int64_t>(tiles.size()), off.data(), K, segs.data(),
+           static_cast<int64_t>(segs.size()), g.positions(), nullptr, false, y.data());
+  });
+  std::printf("  %-9s conv direct fwd 16x28x28 -> 16, 3x3:  %8.2f us  %6.1f GFLOP/s (one image, one thread)\n",
+              isa_name(kt.isa), cus, 2.0 * F * K * g.positions() / cus / 1e3);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const bool do_bench = !(argc > 1 && std::strcmp(argv[1], "--no-bench") == 0);
+  const KernelTable& ref = kernel_table(Isa::reference);
+  std::printf("simdnet core kernels: best tier %s\n", isa_name(best_isa()));
+  for (int i = 0; i <= static_cast<int>(best_isa()); ++i) {
+    const KernelTable& t = kernel_table(static_cast<Isa>(i));
+    const int before = g_failures;
+    test_sgemm(*t.sgemm, *ref.sgemm);
+    if (t.sgemm_narrow) test_sgemm(*t.sgemm_narrow, *ref.sgemm);
+    test_im2col(*t.im2col, *ref.im2col);
+    test_elementwise(*t.elementwise, *ref.elementwise);
+    test_optim(*t.optim, *ref.optim);
+    test_half(*t.half, *ref.half);
+    test_pool(*t.max_pool_2x2, *ref.max_pool_2x2);
+    test_conv_direct(*t.conv_direct, *ref.conv_direct);
+    std::printf("%-9s %s\n", isa_name(t.isa), g_failures == before ? "ok (every family matches the reference)" : "FAILED");
+  }
+  std::printf("%d checks, %d failures\n", g_checks, g_failures);
+  if (g_failures == 0 && do_bench) {
+    std::printf("timing (best of 5, measured on whatever else the machine is running):\n");
+    for (int i = 0; i <= static_cast<int>(best_isa()); ++i) bench(kernel_table(static_cast<Isa>(i)));
+  }
+  return g_failures == 0 ? 0 : 1;
+}
