@@ -356,14 +356,17 @@ export abstract class Network {
    * Backpropagates the last training forward (`loss(x, t, true)` or `forward` + `lossLayer.forwardLoss`): the
    * gradients land in each Param's `grad` (overwritten) and weight decay λ·W is added to the W gradients.
    * `gradient` is `loss` + `backward`; a training loop that wants the logits too calls the pieces itself.
+   * `onLayerDone(layer)` is called as soon as a layer's gradients are final (weight decay included), last layer
+   * first: data-parallel training starts sending them while the earlier layers' backward runs (lib/dist).
    */
-  backward(): void {
+  backward(onLayerDone?: (layer: Layer) => void): void {
     const nodes = this.nodes;
     const grads: (Tensor | undefined)[] = new Array(nodes.length);
     const be = this.backendRef;
     // The gradient of node j's output; with several readers, summed in the node's own buffer (the layers'
     // gradients are their reused buffers, or — Add — the gradient of their output: never written into).
     const seen = new Array<number>(nodes.length).fill(0);
+    const decayed = this.weightDecayLambda > 0 ? new Set(this.decayedParams()) : null;
     const give = (j: number, g: Tensor): void => {
       if (j === NETWORK_INPUT) return;
       if (this.consumers[j] === 1) {
@@ -389,9 +392,12 @@ export abstract class Network {
         const dx = n.layer.backward(g);
         give(n.inputs[0], dx);
       }
-    }
-    if (this.weightDecayLambda > 0) {
-      for (const p of this.decayedParams()) this.backendRef.axpy(this.weightDecayLambda, p.value.data, p.grad.data);
+      if (decayed) {
+        for (const p of Object.values(n.layer.params())) {
+          if (decayed.has(p)) be.axpy(this.weightDecayLambda, p.value.data, p.grad.data);
+        }
+      }
+      onLayerDone?.(n.layer);
     }
   }
 

@@ -90,6 +90,46 @@ export interface LoopData {
   test: DataPair | null;
 }
 
+/** One rank's rows of a batch, ready for forward: inputs (augmented), targets, sample weights. */
+export interface LocalBatch {
+  x: Tensor;
+  t: Target;
+  sw: Float32Array | null;
+  kind: AccuracyKind;
+}
+
+/** Every rank's augmentation and dropout stream positions (data-parallel runs; saved by rank 0). */
+export interface ParallelStreams {
+  size: number;
+  streams: { augRng: RngState; netRng: RngState }[];
+}
+
+/**
+ * What data-parallel training changes in the loop (lib/dist/parallel.ts implements it): which rows of a batch
+ * this rank trains on, how its gradient becomes the global batch's, how evaluation is split and reduced.
+ */
+export interface LoopParallel {
+  readonly rank: number;
+  readonly size: number;
+  /** Called once: the loop's augmentation and the network's dropout streams, to derive per-rank streams. */
+  attach(rngs: { aug: Rng; net: Rng }): void;
+  /** This rank's rows of a global batch. */
+  shard(idx: Int32Array): Int32Array;
+  /** Forward/backward of this rank's rows (null: none), gradients summed over the ranks into every Param.grad;
+   * returns the loss and the accuracy counts of the whole global batch of `globalSize` rows. */
+  gradient(local: LocalBatch | null, globalSize: number): { loss: number; correct: number; total: number };
+  /** This rank's rows [lo, hi) of an evaluation over n rows. */
+  evalRange(n: number): [number, number];
+  /** (correct, total, loss sum) summed over the ranks. */
+  reduceEval(correct: number, total: number, lossSum: number): [number, number, number];
+  /** Called at the start of endEpoch (collective). */
+  epochEnd(epoch: number): void;
+  /** Every rank's stream positions, for getState (null before the first exchange). */
+  streams(): ParallelStreams | null;
+  /** Restores this rank's streams from a saved state (undefined: a single-process checkpoint). */
+  restore(saved: ParallelStreams | undefined): void;
+}
+
 /** The exact position of a loop, JSON-serializable: with the weights and optimizer state it resumes a run. */
 export interface LoopState {
   version: 1;
@@ -115,6 +155,8 @@ export interface LoopState {
   epochSamples: number;
   history: History;
   trainLossList: number[];
+  /** Data-parallel runs: every rank's streams (augRng/netRng above are rank 0's). */
+  parallel?: ParallelStreams;
 }
 
 export function emptyHistory(): History {
@@ -160,6 +202,8 @@ export class TrainLoop {
   readonly accKind: AccuracyKind;
   /** Outputs per sample (K). */
   private readonly outputs: number;
+  /** Data-parallel hooks (null: one process); set with useParallel. */
+  parallel: LoopParallel | null = null;
 
   constructor(
     readonly network: Network,
@@ -177,6 +221,12 @@ export class TrainLoop {
     this.lr = this.initialLr = optimizer.lr;
     this.accKind = network.accuracyKind;
     this.outputs = network.outputShape().slice(1).reduce((a, b) => a * b, 1);
+  }
+
+  /** Makes this loop one rank of a data-parallel run (before the first step). */
+  useParallel(p: LoopParallel): void {
+    this.parallel = p;
+    p.attach({ aug: this.augRng, net: this.network.rng });
   }
 
   get finished(): boolean {
@@ -218,11 +268,17 @@ export class TrainLoop {
       idx = this.idxBuf;
       for (let i = 0; i < size; i++) idx[i] = this.rng.int(n);
     }
-    const { x, t } = this.gatherer.gather(idx, size);
-    const xb = settings.augment ? augmentBatch(x, settings.augment, this.augRng, net.backend) : x;
     const kind = this.accKind;
-    const sw = settings.classWeights ? sampleWeightsFor(targetClasses(kind, t, size), settings.classWeights) : null;
-    const { loss, correct, total } = trainGradient(net, xb, t, kind, sw);
+    let loss: number;
+    let correct: number;
+    let total: number;
+    if (this.parallel) {
+      const mine = this.parallel.shard(idx); // this rank's rows of the global batch
+      ({ loss, correct, total } = this.parallel.gradient(mine.length > 0 ? this.localBatch(mine) : null, size));
+    } else {
+      const b = this.localBatch(idx.subarray(0, size));
+      ({ loss, correct, total } = trainGradient(net, b.x, b.t, kind, b.sw));
+    }
     this.optimizer.step(net.namedParams());
     this.epochLossSum += loss * size;
     this.epochSamples += size;
@@ -232,6 +288,16 @@ export class TrainLoop {
     };
     this.batch++;
     return logs;
+  }
+
+  /** The rows `idx` gathered and augmented, with the sample weights of classWeights. */
+  private localBatch(idx: Int32Array): LocalBatch {
+    const { settings, network: net } = this;
+    const n = idx.length;
+    const { x, t } = this.gatherer.gather(idx, n);
+    const xb = settings.augment ? augmentBatch(x, settings.augment, this.augRng, net.backend) : x;
+    const sw = settings.classWeights ? sampleWeightsFor(targetClasses(this.accKind, t, n), settings.classWeights) : null;
+    return { x: xb, t, sw, kind: this.accKind };
   }
 
   /** True when every batch of the current epoch has run (endEpoch is due). */
@@ -255,6 +321,7 @@ export class TrainLoop {
   endEpoch(): EpochLogs {
     if (!this.epochComplete) throw new Error('TrainLoop.endEpoch: the epoch has batches left');
     const { settings, data } = this;
+    this.parallel?.epochEnd(this.epoch);
     const k = settings.evaluateSampleNumPerEpoch;
     const h = this.history;
     const tr = this.evaluate(data.train, k, false, true);
@@ -309,8 +376,12 @@ export class TrainLoop {
     let correct = 0;
     let total = 0;
     let lossSum = 0;
-    for (let s = 0; s < N; s += bs) {
-      const n = Math.min(bs, N - s);
+    // data-parallel: this rank's rows, then the sums reduced; with per-epoch metrics (their state is not a sum)
+    // every rank evaluates every row instead
+    const split = this.parallel !== null && acc === null;
+    const [lo, hi] = split ? this.parallel!.evalRange(N) : [0, N];
+    for (let s = lo; s < hi; s += bs) {
+      const n = Math.min(bs, hi - s);
       const xb = sliceRows(pair.x, s, s + n);
       const tb = sliceTarget(pair.t, s, s + n);
       const y = net.forward(xb, false);
@@ -320,6 +391,7 @@ export class TrainLoop {
       acc?.add(y.data, n, tb);
       if (withLoss) lossSum += net.lossLayer.forwardLoss(y, tb, false) * n;
     }
+    if (split) [correct, total, lossSum] = this.parallel!.reduceEval(correct, total, lossSum);
     return {
       loss: N > 0 ? lossSum / N + net.weightDecayLoss() : NaN, acc: total > 0 ? correct / total : NaN, metrics: acc ? acc.result() : {},
     };
@@ -348,6 +420,7 @@ export class TrainLoop {
       epochSamples: this.epochSamples,
       history: copyHistory(this.history),
       trainLossList: [...this.trainLossList],
+      ...(this.parallel?.streams() ? { parallel: this.parallel.streams()! } : {}),
     };
   }
 
@@ -369,6 +442,9 @@ export class TrainLoop {
     for (const [k, saved, now] of same) {
       if (saved !== now) throw invalidRange(`training state ${k}`, `${String(now)} (this trainer's setting)`, `${String(saved)} (saved)`);
     }
+    if (this.parallel && st.parallel && st.parallel.size !== this.parallel.size) {
+      throw invalidRange('training state', `a run of ${this.parallel.size} ranks (this job's world size)`, `a checkpoint of ${st.parallel.size} ranks; resume with mpirun -np ${st.parallel.size}`);
+    }
     if (st.batch > 0 && st.sampling === 'epoch') {
       if (!st.permRng) throw invalidRange('training state permRng', 'the sampling state before the epoch permutation', 'null');
       this.rng.setState(st.permRng);
@@ -381,6 +457,7 @@ export class TrainLoop {
     this.rng.setState(st.rng);
     this.augRng.setState(st.augRng);
     this.network.rng.setState(st.netRng);
+    this.parallel?.restore(st.parallel);
     this.epoch = st.epoch;
     this.batch = st.batch;
     this.iteration = st.iteration;

@@ -29,6 +29,7 @@ import type { Callback, TrainerControl } from './callbacks';
 import { checkPair, sliceRows, sliceTarget, targetRows, type DataPair } from './data';
 import { TrainLoop, type BatchLogs, type EpochLogs, type History, type LoopSettings, type LoopState, type Sampling } from './loop';
 import { RemoteEngine } from './remote';
+import { makeParallel, type DataParallel, type DistributedOptions } from '../dist';
 import type { LrSchedule } from './schedules';
 
 /** Options of the Trainer (the book's names in camelCase; the snake_case originals are accepted too). */
@@ -77,6 +78,12 @@ export interface TrainerOptions {
   metrics?: MetricName[] | null;
   /** Learning rate per epoch, set at the start of each epoch (see lib/train/schedules.ts). */
   lrSchedule?: LrSchedule | null;
+  /**
+   * Data-parallel training over MPI (launch every rank with `mpirun -np N`): each rank trains on its rank-strided
+   * share of every global batch of miniBatchSize rows, gradients are averaged over the ranks, every rank applies
+   * the same update; only rank 0 writes checkpoints and logs. See lib/dist/parallel.ts. Default false.
+   */
+  distributed?: boolean | DistributedOptions;
   /** snake_case aliases of the book. */
   mini_batch_size?: number;
   optimizer_param?: CreateOptimizerOptions;
@@ -160,6 +167,8 @@ export class Trainer implements TrainerControl {
    * how inputs were prepared; loadCheckpoint(file).extra.metadata gives it back. Default null (none).
    */
   checkpointMetadata: unknown = null;
+  /** The data-parallel side (`distributed` option), else null. */
+  readonly parallel: DataParallel | null = null;
   private readonly log: ((line: string) => void) | null;
   private loop: TrainLoop;
   /** Set by a running remote engine: forwards stop() to the worker. */
@@ -265,6 +274,14 @@ export class Trainer implements TrainerControl {
       metrics: checkMetrics(opts.metrics, network.accuracyKind, network.outputShape().slice(1).reduce((a, b) => a * b, 1)),
     };
     this.loop = new TrainLoop(network, this.optimizer, this.data, this.settings);
+    if (opts.distributed != null && opts.distributed !== false) {
+      const dp = makeParallel(network, this.loop, opts.distributed);
+      dp.localStop = () => this.stopTraining;
+      dp.onStop = () => {
+        this.stopTraining = true;
+      };
+      this.parallel = dp;
+    }
   }
 
   // ---- the book's attributes ------------------------------------------------------------------------------
@@ -378,7 +395,7 @@ export class Trainer implements TrainerControl {
     }
     let engine: Engine;
     try {
-      if (opts.worker === false) {
+      if (opts.worker === false || this.parallel) { // data-parallel: the collectives run from this thread's loop
         engine = this.yieldingEngine();
       } else {
         const remote = new RemoteEngine(this.network, this.optimizer, this.loop, this.data, this.settings);
@@ -409,6 +426,7 @@ export class Trainer implements TrainerControl {
    */
   saveCheckpoint(file: string): void {
     if (typeof file !== 'string' || file === '') throw invalidType('path', 'a file path', file);
+    if (this.parallel && this.parallel.rank !== 0) return; // data-parallel: rank 0 writes (every rank holds the same)
     makeDirs(path.dirname(path.resolve(file)));
     const extra: Record<string, unknown> = { trainer: this.loop.getState() };
     if (this.checkpointMetadata !== null) extra.metadata = this.checkpointMetadata;
@@ -461,6 +479,14 @@ export class Trainer implements TrainerControl {
     if (this.running) throw new Error('Trainer: already training (one train()/fit() at a time)');
     this.running = true;
     this.stopTraining = false;
+    if (this.parallel) {
+      try {
+        this.parallel.start(this.settings, this.optimizer, this.loop.trainSize, { epoch: this.loop.epoch, batch: this.loop.batch });
+      } catch (err) {
+        this.running = false;
+        throw err;
+      }
+    }
   }
 
   private applySchedule(): void {
@@ -477,7 +503,7 @@ export class Trainer implements TrainerControl {
   }
 
   private logEpoch(e: { epoch: number; logs: EpochLogs }): void {
-    if (!this.log) return;
+    if (!this.log || (this.parallel && this.parallel.rank !== 0)) return;
     const l = e.logs;
     const acc = accuracyLabel(this.network.accuracyKind);
     const parts = [`epoch ${e.epoch + 1}/${this.epochs}`, `loss ${l.loss.toFixed(4)}`, `train ${acc} ${l.acc.toFixed(4)}`];
@@ -508,7 +534,7 @@ export class Trainer implements TrainerControl {
     }
     this.testAcc = (yield { value: engine.finalTestAccuracy(), what: 'finalTestAccuracy' }) as number | null;
     yield { value: engine.finish(true), what: 'finish' };
-    if (this.log && this.testAcc !== null) {
+    if (this.log && this.testAcc !== null && !(this.parallel && this.parallel.rank !== 0)) {
       this.log('=============== Final Test Accuracy ===============');
       this.log(`test acc:${this.testAcc}`);
     }

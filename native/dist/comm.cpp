@@ -1,0 +1,272 @@
+// See comm.h. Everything that calls MPI runs on the communication thread (Comm::run).
+#include "comm.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+
+namespace simdnet {
+namespace dist {
+
+namespace {
+
+// Sleep between two MPI_Testsome rounds that completed nothing. The ranks usually run one compute thread
+// each on a few cores, so the thread must not spin; 20 µs keeps a bucket's latency far below a layer's
+// backward time (milliseconds) while costing ~1 % of a core.
+constexpr auto kPollSleep = std::chrono::microseconds(20);
+
+const int kFatalSignals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL};
+constexpr int kNumFatal = sizeof(kFatalSignals) / sizeof(kFatalSignals[0]);
+
+std::string mpi_error(int code) {
+  char text[MPI_MAX_ERROR_STRING];
+  int len = 0;
+  if (MPI_Error_string(code, text, &len) != MPI_SUCCESS) return "MPI error " + std::to_string(code);
+  return std::string(text, static_cast<std::size_t>(len));
+}
+
+std::size_t job_bytes(const Job& j) {
+  switch (j.kind) {
+    case JobKind::kAllreduceSumF32: return j.count * sizeof(float);
+    case JobKind::kAllreduceSumF64: return j.count * sizeof(double);
+    default: return j.count;
+  }
+}
+
+}  // namespace
+
+Comm::~Comm() {
+  // Normal paths finalize or abort first; a still-running thread here means the process is going down after
+  // an error, and joining it could wait forever on a dead peer.
+  if (thread_.joinable()) thread_.detach();
+}
+
+bool Comm::init(int timeout_ms, std::string* err) {
+  std::unique_lock<std::mutex> lk(mu_);
+  if (started_) {
+    *err = "MPI is already initialized in this process";
+    return false;
+  }
+  started_ = true;
+  thread_ = std::thread([this] { run(); });
+  if (!cv_done_.wait_for(lk, std::chrono::milliseconds(timeout_ms), [this] { return init_done_; })) {
+    *err = "MPI_Init_thread did not return within " + std::to_string(timeout_ms) + " ms";
+    failed_ = true;
+    return false;
+  }
+  if (!init_ok_) *err = error_;
+  return init_ok_;
+}
+
+void Comm::run() {
+  // ---- MPI_Init_thread, keeping the process's own fatal-signal handlers ----
+  struct sigaction saved[kNumFatal];
+  for (int i = 0; i < kNumFatal; i++) sigaction(kFatalSignals[i], nullptr, &saved[i]);
+  int provided = 0;
+  int rc = MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
+  for (int i = 0; i < kNumFatal; i++) sigaction(kFatalSignals[i], &saved[i], nullptr);
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    if (rc != MPI_SUCCESS) {
+      error_ = "MPI_Init_thread failed: " + mpi_error(rc);
+    } else {
+      // Errors come back as codes (reported to JS with the job's name) instead of aborting inside MPI.
+      MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+      MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
+      MPI_Comm_size(MPI_COMM_WORLD, &size_);
+      char lib[MPI_MAX_LIBRARY_VERSION_STRING];
+      int len = 0;
+      MPI_Get_library_version(lib, &len);
+      library_.assign(lib, static_cast<std::size_t>(len));
+      while (!library_.empty() && (library_.back() == '\n' || library_.back() == '\0')) library_.pop_back();
+      provided_ = provided;
+      init_ok_ = true;
+    }
+    init_done_ = true;
+  }
+  cv_done_.notify_all();
+  if (rc != MPI_SUCCESS) return;
+
+  // ---- the loop: start queued jobs, test the outstanding ones ----
+  std::vector<MPI_Request> reqs;
+  std::vector<int> idx;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lk(mu_);
+      if (active_.empty() && queue_.empty()) {
+        cv_work_.wait(lk, [this] { return !queue_.empty() || quit_ || abort_code_ >= 0; });
+      }
+      if (abort_code_ >= 0) {
+        int code = abort_code_;
+        lk.unlock();
+        MPI_Abort(MPI_COMM_WORLD, code);
+        return;
+      }
+      if (quit_ && active_.empty() && queue_.empty()) break;
+      while (!queue_.empty() && !failed_) {
+        Job job = std::move(queue_.front());
+        queue_.pop_front();
+        lk.unlock();
+        MPI_Request req = MPI_REQUEST_NULL;
+        std::string err;
+        bool ok = start(job, &req, &err);
+        lk.lock();
+        if (!ok) {
+          lk.unlock();
+          fail(err);
+          lk.lock();
+          break;
+        }
+        active_.push_back({std::move(job), req});
+      }
+    }
+    if (active_.empty()) continue;
+    reqs.resize(active_.size());
+    idx.resize(active_.size());
+    for (std::size_t i = 0; i < active_.size(); i++) reqs[i] = active_[i].req;
+    int outcount = 0;
+    int rc2 = MPI_Testsome(static_cast<int>(reqs.size()), reqs.data(), &outcount, idx.data(), MPI_STATUSES_IGNORE);
+    if (rc2 != MPI_SUCCESS) {
+      fail("MPI error during " + active_.front().job.label + ": " + mpi_error(rc2));
+      std::lock_guard<std::mutex> lk(mu_);
+      active_.clear();
+      continue;
+    }
+    if (outcount <= 0 || outcount == MPI_UNDEFINED) {
+      std::this_thread::sleep_for(kPollSleep);
+      continue;
+    }
+    std::vector<Active> still;
+    std::vector<bool> done(active_.size(), false);
+    for (int k = 0; k < outcount; k++) done[static_cast<std::size_t>(idx[static_cast<std::size_t>(k)])] = true;
+    std::uint64_t bytes = 0;
+    for (std::size_t i = 0; i < active_.size(); i++) {
+      if (done[i]) bytes += job_bytes(active_[i].job);
+      else still.push_back(active_[i]);
+    }
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      completed_ += static_cast<std::uint64_t>(outcount);
+      stats_.jobs += static_cast<std::uint64_t>(outcount);
+      stats_.payload_bytes += bytes;
+      active_.swap(still);
+      pending_label_ = !active_.empty() ? active_.front().job.label : (!queue_.empty() ? queue_.front().label : "");
+    }
+    cv_done_.notify_all();
+  }
+  // ---- quit: finalize on this thread, the one that initialized ----
+  MPI_Finalize();
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    finalized_ = true;
+  }
+  cv_done_.notify_all();
+}
+
+bool Comm::start(Job& job, MPI_Request* req, std::string* err) {
+  int rc = MPI_SUCCESS;
+  int n = static_cast<int>(job.count);
+  switch (job.kind) {
+    case JobKind::kAllreduceSumF32: {
+      float* p = static_cast<float*>(job.buf);
+      if (job.scale != 1.0) {
+        const float s = static_cast<float>(job.scale);
+        for (std::size_t i = 0; i < job.count; i++) p[i] *= s;
+      }
+      rc = MPI_Iallreduce(MPI_IN_PLACE, p, n, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, req);
+      break;
+    }
+    case JobKind::kAllreduceSumF64:
+      rc = MPI_Iallreduce(MPI_IN_PLACE, job.buf, n, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD, req);
+      break;
+    case JobKind::kAllgatherBytes:
+      rc = MPI_Iallgather(job.buf, n, MPI_BYTE, job.out, n, MPI_BYTE, MPI_COMM_WORLD, req);
+      break;
+    case JobKind::kBcastBytes:
+      rc = MPI_Ibcast(job.buf, n, MPI_BYTE, job.root, MPI_COMM_WORLD, req);
+      break;
+  }
+  if (rc != MPI_SUCCESS) {
+    *err = "MPI error starting " + job.label + ": " + mpi_error(rc);
+    return false;
+  }
+  return true;
+}
+
+void Comm::fail(const std::string& msg) {
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    if (error_.empty()) error_ = msg;
+    failed_ = true;
+  }
+  cv_done_.notify_all();
+}
+
+void Comm::submit(Job job) {
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    if (pending_label_.empty() && completed_ == submitted_) pending_label_ = job.label;
+    queue_.push_back(std::move(job));
+    submitted_++;
+  }
+  cv_work_.notify_one();
+}
+
+bool Comm::wait_all(int timeout_ms, std::string* err) {
+  auto t0 = std::chrono::steady_clock::now();
+  std::unique_lock<std::mutex> lk(mu_);
+  bool ok = cv_done_.wait_for(lk, std::chrono::milliseconds(timeout_ms),
+                              [this] { return completed_ == submitted_ || failed_.load(); });
+  stats_.wait_ns += static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
+  if (failed_) {
+    *err = error_;
+    return false;
+  }
+  if (!ok) {
+    error_ = "no progress on " + (pending_label_.empty() ? std::string("a collective") : pending_label_) +
+             " for " + std::to_string(timeout_ms) + " ms (" + std::to_string(submitted_ - completed_) +
+             " collective(s) pending): a peer rank is stopped, overloaded or unreachable";
+    failed_ = true;
+    *err = error_;
+    return false;
+  }
+  return true;
+}
+
+void Comm::abort(int code) {
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    if (!init_ok_ || finalized_) return;
+    abort_code_ = code < 0 ? 1 : code;
+  }
+  cv_work_.notify_one();
+  // MPI_Abort does not return on the thread; give it time to take the job down, then go down ourselves.
+  std::this_thread::sleep_for(std::chrono::seconds(10));
+  _exit(code < 0 ? 1 : code);
+}
+
+bool Comm::finalize(std::string* err) {
+  std::unique_lock<std::mutex> lk(mu_);
+  if (!init_ok_ || finalized_) return true;
+  if (failed_ || completed_ != submitted_) {
+    *err = failed_ ? "not finalizing after an MPI failure: " + error_
+                   : std::to_string(submitted_ - completed_) + " collective(s) still pending";
+    return false;
+  }
+  quit_ = true;
+  lk.unlock();
+  cv_work_.notify_one();
+  thread_.join();
+  return true;
+}
+
+CommStats Comm::stats() {
+  std::lock_guard<std::mutex> lk(mu_);
+  return stats_;
+}
+
+}  // namespace dist
+}  // namespace simdnet
