@@ -44,7 +44,7 @@ function nodeApiInclude() {
 
 /** Returns true when built, false when MPI (or a header) is absent, throws when a present MPI fails to build. */
 function build() {
-  if (process.env.SIMDNET_MPI === '0' || process.env.SIMDNET_BACKEND === 'ts') {
+  if (process.env.SIMDNET_MPI === '0') {
     log('SIMDNET_MPI=0: not building the MPI addon (distributed training disabled)');
     return false;
   }

@@ -7,6 +7,7 @@
 //      (the nodedir of this node binary);
 //   3. if no build is possible, say so once: simdnet then runs on its TypeScript backend.
 // --force-build skips step 1. SIMDNET_BACKEND=ts skips the native build entirely.
+// Besides, when Open MPI is installed, the small optional addon of distributed training (scripts/build-mpi.js).
 const { spawnSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
@@ -68,7 +69,17 @@ function buildWithNodeGyp() {
   return run(process.execPath, [gyp, 'rebuild', `--nodedir=${nodedir}`]);
 }
 
+/** The optional MPI addon (distributed training), when Open MPI is installed; never fails the install. */
+function buildMpi() {
+  try {
+    if (require('./build-mpi').build()) log('MPI addon built: distributed training available');
+  } catch (err) {
+    log(`WARNING: ${err.message}; distributed training is off (everything else works)`);
+  }
+}
+
 function main() {
+  buildMpi();
   if (process.env.SIMDNET_BACKEND === 'ts') {
     log('SIMDNET_BACKEND=ts: skipping the native build');
     return;
