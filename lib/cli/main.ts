@@ -5,6 +5,7 @@
  * flag, bad value), 130 training interrupted with Ctrl-C (after saving).
  */
 import { UsageError } from './args';
+import { abortDistributed } from './distributed';
 import { EVAL_USAGE, evalCommand } from './evaluate';
 import { PREDICT_USAGE, predictCommand } from './predict';
 import { TRAIN_USAGE, trainCommand } from './train';
@@ -58,6 +59,7 @@ export async function main(argv: string[]): Promise<number> {
     const e = err as Error;
     process.stderr.write(`simdnet ${cmd}: error: ${e?.message ?? String(err)}\n`);
     if (process.env.SIMDNET_DEBUG) process.stderr.write(`${e?.stack}\n`);
+    abortDistributed(1); // a data-parallel run: the other ranks cannot go on without this one
     return 1;
   }
 }

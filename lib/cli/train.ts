@@ -22,6 +22,7 @@ import { choiceFlag, intFlag, numFlag, parseFlags, strFlag, UsageError, type Fla
 import { fitInput, loadTrainData, parseShape, parseSize, type DataSource } from './datasets';
 import { buildModel, checkClasses, isBuiltin, parseHidden } from './models';
 import { readResumePoint, restoreSettings, savedSettings, type ResumePoint } from './resume';
+import { distributedSummary, finishDistributed, startDistributed } from './distributed';
 import { drawCurves, drawFirstLayer, drawMisclassifiedTest } from './pictures';
 import { formatDuration, Progress } from './progress';
 
@@ -66,6 +67,8 @@ Options:
   --resume FILE       continue from a checkpoint (model.safetensors / best.safetensors of a run) with the run's
                       settings; --epochs may grow, a flag that contradicts the run is refused
   --log-every N       without a terminal: a progress line every N batches (default: 10 per epoch)
+  --distributed       one rank of a data-parallel run: launch with mpirun -np N simdnet train --distributed …
+                      (needs Open MPI; --batch is the global batch, split over the ranks; rank 0 writes --out)
   --quiet             only the final lines
   -h, --help          this help
 
@@ -103,6 +106,7 @@ const FLAGS: Record<string, FlagSpec> = {
   resume: { type: 'string' },
   'log-every': { type: 'string' },
   quiet: { type: 'boolean' },
+  distributed: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 };
 
@@ -135,6 +139,7 @@ export interface TrainArgs {
   resume?: string;
   logEvery: number | null;
   quiet: boolean;
+  distributed: boolean;
   /** The flags given on the command line (for --resume: which settings the user asked to change). */
   given: Set<string>;
 }
@@ -191,6 +196,7 @@ export function parseTrainArgs(argv: string[]): TrainArgs | 'help' {
     resume: strFlag('resume', v.resume),
     logEvery: v['log-every'] === undefined ? null : intFlag('log-every', v['log-every'], 0, 0),
     quiet: v.quiet === true,
+    distributed: v.distributed === true,
     given,
   };
 }
@@ -203,6 +209,10 @@ export async function trainCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const tStart = Date.now();
+  // data-parallel: MPI starts first (a missing Open MPI fails here, before any work); only rank 0 writes and talks
+  const dist = parsed.distributed ? startDistributed() : null;
+  const root = !dist || dist.rank === 0;
+  if (!root) parsed.quiet = true;
   let a = parsed;
   let resumed: ResumePoint | null = null;
   if (a.resume) {
@@ -233,10 +243,10 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const test = data.test ? { x: fitInput(net, data.test.x, modelName, dataName), t: data.test.t } : null;
   if (a.augment && xTrain.rank !== 4) throw new UsageError('--augment: needs image input [C, H, W]; this model takes flat input');
 
-  makeDirs(a.out);
+  if (root) makeDirs(a.out);
   const files: string[] = [];
   const filtersBefore = path.join(a.out, 'filters_before.png');
-  if (!a.resume && drawFirstLayer(net, filtersBefore, 'before training')) files.push(filtersBefore);
+  if (root && !a.resume && drawFirstLayer(net, filtersBefore, 'before training')) files.push(filtersBefore);
 
   const monitor = a.valSplit > 0 ? 'val_loss' : 'loss';
   const best = new ModelCheckpoint({ path: path.join(a.out, 'best.safetensors'), monitor, saveBestOnly: true });
@@ -259,6 +269,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
       ...(val ? { validationData: [val.x, val.t] as [Tensor, Int32Array] } : { validationSplit: a.valSplit }),
       augment: a.augment,
       callbacks,
+      distributed: a.distributed,
       lrSchedule: a.lrSchedule === 'cosine' ? cosineDecay({ epochs: a.epochs })
         : a.lrSchedule === 'step' ? stepDecay({ stepSize: 5, gamma: 0.5 }) : null,
     });
@@ -316,6 +327,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     progress?.close();
   }
   const trainMs = Date.now() - tTrain0;
+  if (!root) return finishDistributed(trainer, 0);
 
   const modelFile = path.join(a.out, 'model.safetensors');
   trainer.saveCheckpoint(modelFile);
@@ -366,6 +378,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     wallTimeS: (Date.now() - tStart) / 1000,
     imagesPerSecond: trainMs > 0 ? Math.round((samples * 1000) / trainMs) : null,
     files: files.map((f) => path.basename(f)),
+    distributed: trainer.parallel ? distributedSummary(trainer.parallel) : null,
   };
   writeFileAtomic(path.join(a.out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
 
@@ -379,5 +392,5 @@ export async function trainCommand(argv: string[]): Promise<number> {
     `wall time ${formatDuration(Date.now() - tStart)}\n`,
   );
   say(`wrote ${files.length + 1} files to ${a.out}: ${[...summary.files, 'summary.json'].join(', ')}`);
-  return ctl.signal.aborted ? 130 : 0;
+  return finishDistributed(trainer, ctl.signal.aborted ? 130 : 0);
 }
