@@ -58,3 +58,4 @@ export {
 } from './viz/misclassified';
 // Training (lib/train): Trainer, fit, callbacks, schedules
 export * from './train';
+export { Communicator, DataParallel, mpiAvailable, MPI_INSTALL_HINT, type DistributedOptions } from './dist';
