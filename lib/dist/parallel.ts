@@ -138,7 +138,12 @@ export class DataParallel implements LoopParallel {
         this.buckets.layerDone(net.layers[i]);
       }
     }
-    this.buckets.finish();
+    try {
+      this.buckets.finish();
+    } catch (err) {
+      (err as Error).message += ` (in training step ${this.stepStats.steps + 1} of this run)`;
+      throw err;
+    }
     this.stepStats.steps++;
     this.stepStats.waitMs += this.comm.stats().waitMs - t0;
     this.stepStats.bytes += this.buckets.bytes + c.byteLength;
