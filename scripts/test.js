@@ -8,6 +8,7 @@
 //   4. the packaging test (scripts/pack-test.js): prebuild, pack, install with no compiler, load, compute,
 //   5. the C++ core's kernel test without Node (scripts/core-tools.js, native/dev): every tier against the scalar
 //      references (about a minute to build; skipped when cmake is missing, as the addon then came from node-gyp).
+// The distributed suites (test/dist) run under mpirun when Open MPI is installed; the summary says whether they ran.
 // Extra arguments go to jest (e.g. `npm test -- test/kernels`); with arguments the packaging test is skipped.
 const { spawnSync } = require('child_process');
 const path = require('path');
@@ -28,9 +29,20 @@ function step(label, args, env) {
   }
 }
 
+/** Whether the distributed (MPI) suites will run, said once before and after (test/dist/helpers.ts skips them). */
+function mpiStatus() {
+  if (process.env.SIMDNET_MPI === '0') return 'SKIPPED (SIMDNET_MPI=0)';
+  if (spawnSync('mpirun', ['--version']).status !== 0) return 'SKIPPED (no Open MPI: apt-get install openmpi-bin libopenmpi-dev, then npm install)';
+  const r = spawnSync(process.execPath, ['-e', "process.exit(require('./dist/lib/dist/mpi').mpiAvailable() ? 0 : 1)"], { cwd: root });
+  return r.status === 0 ? 'run (Open MPI found)' : 'SKIPPED (the MPI addon is not built: npm run build:mpi)';
+}
+
 const jest = require.resolve('jest/bin/jest', { paths: [root] });
 const tsc = require.resolve('typescript/bin/tsc', { paths: [root] });
 step('build (tsc)', [tsc, '-p', 'tsconfig.json'], {});
+const mpi = mpiStatus();
+process.stdout.write(`distributed (MPI) tests: ${mpi}\n`);
+results.push(`note distributed (MPI) tests: ${mpi}`);
 const alone = 'test/train/eventloop.test.ts';
 function suite(label, env) {
   if (extra.length > 0) return step(label, [jest, ...extra], env);
