@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 'use strict';
-// Builds the optional MPI addon, build/mpi/simdnet_mpi.node, from native/dist/*.cpp with Open MPI's own
+// Builds the optional MPI addon, build/mpi/simdnet_mpi.node, from the mpi group of native/sources.json (native/dist/) with Open MPI's own
 // compiler wrapper (mpicxx), the way mpi4py builds with mpicc: the wrapper knows the MPI installation's include
 // and library paths, so nothing here guesses them. Called by scripts/install.js after the main addon (never
 // failing the install) and by `npm run build:mpi` (failing loudly). Never downloads anything.
@@ -14,7 +14,7 @@ const path = require('path');
 const root = path.join(__dirname, '..');
 const outDir = path.join(root, 'build', 'mpi');
 const outFile = path.join(outDir, 'simdnet_mpi.node');
-const SOURCES = ['native/dist/comm.cpp', 'native/dist/addon.cpp'];
+const SOURCES = require(path.join(root, 'native', 'sources.json')).mpi.sources; // the one source list
 const log = (msg) => process.stdout.write(`simdnet: ${msg}\n`);
 
 function which(cmd) {

@@ -79,7 +79,6 @@ function buildMpi() {
 }
 
 function main() {
-  buildMpi();
   if (process.env.SIMDNET_BACKEND === 'ts') {
     log('SIMDNET_BACKEND=ts: skipping the native build');
     return;
@@ -96,3 +95,4 @@ function main() {
 }
 
 main();
+buildMpi(); // after the main build: a cmake-js rebuild starts by emptying build/

@@ -13,6 +13,7 @@ const sources = JSON.parse(read('native/sources.json')) as {
   baseline: string[];
   tools: string[];
   isa: Record<string, { flags: string[]; sources: string[] }>;
+  mpi: { sources: string[] };
 };
 
 function walk(dir: string): string[] {
@@ -41,7 +42,7 @@ function expandGyp(list: string[]): string[] {
 
 describe('one source list', () => {
   const isaFiles = Object.values(sources.isa).flatMap((g) => g.sources);
-  const all = [...sources.baseline, ...isaFiles, ...sources.tools];
+  const all = [...sources.baseline, ...isaFiles, ...sources.tools, ...sources.mpi.sources];
 
   test('every listed file exists, once', () => {
     for (const f of all) expect(fs.existsSync(path.join(root, f))).toBe(true);
@@ -66,6 +67,12 @@ describe('one source list', () => {
     }
     // No file names written into binding.gyp itself.
     expect(read('binding.gyp')).not.toMatch(/\.cpp/);
+  });
+
+  test('the optional MPI addon (scripts/build-mpi.js) compiles the list\'s mpi group, which no main build includes', () => {
+    expect(read('scripts/build-mpi.js')).toMatch(/require\(path\.join\(root, 'native', 'sources\.json'\)\)\.mpi\.sources/);
+    expect(read('scripts/build-mpi.js')).not.toMatch(/\.cpp/);
+    for (const f of sources.mpi.sources) expect([...sources.baseline, ...isaFiles]).not.toContain(f);
   });
 
   test('CMakeLists.txt reads the list and names no source file', () => {
