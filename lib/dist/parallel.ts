@@ -219,6 +219,7 @@ export class DataParallel implements LoopParallel {
       augment: settings.augment,
       'evaluation': { samples: settings.evaluateSampleNumPerEpoch, batch: settings.evalBatchSize },
       'class weights': settings.classWeights ? Array.from(settings.classWeights) : null,
+      metrics: settings.metrics ?? null,
       'position (epoch, batch)': [position.epoch, position.batch],
       backend: net.backend.name,
     };
