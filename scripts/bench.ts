@@ -14,6 +14,8 @@
  *     installed in .bench/tfjs, see scripts/bench/tfjs.ts): neither is a dependency;
  *  4. a per-layer breakdown on the native path at 2 threads: forward/backward ms of every layer, its FLOP (or
  *     bytes, for the memory-bound layers), GFLOP/s and the fraction of the machine's FMA peak;
+ *     ResNet-20 inference is also timed with BN folded into the convolutions (foldBatchNorm: conv + BN + ReLU in one
+ *     pass), in rows of its own;
  *  5. ResNet-20: the step's physical bound (FLOP / the measured 2-thread FMA peak) and the peak RSS of a
  *     training step, simdnet (scripts/bench/rss.ts, a process of its own) beside PyTorch's (bench_torch.py);
  *  6. the target ratios, each with PASS/MISS.
@@ -32,6 +34,7 @@ import * as path from 'path';
 import { backendInfo, nativeBackendInstance, tsBackendInstance } from '../lib/backend';
 import type { NativeBackend } from '../lib/backend/native';
 import type { Backend } from '../lib/backend/types';
+import { foldBatchNorm } from '../lib/nets';
 import { createOptimizer } from '../lib/optimizers';
 import type { Tensor } from '../lib/tensor';
 import { timeLayers, type LayerTimes } from './bench/breakdown';
@@ -333,6 +336,24 @@ async function main(): Promise<void> {
     }
   }
   configure(native, paths[1]);
+  // ResNet inference with every conv-BN pair folded (foldBatchNorm; the ReLUs then run in the conv epilogue)
+  for (const kind of flags.nets.filter((k) => k === 'resnet' || k === 'resnet-rgb')) {
+    for (const threads of [1, 2]) {
+      process.stdout.write(`timing ${NET_NAME[kind]} inference, BN folded, native ${best} ${threads}t … `);
+      native.setThreads(threads);
+      const net = foldBatchNorm(makeNet(kind, native));
+      const infer = timeSteps(() => {
+        net.predict(batches[kind].x, false);
+      }, P.native);
+      rows.push({
+        net: NET_NAME[kind], path: `${paths[0].label} BN folded`, threads, trainStepMs: null, trainGflops: null, trainPctPeak: null,
+        inferBatchMs: infer.medianMs, inferImagesPerS: (BATCH / infer.medianMs) * 1e3, inferMinMs: infer.minMs, inferSamplesMs: infer.samplesMs,
+        stepsTimed: infer.samplesMs.length, load1: Number(os.loadavg()[0].toFixed(2)),
+      });
+      console.log(`${num(infer.medianMs)} ms/batch`);
+    }
+  }
+  configure(native, paths[1]);
 
   // 3a. PyTorch
   const torch: TorchResult[] = [];
@@ -544,6 +565,9 @@ async function main(): Promise<void> {
     const r = resnet.find((x) => x.net === NET_NAME[kind])!;
     add(`${NET_NAME[kind]} step, native 2t / PyTorch 2t`, vsTorch(kind, 2, 'trainStepMs'), '≤ 0.67×', (v) => v <= 0.67);
     add(`${NET_NAME[kind]} step / physical bound (2t)`, r.stepMs ? r.stepMs / r.boundMs : null, '≤ 2×', (v) => v <= 2);
+    const folded = rows.find((x) => x.net === NET_NAME[kind] && x.path.endsWith('BN folded') && x.threads === 2)?.inferBatchMs;
+    const torch2 = torchOf(NET_NAME[kind], 2)?.inferBatchMs;
+    add(`${NET_NAME[kind]} inference BN folded, native 2t / PyTorch 2t`, folded && torch2 ? folded / torch2 : null, '< 1×', (v) => v < 1);
     add(`${NET_NAME[kind]} peak RSS, simdnet / PyTorch`, r.rssMB && r.torchRssMB ? r.rssMB / r.torchRssMB : null, '≤ 1×', (v) => v <= 1);
   }
   console.log('\n== targets');

@@ -17,6 +17,7 @@ export {
 } from './network';
 export { Graph, graphNodeConfigs, type GraphNodeConfig, type GraphOptions } from './graph';
 export { ResNet, type ResNetOptions, type ResNetShortcut } from './resnet';
+export { foldBatchNorm } from './fold';
 export { Sequential, type SequentialOptions } from './sequential';
 export { SimpleConvNet, type SimpleConvNetOptions } from './simple_convnet';
 export { DeepConvNet, type DeepConvNetOptions } from './deep_convnet';
