@@ -91,6 +91,19 @@ function parseField(line: string, a: number, b: number): number {
  */
 export function loadCsv(file: string, opts: CsvOptions = {}): CsvData {
   if (typeof file !== 'string') throw invalidType('path', 'a file path', file);
+  return parseCsv(fs.readFileSync(file, 'utf8'), opts, file);
+}
+
+/**
+ * Parses numeric CSV text (what loadCsv does after reading the file); `name` stands for the file in errors.
+ *
+ * @example
+ * const { train } = parseCsv('label,a,b\n1,0.5,2\n', { labelColumn: 'label' });
+ * @throws {TypeError|RangeError} see loadCsv
+ */
+export function parseCsv(csvText: string, opts: CsvOptions = {}, name = '<text>'): CsvData {
+  if (typeof csvText !== 'string') throw invalidType('csvText', 'a string', csvText);
+  const file = name;
   if (opts === null || typeof opts !== 'object') throw invalidType('loadCsv options', 'an object', opts);
   for (const k of Object.keys(opts)) if (!OPTION_KEYS.includes(k)) throw invalidRange('loadCsv options', `only ${OPTION_KEYS.join(', ')}`, `'${k}'`);
   const maxClasses = checkInt('maxClasses', opts.maxClasses ?? 65536, 1, 2 ** 24);
@@ -106,7 +119,7 @@ export function loadCsv(file: string, opts: CsvOptions = {}): CsvData {
     throw invalidType('labelColumn', 'a column index, a header name or null', labelOpt);
   }
 
-  let text = fs.readFileSync(file, 'utf8');
+  let text = csvText;
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const dc = delimiter.charCodeAt(0);
   const fail = (line: number, msg: string): never => {

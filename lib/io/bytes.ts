@@ -132,7 +132,7 @@ export function inflateBounded(data: Uint8Array, kind: 'raw' | 'gzip', limit: nu
     if (e && (e.code === 'ERR_BUFFER_TOO_LARGE' || /larger than/i.test(String(e.message)))) {
       throw new RangeError(`${label}: decompressed data exceeds ${opts.maxOutputLength} bytes`);
     }
-    throw new Error(`${label}: corrupt ${kind === 'raw' ? 'deflate' : 'gzip'} data (${e && e.message ? e.message : String(e)})`);
+    throw new RangeError(`${label}: corrupt ${kind === 'raw' ? 'deflate' : 'gzip'} data (${e && e.message ? e.message : String(e)})`);
   }
 }
 

@@ -260,6 +260,7 @@ function checkpointFrom(
     const Ctor = e instanceof TypeError ? TypeError : RangeError;
     throw new Ctor(`${label}: metadata 'config' does not describe a network: ${e.message}`);
   }
+  if (!net.built) throw new RangeError(`${label}: metadata 'config' describes a ${net.type} without an input shape (a saved network is always built)`);
   const used = new Set<string>();
   const params = net.namedParams();
   for (const [k, p] of Object.entries(params)) {

@@ -31,7 +31,8 @@ function loadBytes(pathOrBuffer: string | Uint8Array, what: string): { buf: Uint
  * @throws {TypeError} the argument is neither a path nor bytes
  * @throws {RangeError} truncated or inconsistent archive, impossible sizes, unsupported array, an array named like a
  *   property of every JavaScript object (`__proto__`, `constructor`, …) (message starts "npz: <file>")
- * @throws {Error} CRC mismatch or corrupt deflate data; file-system errors
+ * @throws {RangeError} also a CRC mismatch or corrupt deflate data
+ * @throws {Error} file-system errors
  */
 export function readNpz(pathOrBuffer: string | Uint8Array): Record<string, NpyArray> {
   const { buf, label } = loadBytes(pathOrBuffer, 'pathOrBuffer');

@@ -203,7 +203,7 @@ export function extractZipEntry(buf: Uint8Array, entry: ZipEntry, label = 'zip')
   }
   const got = crc32(out);
   if (got !== entry.crc32) {
-    throw new Error(`${label}: CRC mismatch in ${what} (stored 0x${entry.crc32.toString(16).padStart(8, '0')}, computed 0x${got.toString(16).padStart(8, '0')})`);
+    throw new RangeError(`${label}: CRC mismatch in ${what} (stored 0x${entry.crc32.toString(16).padStart(8, '0')}, computed 0x${got.toString(16).padStart(8, '0')})`);
   }
   return out;
 }
