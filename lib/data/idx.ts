@@ -55,8 +55,9 @@ export function parseIdx(buf: Uint8Array, name = '<buffer>', opts: IdxReadOption
     try {
       buf = inflateBounded(buf, 'gzip', limit, `idx: ${name}`);
     } catch (err) {
-      if (err instanceof RangeError) throw err;
-      fail(`corrupt or truncated gzip data (${(err as Error).message})`);
+      const m = (err as Error).message;
+      if (/decompressed data exceeds/.test(m)) throw err;
+      fail(`corrupt or truncated gzip data (${m.replace(/^.*corrupt gzip data \((.*)\)$/, '$1')})`);
     }
   }
   if (buf.length < 4) fail(`truncated at byte ${buf.length} (no 4-byte magic)`);
