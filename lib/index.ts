@@ -4,7 +4,7 @@
 export { backendInfo, getBackend, setThreads, useBackend } from './backend';
 export type { Backend, BackendInfo } from './backend';
 export { Rng } from './rng';
-export * from './errors';
+export * from './validate';
 export { Tensor } from './tensor';
 export * from './layers';
 export * from './nets';
@@ -12,8 +12,8 @@ export { checkWeightInit, fillNormal, fillUniform, initStd, type WeightInit } fr
 export {
   checkLayerGradient, checkNetworkGradient, compareGradients, numericalGradientOf, sampleIndices,
   type GradCheckEntry, type GradCheckOptions, type LayerGradCheckOptions,
-} from './gradcheck';
-// Optimizers, model files, half precision (lib/optimizers, lib/io/model.ts, lib/half.ts)
+} from './tools/gradcheck';
+// Optimizers, model files, half precision (lib/optimizers, lib/io/model.ts, lib/tools/half.ts)
 export * from './optimizers';
 export {
   decodeCheckpoint, encodeModel, loadCheckpoint, loadModel, loadNpzWeights, saveModel, saveNpzWeights,
@@ -22,7 +22,7 @@ export {
 export {
   castInputToHalf, compareHalfAccuracy, toFloat16,
   type HalfAccuracyReport, type HalfNetwork, type HalfParam, type HalfParams, type ToFloat16Options,
-} from './half';
+} from './tools/half';
 // File formats and data loading (lib/io, lib/data)
 export { writeFileAtomic, writeFileAtomicAsync } from './io/atomic';
 export { encodeNpy, parseNpy, toFloat32, type NpyArray, type NpyDtype } from './io/npy';

@@ -7,7 +7,7 @@
  * W[F, C, KH, KW] (the book's pre_node_nums). Normals come from the shared Rng (lib/rng.ts) in TypeScript, so the
  * same seed gives bit-identical weights on every backend.
  */
-import { invalidRange, invalidType } from './errors';
+import { invalidRange, invalidType } from './validate';
 import { Rng } from './rng';
 
 export type WeightInit = 'relu' | 'he' | 'sigmoid' | 'xavier' | number;

@@ -5,6 +5,7 @@
  * Counter-based stream: mix32 is the "lowbias32" hash; stream_base(seed, counter) = mix32(seed ^ mix32(counter));
  * draw i = mix32(base + i); uniform = (draw >>> 8) * 2^-24.
  */
+import { checkInt } from './validate';
 
 export function mix32(x: number): number {
   x = x >>> 0;
@@ -53,9 +54,7 @@ export class Rng {
   private spare: number | null = null;
 
   constructor(seed = 0) {
-    if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
-      throw new RangeError(`seed: expected an integer in [0, 4294967295], got ${String(seed)}`);
-    }
+    checkInt('seed', seed, 0, 0xffffffff);
     this.seed = seed >>> 0;
     this.counter = 0;
     this.base = streamBase(this.seed, 0);

@@ -1,14 +1,5 @@
-import { checkShape, invalidRange, invalidType } from './errors';
+import { checkShape, invalidRange, invalidType } from './validate';
 
-/**
- * A dense float32 tensor: a Float32Array plus a shape, row-major (NCHW for images).
- *
- * @example
- * const x = new Tensor(new Float32Array(2 * 3), [2, 3]);
- * const flat = x.reshape([6]);   // shares data
- * @throws {TypeError} data is not a Float32Array
- * @throws {RangeError} the shape's size differs from data.length
- */
 let budget: { left: number; what: string } | null = null;
 
 /**
@@ -32,6 +23,15 @@ export function withAllocationBudget<T>(maxElements: number, what: string, fn: (
   }
 }
 
+/**
+ * A dense float32 tensor: a Float32Array plus a shape, row-major (NCHW for images).
+ *
+ * @example
+ * const x = new Tensor(new Float32Array(2 * 3), [2, 3]);
+ * const flat = x.reshape([6]);   // shares data
+ * @throws {TypeError} data is not a Float32Array
+ * @throws {RangeError} the shape's size differs from data.length
+ */
 export class Tensor {
   readonly data: Float32Array;
   readonly shape: readonly number[];
@@ -94,3 +94,4 @@ export class Tensor {
     return new Tensor(this.data.slice(), this.shape);
   }
 }
+

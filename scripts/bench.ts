@@ -36,6 +36,7 @@ import type { NativeBackend } from '../lib/backend/native';
 import type { Backend } from '../lib/backend/types';
 import { foldBatchNorm } from '../lib/nets';
 import { createOptimizer } from '../lib/optimizers';
+import { packageRoot } from '../lib/package-root';
 import type { Tensor } from '../lib/tensor';
 import { timeLayers, type LayerTimes } from './bench/breakdown';
 import { layerCosts, stepFlop, type LayerCost } from './bench/flops';
@@ -71,7 +72,6 @@ function parseFlags(argv: string[]) {
     out: value('out'),
   };
 }
-type Flags = ReturnType<typeof parseFlags>;
 
 /**
  * Steps per measurement: native paths are fast, reference kernels slower, the TS backend and tfjs slow. Native
@@ -84,17 +84,6 @@ function plans(quick: boolean) {
   return quick
     ? { native: p(1, 5, 5_000), reference: p(1, 2, 10_000, 1), ts: p(1, 1, 1, 1), torch: { warmup: 1, steps: 5 }, tfjs: p(1, 1, 1, 1), layers: { warmup: 1, steps: 3 } }
     : { native: p(10, 30, 15_000), reference: p(1, 5, 20_000, 2), ts: p(1, 3, 30_000, 1), torch: { warmup: 10, steps: 30 }, tfjs: p(1, 3, 30_000, 1), layers: { warmup: 5, steps: 10 } };
-}
-
-// ---- nets and data ----------------------------------------------------------------------------------------
-function packageRoot(): string {
-  let dir = __dirname;
-  for (let i = 0; i < 5; i++) {
-    const pkg = path.join(dir, 'package.json');
-    if (fs.existsSync(pkg) && JSON.parse(fs.readFileSync(pkg, 'utf8')).name === 'simdnet') return dir;
-    dir = path.dirname(dir);
-  }
-  throw new Error('bench: cannot find the simdnet package root above ' + __dirname);
 }
 
 // ---- paths ------------------------------------------------------------------------------------------------

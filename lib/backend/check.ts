@@ -3,7 +3,7 @@
  * an object with every operation they both implement. A wrong value fails here, at construction, naming the
  * option — not later inside a layer with "this.be.convForward is not a function".
  */
-import { describe, invalidType } from '../errors';
+import { describe, invalidType } from '../validate';
 import { NativeBackend } from './native';
 import { TsBackend } from './ts';
 import type { Backend } from './types';

@@ -6,31 +6,16 @@
  *  - SIMDNET_KERNELS=reference forces the scalar reference kernels inside the native backend.
  * Only a missing binary or one the OS cannot load (ERR_DLOPEN_FAILED) falls back; anything else is rethrown.
  */
-import * as path from 'path';
-
 import { checkAddon, type NativeAddon } from './addon';
 import { NativeBackend } from './native';
 import { TsBackend } from './ts';
 import type { Backend, BackendInfo } from './types';
+import { packageRoot } from '../package-root';
+import { checkInt } from '../validate';
 
 export type { Backend, BackendInfo } from './types';
 export { NativeBackend } from './native';
 export { TsBackend } from './ts';
-
-/** The package root: dist/lib/backend -> root, or lib/backend -> root (ts-jest). */
-function packageRoot(): string {
-  let dir = __dirname;
-  for (let i = 0; i < 4; i++) {
-    dir = path.dirname(dir);
-    try {
-      const pkg = require(path.join(dir, 'package.json'));
-      if (pkg.name === 'simdnet') return dir;
-    } catch {
-      /* keep going up */
-    }
-  }
-  return path.join(__dirname, '..', '..');
-}
 
 let nativeAddon: NativeAddon | null | undefined;
 let nativeError: Error | null = null;
@@ -116,8 +101,6 @@ export function backendInfo(): BackendInfo {
 
 /** Sets the native thread pool size (1..256). */
 export function setThreads(n: number): void {
-  if (!Number.isInteger(n) || n < 1 || n > 256) {
-    throw new RangeError(`threads: expected an integer in [1, 256], got ${String(n)}`);
-  }
+  checkInt('threads', n, 1, 256);
   getBackend().setThreads(n);
 }

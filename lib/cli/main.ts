@@ -4,6 +4,7 @@
  * Exit codes: 0 success, 1 a runtime error (missing file, bad model file …), 2 a wrong command line (unknown
  * flag, bad value), 130 training interrupted with Ctrl-C (after saving).
  */
+import { packageVersion } from '../package-root';
 import { UsageError } from './args';
 import { abortDistributed } from './distributed';
 import { EVAL_USAGE, evalCommand } from './evaluate';
@@ -25,14 +26,6 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage
   predict: { run: predictCommand, usage: PREDICT_USAGE },
 };
 
-function version(): string {
-  try {
-    return (require('../../../package.json') as { version: string }).version; // dist/lib/cli -> package root
-  } catch {
-    return (require('../../package.json') as { version: string }).version; // lib/cli (ts sources)
-  }
-}
-
 /** Runs the command line `argv` (without node and the script); resolves with the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
@@ -41,7 +34,7 @@ export async function main(argv: string[]): Promise<number> {
     return cmd === undefined ? 2 : 0;
   }
   if (cmd === '--version' || cmd === '-v') {
-    process.stdout.write(`${version()}\n`);
+    process.stdout.write(`${packageVersion()}\n`);
     return 0;
   }
   const command = COMMANDS[cmd];

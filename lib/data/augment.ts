@@ -10,7 +10,7 @@
  */
 import { getBackend } from '../backend';
 import type { AugmentConfig, Backend } from '../backend/types';
-import { checkInt, checkNumber, invalidRange, invalidType } from '../errors';
+import { checkInt, checkNumber, invalidRange, invalidType } from '../validate';
 import { Rng } from '../rng';
 import { Tensor } from '../tensor';
 

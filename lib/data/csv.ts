@@ -4,7 +4,7 @@
  * the features, reshaped to `shape` per row.
  */
 import * as fs from 'fs';
-import { checkInt, checkNumber, checkShape, invalidRange, invalidType } from '../errors';
+import { checkInt, checkNumber, checkShape, invalidRange, invalidType } from '../validate';
 import { Tensor } from '../tensor';
 import { LabeledSplit, splitIndices, subset } from './dataset';
 import { stratifiedSplit } from './split';

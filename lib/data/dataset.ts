@@ -2,7 +2,7 @@
  * Dataset helpers shared by the loaders: labelled splits, one-hot encoding, deterministic train/validation
  * splits, class weights for imbalanced data.
  */
-import { checkI32, checkInt, checkNumber, checkOneOf, invalidRange, invalidType } from '../errors';
+import { checkI32, checkInt, checkNumber, checkOneOf, invalidRange, invalidType } from '../validate';
 import { Rng } from '../rng';
 import { Tensor } from '../tensor';
 

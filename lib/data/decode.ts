@@ -20,7 +20,7 @@
 import * as zlib from 'zlib';
 import * as jpeg from 'jpeg-js';
 import { decode as decodePng } from 'fast-png';
-import { invalidType } from '../errors';
+import { invalidType } from '../validate';
 import { crc32 } from '../io/bytes';
 
 export interface RgbaImage {

@@ -8,7 +8,7 @@
  * never past what deflate can produce nor past what the caller allows.
  */
 import * as fs from 'fs';
-import { invalidType } from '../errors';
+import { invalidType } from '../validate';
 import { byteSwapInPlace, bytesOf, copyTyped, inflateBounded, maxInflatedSize, TypedArrayConstructor } from '../io/bytes';
 import { writeFileAtomic } from '../io/atomic';
 import * as zlib from 'zlib';

@@ -5,7 +5,7 @@
  */
 import * as fs from 'fs';
 import { PNG } from 'pngjs';
-import { checkInt, checkOneOf, invalidRange, invalidType } from '../errors';
+import { checkInt, checkOneOf, invalidRange, invalidType } from '../validate';
 import { writeFileAtomic } from '../io/atomic';
 import { Tensor } from '../tensor';
 import { decodeImage, imageToPlanes } from './images';

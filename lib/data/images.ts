@@ -11,7 +11,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { checkInt, checkNumber, checkOneOf, invalidType } from '../errors';
+import { checkInt, checkNumber, checkOneOf, invalidType } from '../validate';
 import { Tensor } from '../tensor';
 import { decodeImage, type DecodeOptions, type RgbaImage } from './decode';
 import type { LabeledSplit } from './dataset';

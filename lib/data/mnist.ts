@@ -8,7 +8,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { invalidType } from '../errors';
+import { invalidType } from '../validate';
 import { Tensor } from '../tensor';
 import { LabeledSplit, oneHot } from './dataset';
 import { IdxArray, readIdx } from './idx';

@@ -8,7 +8,7 @@
  * in training). The validation and
  * training index lists are each shuffled (one permutation from Rng(seed)), so neither is class-ordered.
  */
-import { checkI32, checkInt, checkNumber, invalidRange } from '../errors';
+import { checkI32, checkInt, checkNumber, invalidRange } from '../validate';
 import { Rng } from '../rng';
 
 /**

@@ -3,7 +3,7 @@
  * One per process (MPI is initialized once); `Communicator.world()` makes or returns it. Every wait has a time
  * limit, and every failure names this rank and what was pending.
  */
-import { checkInt, invalidType } from '../errors';
+import { checkInt, invalidType } from '../validate';
 import { loadMpi, type MpiAddon } from './mpi';
 
 /** Options of distributed training (`Trainer(..., { distributed: true | DistributedOptions })`). */

@@ -14,7 +14,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { randomBytes } from 'crypto';
-import { invalidType } from '../errors';
+import { invalidType } from '../validate';
 
 /** What `writeFileAtomic` accepts: text, bytes, or a sequence of byte chunks. */
 export type AtomicData = Uint8Array | string | Iterable<Uint8Array>;

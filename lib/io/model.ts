@@ -11,7 +11,7 @@
  * shape; nothing unexpected) and copies the bytes: a round trip is bit-exact. Writes are atomic.
  * Also the book's weight files: `loadNpzWeights` / `saveNpzWeights` (.npz of arrays named W1, b1, …).
  */
-import { invalidRange, invalidType } from '../errors';
+import { invalidRange, invalidType } from '../validate';
 import { networkFromConfig } from '../nets';
 import { withAllocationBudget } from '../tensor';
 import { Network, type NetworkConfig } from '../nets/network';
@@ -22,7 +22,7 @@ import type { RngState } from '../rng';
 import { readNpz, writeNpz } from './npz';
 import { type NpyArray, type NpyInput, toFloat32 } from './npy';
 import { decodeSafetensors, encodeSafetensors, loadSafetensors, safetensorsChunks, safetensorToFloat32, type SafeTensor, type SafeTensorInput } from './safetensors';
-import { toHalf } from '../backend/ts/half';
+import { float32ToHalf } from '../float16';
 import { writeFileAtomic } from './atomic';
 
 export const MODEL_FORMAT = 'simdnet';
@@ -57,7 +57,7 @@ function stored(key: string, shape: readonly number[], data: Float32Array, dtype
     if (Math.abs(data[i]) > HALF_MAX) throw invalidRange(`saveModel dtype 'f16': tensor '${key}'`, `values within ±${HALF_MAX} (binary16)`, `${data[i]} at index ${i}`);
   }
   const h = new Uint16Array(data.length);
-  toHalf(data, h);
+  float32ToHalf(data, h);
   return { dtype: 'F16', shape, data: h };
 }
 

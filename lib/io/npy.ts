@@ -10,8 +10,8 @@
  * structured dtypes are rejected with a RangeError. Float16 data is returned as its raw bits (Uint16Array);
  * `toFloat32` converts any array.
  */
-import { invalidRange, invalidType } from '../errors';
-import { fromHalf } from '../backend/ts/half';
+import { invalidRange, invalidType } from '../validate';
+import { halfToFloat32 } from '../float16';
 import { byteSwapInPlace, bytesOf, copyTyped, TypedArray, TypedArrayConstructor } from './bytes';
 
 /** Element types .npy files may hold here (NumPy's kind + itemsize, without the byte-order character). */
@@ -338,7 +338,7 @@ export function toFloat32(arr: NpyArray): Float32Array {
   if (src instanceof Float32Array) return src.slice();
   const out = new Float32Array(src.length);
   if (arr.dtype === 'f2') {
-    fromHalf(src as Uint16Array, out);
+    halfToFloat32(src as Uint16Array, out);
   } else if (src instanceof BigInt64Array || src instanceof BigUint64Array) {
     for (let i = 0; i < src.length; i++) out[i] = Number(src[i]);
   } else {

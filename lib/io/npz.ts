@@ -3,7 +3,7 @@
  * Keys are the entry names without '.npy'; entries not ending in '.npy' (and directories) are skipped.
  */
 import * as fs from 'fs';
-import { invalidType } from '../errors';
+import { invalidType } from '../validate';
 import { writeFileAtomic } from './atomic';
 import { concatBytes } from './bytes';
 import { NpyArray, NpyInput, npyChunks, parseNpy } from './npy';

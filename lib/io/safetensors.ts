@@ -11,9 +11,9 @@
  * (Uint16Array), BOOL is bytes (Uint8Array).
  */
 import * as fs from 'fs';
-import { invalidRange, invalidType } from '../errors';
+import { invalidRange, invalidType } from '../validate';
 import { writeFileAtomic } from './atomic';
-import { fromHalf } from '../backend/ts/half';
+import { halfToFloat32 } from '../float16';
 import { bfloat16ToFloat, bytesOf, concatBytes, TypedArray, TypedArrayConstructor, viewOrCopyTyped } from './bytes';
 
 export type SafetensorsDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'U64' | 'I32' | 'U32' | 'I16' | 'U16' | 'I8' | 'U8' | 'BOOL';
@@ -228,7 +228,7 @@ export function loadSafetensors(path: string): { tensors: Record<string, SafeTen
 export function safetensorToFloat32(t: SafeTensor): Float32Array {
   const src = t.data;
   const out = new Float32Array(src.length);
-  if (t.dtype === 'F16') fromHalf(src as Uint16Array, out);
+  if (t.dtype === 'F16') halfToFloat32(src as Uint16Array, out);
   else if (t.dtype === 'BF16') for (let i = 0; i < src.length; i++) out[i] = bfloat16ToFloat((src as Uint16Array)[i]);
   else if (src instanceof BigInt64Array || src instanceof BigUint64Array) for (let i = 0; i < src.length; i++) out[i] = Number(src[i]);
   else out.set(src as ArrayLike<number>);

@@ -15,7 +15,7 @@
  */
 import * as zlib from 'zlib';
 import { crc32, inflateBounded, maxInflatedSize } from './bytes';
-import { checkInt, invalidType } from '../errors';
+import { checkInt, invalidType } from '../validate';
 
 const SIG_LOCAL = 0x04034b50;
 const SIG_CENTRAL = 0x02014b50;

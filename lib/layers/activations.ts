@@ -1,5 +1,5 @@
 import type { Activation, Backend } from '../backend/types';
-import { checkNumber } from '../errors';
+import { checkNumber } from '../validate';
 import { Tensor } from '../tensor';
 import { Layer } from './layer';
 import { badShape, checkTensor, reuse, shapeStr } from './util';

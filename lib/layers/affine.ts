@@ -3,8 +3,8 @@ import { checkWeightInit, fillNormal, initStd, type WeightInit } from '../init';
 import { Rng } from '../rng';
 import { Tensor } from '../tensor';
 import { Layer, type Param } from './layer';
-import { invalidType } from '../errors';
-import { badShape, checkTensor, optInt, reuse } from './util';
+import { checkInt, invalidType } from '../validate';
+import { badShape, checkTensor, reuse } from './util';
 
 export interface AffineOptions {
   /** Initial weights: 'he' (default), 'relu', 'xavier', 'sigmoid' or a standard deviation (lib/init.ts). */
@@ -57,13 +57,13 @@ export class Affine extends Layer {
     const inferred = arguments.length === 1 || (typeof b === 'object' && b !== null);
     const opts = (inferred ? (b as AffineOptions | undefined) ?? {} : c) as AffineOptions;
     if (opts === null || typeof opts !== 'object') throw invalidType('Affine options', 'an options object', opts);
-    this.outputSize = optInt('Affine outputSize', inferred ? a : b, 1);
+    this.outputSize = checkInt('Affine outputSize', inferred ? a : b, 1);
     this.weightInit = checkWeightInit('Affine weightInit', opts.weightInit ?? 'he');
     this.backend = opts.backend;
     this.seed = opts.seed ?? 0;
     this.initOnBuild = opts.initialize !== false;
     this.b = { value: Tensor.zeros([this.outputSize]), grad: Tensor.zeros([this.outputSize]) };
-    if (!inferred) this.allocate(optInt('Affine inputSize', a, 1));
+    if (!inferred) this.allocate(checkInt('Affine inputSize', a, 1));
   }
 
   /** Values per input sample: given, or inferred at `build` (throws before that). */

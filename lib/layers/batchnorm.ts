@@ -1,8 +1,8 @@
 import type { Backend } from '../backend/types';
-import { checkNumber, checkOneOf } from '../errors';
+import { checkInt, checkNumber, checkOneOf } from '../validate';
 import { Tensor } from '../tensor';
 import { Layer, type Param } from './layer';
-import { badShape, checkTensor, optInt, reuse, shapeStr } from './util';
+import { badShape, checkTensor, reuse, shapeStr } from './util';
 
 export type BatchNormAxis = 'feature' | 'channel';
 
@@ -51,7 +51,7 @@ export class BatchNormalization extends Layer {
 
   constructor(numFeatures: number, opts: BatchNormOptions = {}) {
     super();
-    this.numFeatures = optInt('BatchNormalization numFeatures', numFeatures, 1);
+    this.numFeatures = checkInt('BatchNormalization numFeatures', numFeatures, 1);
     this.momentum = checkNumber('BatchNormalization momentum', opts.momentum ?? 0.9, { min: 0, max: 1 });
     this.eps = checkNumber('BatchNormalization eps', opts.eps ?? 10e-7, { min: 0, exclusiveMin: true });
     this.axis = checkOneOf('BatchNormalization axis', opts.axis ?? 'feature', ['feature', 'channel'] as const);

@@ -1,11 +1,11 @@
 import type { Backend, WindowGeometry } from '../backend/types';
 import { outSize } from '../backend/types';
-import { invalidRange, invalidType } from '../errors';
+import { checkInt, invalidRange, invalidType } from '../validate';
 import { checkWeightInit, fillNormal, initStd, type WeightInit } from '../init';
 import { Rng } from '../rng';
 import { Tensor } from '../tensor';
 import { Layer, type Param } from './layer';
-import { badShape, check4d, checkTensor, optInt, reuse, shapeStr } from './util';
+import { badShape, check4d, checkTensor, reuse, shapeStr } from './util';
 
 export interface ConvolutionOptions {
   stride?: number;
@@ -60,19 +60,19 @@ export class Convolution extends Layer {
 
   constructor(inChannels: number, filterNum: number, filterSize: number | readonly [number, number], opts: ConvolutionOptions = {}) {
     super();
-    this.inChannels = optInt('Convolution inChannels', inChannels, 1);
-    this.filterNum = optInt('Convolution filterNum', filterNum, 1);
+    this.inChannels = checkInt('Convolution inChannels', inChannels, 1);
+    this.filterNum = checkInt('Convolution filterNum', filterNum, 1);
     if (Array.isArray(filterSize)) {
       if (filterSize.length !== 2) throw invalidRange('Convolution filterSize', 'a number or [KH, KW]', `Array(${filterSize.length})`);
-      this.KH = optInt('Convolution filterSize[0]', filterSize[0], 1);
-      this.KW = optInt('Convolution filterSize[1]', filterSize[1], 1);
+      this.KH = checkInt('Convolution filterSize[0]', filterSize[0], 1);
+      this.KW = checkInt('Convolution filterSize[1]', filterSize[1], 1);
     } else if (typeof filterSize === 'number') {
-      this.KH = this.KW = optInt('Convolution filterSize', filterSize, 1);
+      this.KH = this.KW = checkInt('Convolution filterSize', filterSize, 1);
     } else {
       throw invalidType('Convolution filterSize', 'a positive integer or [KH, KW]', filterSize);
     }
-    this.stride = optInt('Convolution stride', opts.stride ?? 1, 1);
-    this.pad = optInt('Convolution pad', opts.pad ?? 0, 0);
+    this.stride = checkInt('Convolution stride', opts.stride ?? 1, 1);
+    this.pad = checkInt('Convolution pad', opts.pad ?? 0, 0);
     this.weightInit = checkWeightInit('Convolution weightInit', opts.weightInit ?? 'he');
     if (opts.bias !== undefined && typeof opts.bias !== 'boolean') throw invalidType('Convolution bias', 'a boolean', opts.bias);
     this.bias = opts.bias ?? true;

@@ -1,5 +1,5 @@
 import type { Backend } from '../backend/types';
-import { checkNumber, checkOneOf } from '../errors';
+import { checkNumber, checkOneOf } from '../validate';
 import { Rng } from '../rng';
 import { Tensor } from '../tensor';
 import { Layer } from './layer';

@@ -1,5 +1,5 @@
 import type { Backend } from '../backend/types';
-import { invalidType } from '../errors';
+import { invalidType } from '../validate';
 import type { Tensor } from '../tensor';
 import { Layer } from './layer';
 import { badShape, checkTensor, shapeStr } from './util';

@@ -3,7 +3,7 @@
  * the values separately).
  */
 import type { Backend } from '../backend/types';
-import { invalidRange, invalidType } from '../errors';
+import { invalidRange, invalidType } from '../validate';
 import type { WeightInit } from '../init';
 import { LeakyReLU, Relu, Sigmoid, Tanh } from './activations';
 import { Affine } from './affine';

@@ -4,7 +4,7 @@
  * when the loss is not finite (NaN/Inf inputs, or a diverged training run).
  */
 import type { Backend } from '../backend/types';
-import { checkNumber, invalidRange, invalidType } from '../errors';
+import { checkNumber, invalidRange, invalidType } from '../validate';
 import { Tensor } from '../tensor';
 import { LossLayer, type Target } from './layer';
 import { badShape, checkTensor, reuse, sameShape, shapeStr } from './util';

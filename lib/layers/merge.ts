@@ -3,7 +3,7 @@
  * (along channels). They take a list of inputs: `forwardMany` / `backwardMany` instead of forward / backward.
  */
 import type { Backend } from '../backend/types';
-import { invalidRange, invalidType } from '../errors';
+import { invalidRange, invalidType } from '../validate';
 import { Tensor } from '../tensor';
 import { Layer } from './layer';
 import { badShape, checkTensor, reuse, sameShape, shapeStr } from './util';

@@ -1,8 +1,8 @@
 import type { Backend } from '../backend/types';
-import { invalidType } from '../errors';
+import { checkInt, invalidType } from '../validate';
 import type { Tensor } from '../tensor';
 import { Layer } from './layer';
-import { badShape, check4d, checkTensor, optInt, reuse, shapeStr } from './util';
+import { badShape, check4d, checkTensor, reuse, shapeStr } from './util';
 
 /**
  * Zero channels around the input's: x[N, C, H, W] -> y[N, before + C + after, H, W] (ResNet's "option A"
@@ -23,8 +23,8 @@ export class ChannelPad extends Layer {
 
   constructor(before: number, after: number, opts: { backend?: Backend } = {}) {
     super();
-    this.before = optInt('ChannelPad before', before, 0);
-    this.after = optInt('ChannelPad after', after, 0);
+    this.before = checkInt('ChannelPad before', before, 0);
+    this.after = checkInt('ChannelPad after', after, 0);
     if (opts === null || typeof opts !== 'object') throw invalidType('ChannelPad options', 'an options object', opts);
     this.backend = opts.backend;
   }

@@ -1,9 +1,9 @@
 import type { Backend, WindowGeometry } from '../backend/types';
 import { outSize } from '../backend/types';
-import { checkOneOf, invalidRange } from '../errors';
+import { checkInt, checkOneOf, invalidRange } from '../validate';
 import { Tensor } from '../tensor';
 import { Layer } from './layer';
-import { badShape, check4d, checkTensor, optInt, reuse, shapeStr } from './util';
+import { badShape, check4d, checkTensor, reuse, shapeStr } from './util';
 
 export type PoolMode = 'max' | 'avg';
 
@@ -87,10 +87,10 @@ export class Pooling extends PoolBase {
 
   constructor(poolH: number, poolW: number, opts: PoolingOptions = {}) {
     super();
-    this.poolH = optInt('Pooling poolH', poolH, 1);
-    this.poolW = optInt('Pooling poolW', poolW, 1);
-    this.stride = optInt('Pooling stride', opts.stride ?? 1, 1);
-    this.pad = optInt('Pooling pad', opts.pad ?? 0, 0);
+    this.poolH = checkInt('Pooling poolH', poolH, 1);
+    this.poolW = checkInt('Pooling poolW', poolW, 1);
+    this.stride = checkInt('Pooling stride', opts.stride ?? 1, 1);
+    this.pad = checkInt('Pooling pad', opts.pad ?? 0, 0);
     this.mode = checkOneOf('Pooling mode', opts.mode ?? 'max', ['max', 'avg'] as const);
     this.backend = opts.backend;
   }

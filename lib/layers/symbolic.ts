@@ -4,7 +4,7 @@
  * whose shape is checked and known at once; `new Graph({ input, output })` (lib/nets/graph.ts) collects the nodes
  * the output depends on. Shapes here are per sample: no batch dimension.
  */
-import { invalidRange, invalidType } from '../errors';
+import { invalidRange, invalidType } from '../validate';
 import type { Layer } from './layer';
 import { shapeStr } from './util';
 

@@ -1,8 +1,8 @@
 /**
- * Small helpers shared by the layers: input checks worded through lib/errors.ts, and output buffers that are
+ * Small helpers shared by the layers: input checks worded through lib/validate.ts, and output buffers that are
  * reused while the shape repeats (one allocation per new batch shape, none per step).
  */
-import { invalidRange, invalidType } from '../errors';
+import { invalidRange, invalidType } from '../validate';
 import { Tensor } from '../tensor';
 
 export function shapeStr(shape: readonly number[]): string {
@@ -13,12 +13,6 @@ export function sameShape(a: readonly number[], b: readonly number[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
-}
-
-export function sizeOf(shape: readonly number[]): number {
-  let s = 1;
-  for (const d of shape) s *= d;
-  return s;
 }
 
 /** `buf` when it already has `shape`, else a new zero tensor of that shape. */
@@ -42,11 +36,4 @@ export function check4d(who: string, x: Tensor, C?: number): void {
   if (x.rank !== 4 || (C !== undefined && x.shape[1] !== C)) {
     throw badShape(who, `a 4-D tensor [N, ${C ?? 'C'}, H, W]`, x.shape);
   }
-}
-
-/** Checks an integer option `value` in [min, max] for a layer; `name` is e.g. "Convolution stride". */
-export function optInt(name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof value !== 'number') throw invalidType(name, 'an integer', value);
-  if (!Number.isInteger(value) || value < min || value > max) throw invalidRange(name, `an integer in [${min}, ${max}]`, value);
-  return value;
 }

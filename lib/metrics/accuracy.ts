@@ -15,7 +15,7 @@
  * index and the value (`checkLabels`). A row of logits holding a NaN has no predicted class (-1): it never counts
  * as correct (a diverged network scores 0, not the share of class-0 labels).
  */
-import { invalidRange, invalidType } from '../errors';
+import { invalidRange, invalidType } from '../validate';
 import type { Target } from '../layers/layer';
 import { Tensor } from '../tensor';
 
@@ -42,12 +42,16 @@ export function targetLabels(t: Target, N: number): Int32Array {
   if (t.rank !== 2 || t.shape[0] !== N) throw invalidRange('t', `a one-hot tensor [${N}, C]`, `[${t.shape.join(', ')}]`);
   const C = t.shape[1];
   const out = new Int32Array(N);
-  for (let i = 0; i < N; i++) {
-    let best = 0;
-    for (let c = 1; c < C; c++) if (t.data[i * C + c] > t.data[i * C + best]) best = c;
-    out[i] = best;
-  }
+  for (let i = 0; i < N; i++) out[i] = argmaxRow(t.data, i * C, C);
   return out;
+}
+
+/** The row argmax: index of the first largest of y[o], …, y[o + K − 1]; -1 when one of them is NaN. */
+export function argmaxRow(y: Float32Array, o: number, K: number): number {
+  for (let c = 0; c < K; c++) if (y[o + c] !== y[o + c]) return -1;
+  let best = 0;
+  for (let c = 1; c < K; c++) if (y[o + c] > y[o + best]) best = c;
+  return best;
 }
 
 /** 0/1 labels of a sigmoid target with `count` outputs: Int32Array as given, a Tensor thresholded at 0.5. */
@@ -96,14 +100,7 @@ export function predictedClasses(kind: AccuracyKind, y: Float32Array, n: number)
   const K = n === 0 ? 0 : y.length / n;
   if (kind === 'categorical') {
     const out = new Int32Array(n);
-    for (let i = 0; i < n; i++) {
-      let best = 0;
-      const o = i * K;
-      let nan = false;
-      for (let c = 0; c < K; c++) if (y[o + c] !== y[o + c]) nan = true;
-      if (!nan) for (let c = 1; c < K; c++) if (y[o + c] > y[o + best]) best = c;
-      out[i] = nan ? -1 : best;
-    }
+    for (let i = 0; i < n; i++) out[i] = argmaxRow(y, i * K, K);
     return out;
   }
   const out = new Int32Array(y.length);

@@ -8,7 +8,7 @@
  *  - ROC AUC of a binary problem from the positive class's scores, ties counted half (roc_auc_score: the area
  *    under the trapezoidal ROC curve equals this Mann–Whitney statistic).
  */
-import { checkI32, checkInt, invalidRange } from '../errors';
+import { checkI32, checkInt, invalidRange } from '../validate';
 
 export interface ClassStats {
   precision: number[];

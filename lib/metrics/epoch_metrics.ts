@@ -7,7 +7,7 @@
  *   auc:                   ROC AUC of a binary problem (one sigmoid output, or two softmax outputs); NaN when the
  *                          data hold one class only, and refused up front for other networks.
  */
-import { checkOneOf, invalidRange, invalidType } from '../errors';
+import { checkOneOf, invalidRange, invalidType } from '../validate';
 import type { Target } from '../layers/layer';
 import { binaryTargets, predictedClasses, targetClasses, type AccuracyKind } from './accuracy';
 import { averages, classStats, confusionMatrix, rocAuc } from './classification';

@@ -5,7 +5,7 @@
  * two softmax outputs: the score is the probability of class 1). Several sigmoid outputs (multi-label): the
  * per-class values are per label (label k positive vs not), and there is no confusion matrix.
  */
-import { checkInt, invalidType } from '../errors';
+import { checkInt, invalidType } from '../validate';
 import type { Target } from '../layers/layer';
 import type { Network } from '../nets/network';
 import { forEachBatch } from '../nets/predict';

@@ -7,8 +7,8 @@ import { SoftmaxWithLoss } from '../layers/losses';
 import { Pooling } from '../layers/pool';
 import { Network, type NetworkConfig, type NetworkOptions } from './network';
 import { outSize } from '../backend/types';
-import { invalidRange } from '../errors';
-import { camelConvParam, checkConvParam, checkDims, checkObject, checkRatio, checkWeightSizes, posInt, type ConvParam } from './options';
+import { checkInt, checkObject, checkShape, checkUnit, invalidRange } from '../validate';
+import { camelConvParam, checkConvParam, checkWeightSizes, type ConvParam } from './options';
 
 export interface DeepConvNetOptions extends NetworkOptions {
   /** [C, H, W] of one sample (default [1, 28, 28]). */
@@ -74,11 +74,11 @@ export class DeepConvNet extends Network {
 
   constructor(opts: DeepConvNetOptions = {}) {
     const o = checkObject('DeepConvNet options', opts) as DeepConvNetOptions & Record<string, unknown>;
-    const inputDim = checkDims('DeepConvNet inputDim', o.inputDim ?? [1, 28, 28], 3);
+    const inputDim = checkShape('DeepConvNet inputDim', o.inputDim ?? [1, 28, 28], 3);
     const convParams = DEFAULTS.map((d, i) => checkConvParam(`DeepConvNet convParam${i + 1}`, camelConvParam(o[`convParam${i + 1}`]), d));
-    const hiddenSize = posInt('DeepConvNet hiddenSize', o.hiddenSize ?? 50);
-    const outputSize = posInt('DeepConvNet outputSize', o.outputSize ?? 10);
-    const dropoutRatio = checkRatio('DeepConvNet dropoutRatio', o.dropoutRatio ?? 0.5);
+    const hiddenSize = checkInt('DeepConvNet hiddenSize', o.hiddenSize ?? 50, 1);
+    const outputSize = checkInt('DeepConvNet outputSize', o.outputSize ?? 10, 1);
+    const dropoutRatio = checkUnit('DeepConvNet dropoutRatio', o.dropoutRatio ?? 0.5);
     const minSide = smallestSide(convParams);
     if (minSide === null || inputDim[1] < minSide || inputDim[2] < minSide) {
       throw invalidRange('DeepConvNet inputDim', minSide === null

@@ -18,7 +18,7 @@
  * an unknown input, a node the output does not use, or shapes that do not fit (Add of different shapes …) are
  * refused with a RangeError naming the node. Parameters are named `<node>.<local>`: conv1.W, conv1.b, bn1.gamma.
  */
-import { invalidRange, invalidType } from '../errors';
+import { invalidRange, invalidType } from '../validate';
 import { layerFromConfig, type LayerConfig } from '../layers';
 import { Layer, LossLayer } from '../layers/layer';
 import { checkNodeName, Input, SymbolicTensor } from '../layers/symbolic';

@@ -2,7 +2,7 @@
  * The networks, and `networkFromConfig`, which rebuilds any network from its `config()` JSON (same type, options,
  * parameter names and shapes; the weights are re-initialized from the config's seed: load saved values afterwards).
  */
-import { invalidRange, invalidType } from '../errors';
+import { invalidRange, invalidType } from '../validate';
 import { DeepConvNet, type DeepConvNetOptions } from './deep_convnet';
 import { Graph } from './graph';
 import { ResNet, type ResNetOptions } from './resnet';

@@ -1,4 +1,4 @@
-import { checkOneOf, invalidType } from '../errors';
+import { checkInt, checkObject, checkOneOf, checkUnit, invalidType } from '../validate';
 import { checkWeightInit, type WeightInit } from '../init';
 import { Relu, Sigmoid, Tanh } from '../layers/activations';
 import { Affine } from '../layers/affine';
@@ -7,7 +7,7 @@ import { Dropout } from '../layers/dropout';
 import type { Layer } from '../layers/layer';
 import { SoftmaxWithLoss } from '../layers/losses';
 import { Network, type NetworkConfig, type NetworkOptions } from './network';
-import { checkObject, checkRatio, checkWeightSizes, posInt } from './options';
+import { checkWeightSizes } from './options';
 
 export type HiddenActivation = 'relu' | 'sigmoid' | 'tanh';
 
@@ -45,9 +45,9 @@ function resolve(who: string, opts: unknown): Resolved & Record<string, unknown>
   if (!Array.isArray(o.hiddenSizeList)) throw invalidType(`${who} hiddenSizeList`, 'an array of layer sizes', o.hiddenSizeList);
   const r = {
     ...o,
-    inputSize: posInt(`${who} inputSize`, o.inputSize),
-    hiddenSizeList: o.hiddenSizeList.map((h: unknown, i: number) => posInt(`${who} hiddenSizeList[${i}]`, h)),
-    outputSize: posInt(`${who} outputSize`, o.outputSize),
+    inputSize: checkInt(`${who} inputSize`, o.inputSize, 1),
+    hiddenSizeList: o.hiddenSizeList.map((h: unknown, i: number) => checkInt(`${who} hiddenSizeList[${i}]`, h, 1)),
+    outputSize: checkInt(`${who} outputSize`, o.outputSize, 1),
     activation: checkOneOf(`${who} activation`, o.activation ?? 'relu', ['relu', 'sigmoid', 'tanh'] as const),
     weightInitStd: checkWeightInit(`${who} weightInitStd`, o.weightInitStd ?? 'relu'),
   };
@@ -121,7 +121,7 @@ export class MultiLayerNetExtend extends Network {
     const r = resolve('MultiLayerNetExtend', opts);
     const useDropout = !!r.useDropout;
     const useBatchnorm = !!r.useBatchnorm;
-    const ratio = checkRatio('MultiLayerNetExtend dropoutRatio', r.dropoutRatio ?? r.dropoutRation ?? 0.5);
+    const ratio = checkUnit('MultiLayerNetExtend dropoutRatio', r.dropoutRatio ?? r.dropoutRation ?? 0.5);
     super(build(r, useBatchnorm, useDropout ? ratio : null), [r.inputSize], r as NetworkOptions);
     this.options = { ...pick(r), useDropout, dropoutRatio: ratio, useBatchnorm };
   }

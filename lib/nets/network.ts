@@ -8,8 +8,7 @@
 import { getBackend } from '../backend';
 import { checkBackend } from '../backend/check';
 import type { Backend } from '../backend/types';
-import { checkNumber, invalidRange, invalidType } from '../errors';
-import { numericalGradientOf } from '../gradcheck';
+import { checkInt, checkNumber, checkShape, invalidRange, invalidType } from '../validate';
 import { Relu } from '../layers/activations';
 import { Convolution } from '../layers/conv';
 import { Layer, LossLayer, type Param, type Target } from '../layers/layer';
@@ -18,6 +17,7 @@ import { reuse, sameShape, shapeStr } from '../layers/util';
 import { accuracyKind, binaryTargets, checkLabels, countCorrect, targetClasses, type AccuracyKind } from '../metrics/accuracy';
 import { evaluate as evaluateNetwork, type EvaluateOptions, type EvaluateResult } from '../metrics/evaluate';
 import { Rng } from '../rng';
+import { numericalGradientOf } from './numerical';
 import { predictClasses as predictClassesOf, predictProba as predictProbaOf } from './predict';
 import { formatSummary } from './summary';
 import { Tensor } from '../tensor';
@@ -120,10 +120,7 @@ export abstract class Network {
     paramNaming: ParamNaming = 'book',
   ) {
     const spec = Array.isArray(layers) ? chainSpec(layers) : checkSpec(layers);
-    const seed = opts.seed ?? 0;
-    if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
-      throw invalidRange('seed', 'an integer in [0, 4294967295]', seed);
-    }
+    const seed = checkInt('seed', opts.seed ?? 0, 0, 0xffffffff);
     this.weightDecayLambda = checkNumber('weightDecayLambda', opts.weightDecayLambda ?? 0, { min: 0 });
     const fuse = opts.fuse ?? process.env.SIMDNET_FUSE !== '0';
     if (typeof fuse !== 'boolean') throw invalidType('fuse', 'a boolean', fuse);
@@ -180,10 +177,7 @@ export abstract class Network {
    *   fit (naming the node)
    */
   build(inputShape: readonly number[]): void {
-    if (!Array.isArray(inputShape)) throw invalidType('inputShape', 'an array of dimensions', inputShape);
-    inputShape.forEach((d, i) => {
-      if (typeof d !== 'number' || !Number.isInteger(d) || d < 1) throw invalidRange(`inputShape[${i}]`, 'a positive integer', d);
-    });
+    checkShape('inputShape', inputShape);
     if (this.inShape !== undefined) {
       if (!sameShape(this.inShape, inputShape)) throw invalidRange(`${this.type} build inputShape`, `the shape it was built with, ${shapeStr(this.inShape)}`, shapeStr(inputShape));
       return;
@@ -318,7 +312,7 @@ export abstract class Network {
   accuracy(x: Tensor, t: Target, batchSize = 100): number {
     this.checkInput(x);
     const N = x.shape[0];
-    if (typeof batchSize !== 'number' || !Number.isInteger(batchSize) || batchSize < 1) throw invalidRange('batchSize', 'a positive integer', batchSize);
+    checkInt('batchSize', batchSize, 1);
     const kind = this.accuracyKind;
     const K = N === 0 ? 1 : this.outputShape().slice(1).reduce((a, b) => a * b, 1);
     const tRows = kind === 'multi-label' ? binaryTargets(t, N * K) : targetClasses(kind, t, N);

@@ -1,5 +1,5 @@
-/** Option checks shared by the book's networks (worded through lib/errors.ts). */
-import { invalidRange, invalidType } from '../errors';
+/** Option checks shared by the book's networks (worded through lib/validate.ts). */
+import { checkInt, checkObject, invalidRange } from '../validate';
 import { MAX_TENSOR_ELEMENTS } from '../tensor';
 
 export interface ConvParam {
@@ -9,32 +9,14 @@ export interface ConvParam {
   stride: number;
 }
 
-export function checkObject(name: string, v: unknown): Record<string, unknown> {
-  if (v === undefined) return {};
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw invalidType(name, 'an options object', v);
-  return v as Record<string, unknown>;
-}
-
-export function posInt(name: string, v: unknown, min = 1): number {
-  if (typeof v !== 'number') throw invalidType(name, 'an integer', v);
-  if (!Number.isInteger(v) || v < min) throw invalidRange(name, `an integer >= ${min}`, v);
-  return v;
-}
-
-export function checkDims(name: string, v: unknown, rank?: number): number[] {
-  if (!Array.isArray(v)) throw invalidType(name, 'an array of dimensions', v);
-  if (rank !== undefined && v.length !== rank) throw invalidRange(name, `${rank} dimensions`, `[${v.join(', ')}]`);
-  return v.map((d, i) => posInt(`${name}[${i}]`, d));
-}
-
 /** A conv param with defaults filled in: {filterNum, filterSize, pad, stride}. */
 export function checkConvParam(name: string, v: unknown, dflt: ConvParam): ConvParam {
   const o = checkObject(name, v);
   return {
-    filterNum: posInt(`${name}.filterNum`, o.filterNum ?? dflt.filterNum),
-    filterSize: posInt(`${name}.filterSize`, o.filterSize ?? dflt.filterSize),
-    pad: posInt(`${name}.pad`, o.pad ?? dflt.pad, 0),
-    stride: posInt(`${name}.stride`, o.stride ?? dflt.stride),
+    filterNum: checkInt(`${name}.filterNum`, o.filterNum ?? dflt.filterNum, 1),
+    filterSize: checkInt(`${name}.filterSize`, o.filterSize ?? dflt.filterSize, 1),
+    pad: checkInt(`${name}.pad`, o.pad ?? dflt.pad, 0),
+    stride: checkInt(`${name}.stride`, o.stride ?? dflt.stride, 1),
   };
 }
 
@@ -47,13 +29,6 @@ export function camelConvParam(v: unknown): unknown {
     filterNum: o.filterNum ?? o.filter_num,
     filterSize: o.filterSize ?? o.filter_size,
   };
-}
-
-/** A dropout ratio in [0, 1). */
-export function checkRatio(name: string, v: unknown): number {
-  if (typeof v !== 'number') throw invalidType(name, 'a number in [0, 1)', v);
-  if (!(v >= 0 && v < 1)) throw invalidRange(name, 'a number in [0, 1)', v);
-  return v;
 }
 
 /**

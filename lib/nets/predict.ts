@@ -3,7 +3,7 @@
  * batches, turned into probabilities (the loss layer's inference output: softmax, sigmoid, or the outputs of a
  * MeanSquaredError network) or classes (by the network's accuracy definition, lib/metrics/accuracy.ts).
  */
-import { checkInt } from '../errors';
+import { checkInt } from '../validate';
 import { predictedClasses } from '../metrics/accuracy';
 import { Tensor } from '../tensor';
 import type { Network } from './network';

@@ -7,7 +7,7 @@
  * channels; no parameters) or 'projection' (option B: 1×1 convolution with stride 2, then BN). Convolutions have
  * no bias (BN follows); He initialization; per-channel BN (eps 1e-5, as PyTorch's).
  */
-import { checkOneOf, invalidRange } from '../errors';
+import { checkInt, checkObject, checkOneOf, checkShape, invalidRange } from '../validate';
 import { Relu } from '../layers/activations';
 import { Affine } from '../layers/affine';
 import { BatchNormalization } from '../layers/batchnorm';
@@ -19,7 +19,6 @@ import { GlobalAvgPool, Pooling } from '../layers/pool';
 import { Input, type SymbolicTensor } from '../layers/symbolic';
 import { Graph } from './graph';
 import type { NetworkConfig, NetworkOptions } from './network';
-import { checkDims, checkObject, posInt } from './options';
 
 export type ResNetShortcut = 'padding' | 'projection';
 
@@ -58,10 +57,10 @@ export class ResNet extends Graph {
     for (const k of Object.keys(o)) if (!KEYS.has(k)) throw invalidRange('ResNet options', `only ${[...KEYS].join(', ')}`, `unknown option '${k}'`);
     const depth = o.depth ?? 20;
     if (depth !== 20 && depth !== 32 && depth !== 56) throw invalidRange('ResNet depth', '20, 32 or 56', depth);
-    const inputDim = checkDims('ResNet inputDim', o.inputDim ?? [1, 28, 28], 3);
+    const inputDim = checkShape('ResNet inputDim', o.inputDim ?? [1, 28, 28], 3);
     if (inputDim[1] < 4 || inputDim[2] < 4) throw invalidRange('ResNet inputDim', 'an image of at least 4×4', `[${inputDim.join(', ')}]`);
-    const outputSize = posInt('ResNet outputSize', o.outputSize ?? 10);
-    const width = posInt('ResNet width', o.width ?? 1);
+    const outputSize = checkInt('ResNet outputSize', o.outputSize ?? 10, 1);
+    const width = checkInt('ResNet width', o.width ?? 1, 1);
     const shortcut = checkOneOf('ResNet shortcut', o.shortcut ?? 'padding', ['padding', 'projection'] as const);
     const { input, output } = resnetGraph(depth, inputDim, outputSize, width, shortcut);
     super({ input, output, loss: new SoftmaxWithLoss(), seed: o.seed, weightDecayLambda: o.weightDecayLambda, backend: o.backend, ...(o.fuse === undefined ? {} : { fuse: o.fuse }) });

@@ -1,4 +1,4 @@
-import { invalidType } from '../errors';
+import { invalidType } from '../validate';
 import { layerFromConfig, type LayerConfig } from '../layers';
 import type { Layer } from '../layers/layer';
 import { Network, type NetworkConfig, type NetworkOptions } from './network';

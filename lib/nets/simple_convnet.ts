@@ -1,5 +1,5 @@
 import { outSize } from '../backend/types';
-import { invalidRange } from '../errors';
+import { checkInt, checkObject, checkShape, invalidRange } from '../validate';
 import { checkWeightInit, type WeightInit } from '../init';
 import { Relu } from '../layers/activations';
 import { Affine } from '../layers/affine';
@@ -7,7 +7,7 @@ import { Convolution } from '../layers/conv';
 import { SoftmaxWithLoss } from '../layers/losses';
 import { Pooling } from '../layers/pool';
 import { Network, type NetworkConfig, type NetworkOptions } from './network';
-import { camelConvParam, checkConvParam, checkDims, checkObject, checkWeightSizes, posInt, type ConvParam } from './options';
+import { camelConvParam, checkConvParam, checkWeightSizes, type ConvParam } from './options';
 
 export interface SimpleConvNetOptions extends NetworkOptions {
   /** [C, H, W] of one sample (default [1, 28, 28]). */
@@ -36,10 +36,10 @@ export class SimpleConvNet extends Network {
 
   constructor(opts: SimpleConvNetOptions = {}) {
     const o = checkObject('SimpleConvNet options', opts) as SimpleConvNetOptions;
-    const inputDim = checkDims('SimpleConvNet inputDim', o.inputDim ?? [1, 28, 28], 3);
+    const inputDim = checkShape('SimpleConvNet inputDim', o.inputDim ?? [1, 28, 28], 3);
     const cp = checkConvParam('SimpleConvNet convParam', camelConvParam(o.convParam), { filterNum: 30, filterSize: 5, pad: 0, stride: 1 });
-    const hiddenSize = posInt('SimpleConvNet hiddenSize', o.hiddenSize ?? 100);
-    const outputSize = posInt('SimpleConvNet outputSize', o.outputSize ?? 10);
+    const hiddenSize = checkInt('SimpleConvNet hiddenSize', o.hiddenSize ?? 100, 1);
+    const outputSize = checkInt('SimpleConvNet outputSize', o.outputSize ?? 10, 1);
     const weightInitStd = checkWeightInit('SimpleConvNet weightInitStd', o.weightInitStd ?? 0.01);
     const [C, H, W] = inputDim;
     const OH = outSize(H, cp.filterSize, cp.stride, cp.pad);

@@ -2,7 +2,7 @@
  * The optimizers of the book's common/optimizer.py (plus AdamW), and `createOptimizer` to pick one by name
  * like the book's Trainer does with optimizer_class_dict.
  */
-import { invalidRange, invalidType } from '../errors';
+import { invalidRange, invalidType } from '../validate';
 import { AdaGrad } from './adagrad';
 import { Adam } from './adam';
 import { AdamW } from './adamw';

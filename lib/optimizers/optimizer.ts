@@ -6,7 +6,7 @@
  */
 import { getBackend } from '../backend';
 import type { Backend, OptimizerHyper, OptimizerRule } from '../backend/types';
-import { checkInt, checkNumber, describe, invalidRange, invalidType } from '../errors';
+import { checkInt, checkNumber, checkOptions, checkUnit, describe, invalidRange, invalidType } from '../validate';
 import type { Param } from '../layers/layer';
 import { Tensor } from '../tensor';
 
@@ -18,7 +18,8 @@ export type HyperKey = 'lr' | 'momentum' | 'decayRate' | 'beta1' | 'beta2' | 'we
 
 /** Options every optimizer takes besides its hyperparameters. */
 export interface OptimizerBaseOptions {
-  /** Backend that runs the updates (default: getBackend() at each step). */
+  /** Backend that runs the updates when `step` is not given one (default: getBackend() at each step). The
+   * Trainer always passes its network's backend. */
   backend?: Backend;
 }
 
@@ -48,11 +49,7 @@ export function lrSpec(def: number): HyperSpec {
 export function unitSpec(def: number): HyperSpec {
   return {
     default: def,
-    check: (name, v) => {
-      if (typeof v !== 'number') throw invalidType(name, 'a number', v);
-      if (!(v >= 0 && v < 1)) throw invalidRange(name, 'a finite number in [0, 1)', v);
-      return v;
-    },
+    check: checkUnit,
   };
 }
 
@@ -81,7 +78,7 @@ export abstract class Optimizer {
   readonly name: OptimizerName;
   /** Names of the per-parameter state slots (the book's attribute names: v, h, m). */
   readonly slotNames: readonly string[];
-  /** Backend that runs the updates; undefined: the process default at each step. */
+  /** Backend that runs the updates when `step` is not given one; undefined: the process default at each step. */
   backend?: Backend;
   /** Number of `step` calls so far (Adam's bias correction uses t after the increment). */
   private iter = 0;
@@ -98,23 +95,11 @@ export abstract class Optimizer {
     this.name = name;
     this.slotNames = Object.freeze([...slotNames]);
     this.spec = spec;
-    const className = this.constructor.name;
-    if (opts === undefined || opts === null) opts = {};
-    if (typeof opts !== 'object' || Array.isArray(opts)) throw invalidType(`${className} options`, 'an object', opts);
-    const given = opts as Record<string, unknown>;
-    for (const key of Object.keys(given)) {
-      if (key !== 'backend' && !(key in spec) && given[key] !== undefined) {
-        throw invalidRange(`${className} options`, `keys among ${['backend', ...Object.keys(spec)].join(', ')}`, `'${key}'`);
-      }
-    }
+    const given = checkOptions(this.constructor.name, opts ?? undefined, [...Object.keys(spec), 'backend']);
     for (const [key, s] of Object.entries(spec)) {
       this.hyper[key] = given[key] === undefined ? s.default : s.check(key, given[key]);
     }
-    if (given.backend !== undefined) {
-      const b = given.backend as Backend;
-      if (b === null || typeof b !== 'object' || typeof b.optimizerStep !== 'function') throw invalidType('backend', 'a Backend', b);
-      this.backend = b;
-    }
+    if (given.backend !== undefined) this.backend = checkBackend(given.backend);
   }
 
   /** The current learning rate. */
@@ -143,14 +128,16 @@ export abstract class Optimizer {
   /**
    * One update of every parameter in `params` (name -> Param), in place, from `grads[name]` when given,
    * else from the Param's own `grad` (what `Network.gradient` wrote). The state of a parameter seen for the
-   * first time is created filled with zeros.
+   * first time is created filled with zeros. The update runs on `backend` when given (pass the network's,
+   * `net.backend`, as the Trainer does), else on the optimizer's `backend`, else on getBackend().
    * @throws {TypeError|RangeError} a parameter or gradient is missing or has the wrong size
    */
-  step(params: Record<string, Param>, grads?: Record<string, Tensor | Float32Array>): void {
+  step(params: Record<string, Param>, grads?: Record<string, Tensor | Float32Array>, backend?: Backend): void {
     if (params === null || typeof params !== 'object') throw invalidType('params', 'an object of name -> Param', params);
     if (grads !== undefined && (grads === null || typeof grads !== 'object')) {
       throw invalidType('grads', 'an object of name -> gradient', grads);
     }
+    if (backend !== undefined) checkBackend(backend);
     // Check everything before touching anything, so a bad call leaves the parameters and state unchanged.
     const work: { key: string; value: Float32Array; grad: Float32Array }[] = [];
     for (const [key, p] of Object.entries(params)) {
@@ -175,12 +162,12 @@ export abstract class Optimizer {
       }
       work.push({ key, value: p.value.data, grad: gd });
     }
-    const backend = this.backend ?? getBackend();
+    const be = backend ?? this.backend ?? getBackend();
     this.iter++;
     const hyper = { ...this.hyper, t: this.iter } as OptimizerHyper;
     for (const { key, value, grad } of work) {
       const st = this.slotNames.length > 0 ? this.stateFor(key, value.length) : {};
-      backend.optimizerStep(
+      be.optimizerStep(
         this.name,
         value,
         grad,
@@ -265,4 +252,9 @@ export abstract class Optimizer {
     }
     return st;
   }
+}
+
+function checkBackend(b: unknown): Backend {
+  if (b === null || typeof b !== 'object' || typeof (b as Backend).optimizerStep !== 'function') throw invalidType('backend', 'a Backend', b);
+  return b as Backend;
 }

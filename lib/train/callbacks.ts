@@ -8,7 +8,7 @@
  */
 import * as path from 'path';
 import { makeDirs } from '../io/atomic';
-import { checkInt, checkNumber, checkOneOf, invalidType } from '../errors';
+import { checkInt, checkNumber, checkOneOf, invalidType } from '../validate';
 import type { Network } from '../nets/network';
 import type { Optimizer } from '../optimizers/optimizer';
 import type { Tensor } from '../tensor';

@@ -3,7 +3,7 @@
  * Tensor [N, …], usually one-hot [N, C]); row gathers for mini-batches; zero-copy row ranges; and shared-memory
  * copies so a worker thread can read the same bytes without a per-fit copy.
  */
-import { invalidRange, invalidType } from '../errors';
+import { invalidRange, invalidType } from '../validate';
 import type { Target } from '../layers/layer';
 import { Tensor } from '../tensor';
 

@@ -6,7 +6,7 @@
  */
 import { augmentBatch, type AugmentOptions } from '../data/augment';
 import { sampleWeightsFor } from '../data/dataset';
-import { invalidRange } from '../errors';
+import { invalidRange } from '../validate';
 import type { Target } from '../layers/layer';
 import { countCorrect, targetClasses, type AccuracyKind } from '../metrics/accuracy';
 import { MetricAccumulator, type MetricName } from '../metrics/epoch_metrics';
@@ -279,7 +279,7 @@ export class TrainLoop {
       const b = this.localBatch(idx.subarray(0, size));
       ({ loss, correct, total } = trainGradient(net, b.x, b.t, kind, b.sw));
     }
-    this.optimizer.step(net.namedParams());
+    this.optimizer.step(net.namedParams(), undefined, net.backend); // the network's backend, not the process default
     this.epochLossSum += loss * size;
     this.epochSamples += size;
     this.trainLossList.push(loss);

@@ -3,7 +3,7 @@
  * every epoch (0-based) on the thread that runs the callbacks. Pass one as the Trainer option `lrSchedule`
  * (any `(epoch, initialLr) => lr` function works too).
  */
-import { checkInt, checkNumber, invalidType } from '../errors';
+import { checkInt, checkNumber, invalidType } from '../validate';
 
 /** The learning rate for `epoch` (0-based), given the learning rate training started with. */
 export type LrSchedule = (epoch: number, initialLr: number) => number;

@@ -4,7 +4,7 @@
  * per finished epoch, one loss per batch, iteration = epoch · batchesPerEpoch + batch). A checkpoint is a file
  * anyone can edit, so each failure is a RangeError naming the field ("training state <field>: expected …, got …").
  */
-import { describe, invalidRange } from '../errors';
+import { describe, invalidRange } from '../validate';
 import type { RngState } from '../rng';
 import type { History, LoopState } from './loop';
 

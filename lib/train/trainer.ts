@@ -14,7 +14,7 @@
  */
 import * as path from 'path';
 import { resolveAugmentOptions, type AugmentOptions } from '../data/augment';
-import { checkInt, checkNumber, checkOneOf, invalidRange, invalidType } from '../errors';
+import { checkInt, checkNumber, checkOneOf, invalidRange, invalidType } from '../validate';
 import { makeDirs } from '../io/atomic';
 import { loadCheckpoint, saveModel } from '../io/model';
 import type { Target } from '../layers/layer';

@@ -6,7 +6,7 @@
  * @example
  * drawFilters('out/filters.png', net.params.W1, { scale: 8 });
  */
-import { checkInt, invalidRange, invalidType } from '../errors';
+import { checkInt, invalidRange, invalidType } from '../validate';
 import { Tensor } from '../tensor';
 import { BLACK, Canvas, type Color, type RGB, textHeight, textWidth, toRGB, WHITE } from './png';
 

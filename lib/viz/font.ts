@@ -120,11 +120,6 @@ export function glyph(ch: string): Uint8Array {
   return g;
 }
 
-/** True when the font has a glyph for `ch` (others draw as '?'). */
-export function hasGlyph(ch: string): boolean {
-  return Object.prototype.hasOwnProperty.call(G, ch);
-}
-
 /** The characters the font draws (for tests). */
 export function glyphChars(): string[] {
   return Object.keys(G);

@@ -6,7 +6,7 @@
  * @example
  * const shown = drawMisclassified('out/misclassified.png', xTest, tTest, predictions, { max: 20 });
  */
-import { checkInt, invalidRange, invalidType } from '../errors';
+import { checkInt, invalidRange, invalidType } from '../validate';
 import { Tensor } from '../tensor';
 import { BLACK, Canvas, type RGB, textHeight, textWidth } from './png';
 

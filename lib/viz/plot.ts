@@ -8,7 +8,7 @@
  *   { name: 'test', values: testAcc },
  * ], { title: 'Accuracy', xLabel: 'epoch', yLabel: 'accuracy', yMin: 0, yMax: 1 });
  */
-import { checkInt, checkNumber, invalidRange, invalidType } from '../errors';
+import { checkInt, checkNumber, invalidRange, invalidType } from '../validate';
 import { BLACK, Canvas, type Color, type RGB, textHeight, textWidth, tint, toRGB } from './png';
 
 /** One curve. `x` defaults to xStart, xStart + 1, … (the book plots epochs and iterations from 0). */

@@ -10,7 +10,7 @@
  */
 import { PNG } from 'pngjs';
 
-import { checkInt, invalidRange, invalidType } from '../errors';
+import { checkInt, invalidRange, invalidType } from '../validate';
 import { writeFileAtomic } from '../io/atomic';
 import { GLYPH_ADVANCE, GLYPH_ASCENT, GLYPH_HEIGHT, GLYPH_WIDTH, glyph } from './font';
 
@@ -192,11 +192,6 @@ export function textWidth(str: string, scale = 1): number {
 /** Height of a line of text above the baseline (descenders go GLYPH_HEIGHT − GLYPH_ASCENT rows further). */
 export function textHeight(scale = 1): number {
   return GLYPH_ASCENT * scale;
-}
-
-/** Checks a `scale`-like option: an integer in [1, max]. */
-export function checkScale(name: string, v: unknown, max = 64): number {
-  return checkInt(name, v, 1, max);
 }
 
 /** Decodes a PNG file's bytes (for tests and tools): width, height and RGBA data. */

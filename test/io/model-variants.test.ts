@@ -2,7 +2,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { fromHalf, toHalf } from '../../lib/backend/ts/half';
+import { float32ToHalf as toHalf, halfToFloat32 as fromHalf } from '../../lib/float16';
 import { encodeModel, loadCheckpoint, loadModel, saveModel } from '../../lib/io/model';
 import { MultiLayerNetExtend } from '../../lib/nets';
 import { createOptimizer } from '../../lib/optimizers';

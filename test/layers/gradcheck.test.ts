@@ -5,7 +5,7 @@
  * Tolerance per element: |analytic − numerical| <= 1e-3 + 1e-2·max(|a|, |n|) (float32 rounding of the objective is
  * ~1e-6/2h ≈ 5e-5; truncation error O(h²) ≈ 1e-4 relative on the smooth layers).
  */
-import { checkLayerGradient } from '../../lib/gradcheck';
+import { checkLayerGradient } from '../../lib/tools/gradcheck';
 import { backendsUnderTest } from '../helpers';
 import { LAYER_CASES } from './cases';
 

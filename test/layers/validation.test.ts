@@ -86,7 +86,7 @@ describe('labels and targets', () => {
 
 describe('bad constructor options', () => {
   test.each([
-    ['Convolution filterSize 0', () => new Convolution(1, 2, 0), RangeError, /Convolution filterSize: expected an integer in \[1/],
+    ['Convolution filterSize 0', () => new Convolution(1, 2, 0), RangeError, /Convolution filterSize: expected an integer >= 1/],
     ['Convolution filterNum 1.5', () => new Convolution(1, 1.5, 3), RangeError, /filterNum/],
     ['Convolution stride 0', () => new Convolution(1, 2, 3, { stride: 0 }), RangeError, /stride/],
     ['Convolution pad -1', () => new Convolution(1, 2, 3, { pad: -1 }), RangeError, /pad/],

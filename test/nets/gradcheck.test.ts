@@ -5,7 +5,7 @@
  * |a − n| <= 5e-4 + 1e-2·max(|a|, |n|) (observed: <= 1.2e-4 abs). Inputs are small so every parameter element is checked (DeepConvNet: at
  * most 40 evenly spaced elements per tensor). Also the book's numericalGradient (all elements) on a tiny net.
  */
-import { checkNetworkGradient } from '../../lib/gradcheck';
+import { checkNetworkGradient } from '../../lib/tools/gradcheck';
 import { Affine, BatchNormalization, Convolution, Dropout, GlobalAvgPool, LeakyReLU, Pooling, Relu, SoftmaxWithLoss, Tanh } from '../../lib/layers';
 import { DeepConvNet, MultiLayerNet, MultiLayerNetExtend, Sequential, SimpleConvNet, type Network, type Target } from '../../lib/nets';
 import { Tensor } from '../../lib/tensor';

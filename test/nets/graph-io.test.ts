@@ -7,7 +7,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { toFloat16 } from '../../lib/half';
+import { toFloat16 } from '../../lib/tools/half';
 import { decodeCheckpoint, encodeModel, loadModel, saveModel } from '../../lib/io/model';
 import { decodeSafetensors, encodeSafetensors, type SafeTensorInput } from '../../lib/io/safetensors';
 import {

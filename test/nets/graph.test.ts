@@ -3,7 +3,7 @@
  * native vs TypeScript per node; a graph equal to the same network written as Sequential; the functional API's
  * errors; summary(); shapes inferred by Sequential without inputShape.
  */
-import { checkNetworkGradient } from '../../lib/gradcheck';
+import { checkNetworkGradient } from '../../lib/tools/gradcheck';
 import {
   Add, Affine, BatchNormalization, ChannelPad, Concatenate, Convolution, Flatten, GlobalAvgPool, Input, Pooling, Relu,
   SoftmaxWithLoss, Tanh, type SymbolicTensor,

@@ -254,7 +254,8 @@ describe('optimizer construction and validation', () => {
     ['beta1 1', () => new Adam({ beta1: 1 }), /beta1/],
     ['beta2 1.5', () => new AdamW({ beta2: 1.5 }), /beta2/],
     ['weightDecay -1', () => new AdamW({ weightDecay: -1 }), /weightDecay/],
-    ['unknown key', () => new Adam({ learningRate: 0.1 } as never), /Adam options: expected keys among.*'learningRate'/],
+    ['unknown key', () => new Adam({ learningRate: 0.1 } as never), /^Adam options: expected options among lr, beta1, beta2, backend, got unknown option 'learningRate'$/],
+    ['misspelt key', () => new Adam({ betta1: 0.8 } as never), /^Adam options: .*got unknown option 'betta1' \(did you mean 'beta1'\?\)$/],
   ])('bad hyperparameter (%s) -> RangeError', (_label, make, message) => {
     expect(make).toThrow(RangeError);
     expect(make).toThrow(message);

@@ -15,7 +15,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { Backend } from '../../lib/backend/types';
 import { loadMnist } from '../../lib/data/mnist';
-import { castInputToHalf, compareHalfAccuracy, toFloat16 } from '../../lib/half';
+import { castInputToHalf, compareHalfAccuracy, toFloat16 } from '../../lib/tools/half';
 import { loadNpzWeights } from '../../lib/io/model';
 import { SimpleConvNet } from '../../lib/nets';
 import { Tensor } from '../../lib/tensor';

@@ -2,7 +2,7 @@
  * lib/half.ts (the book's ch08/half_float_network.py): weights stored as IEEE half, computed in float32.
  * The rounding is checked against an independent float64 round-to-nearest-even written here.
  */
-import { castInputToHalf, compareHalfAccuracy, toFloat16 } from '../../lib/half';
+import { castInputToHalf, compareHalfAccuracy, toFloat16 } from '../../lib/tools/half';
 import { MultiLayerNetExtend, SimpleConvNet } from '../../lib/nets';
 import { Tensor } from '../../lib/tensor';
 import { backendsUnderTest, randomArray } from '../helpers';

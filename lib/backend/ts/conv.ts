@@ -12,7 +12,7 @@
  * One scratch array is reused across calls. col2im adds each element's contributions in (kh, kw) order,
  * as the book does and as the native kernels do, so both backends agree bit for bit on it.
  */
-import { checkF32, checkInt, invalidRange, invalidType } from '../../errors';
+import { checkF32, checkInt, invalidRange, invalidType } from '../../validate';
 import type { WindowGeometry } from '../types';
 import { sgemm } from './gemm';
 
@@ -51,7 +51,7 @@ export function checkWindow(g: WindowGeometry): Window {
 
 /** Checks that `a` is a Float32Array of at least n elements. */
 export function checkArray(name: string, a: Float32Array, n: number): void {
-  checkF32(name, a, n, false);
+  checkF32(name, a, n);
 }
 
 let scratch = new Float32Array(0);

@@ -3,30 +3,9 @@
  * Arithmetic is done in float64 and rounded once to float32 on store. Each op re-checks its arguments cheaply
  * (types, lengths, label range) so that both backends reject the same bad inputs with TypeError/RangeError.
  */
-import { checkInt, invalidRange, invalidType } from '../../errors';
+import { checkF32, checkInt, checkNumber, checkView, invalidRange, invalidType } from '../../validate';
 import { streamBase, streamUniform } from '../../rng';
 import type { Activation } from '../types';
-
-type View = Float32Array | Int32Array | Uint8Array | Uint16Array;
-type ViewCtor = { new (n: number): View; name: string };
-
-/** Checks `value` is an instance of `ctor` with at least `min` elements (min undefined: no length check). */
-export function checkView<T extends View>(name: string, value: unknown, ctor: ViewCtor, min?: number): T {
-  if (!(value instanceof ctor)) throw invalidType(name, `a ${ctor.name}`, value);
-  if (min !== undefined && value.length < min) {
-    throw invalidRange(name, `a ${ctor.name} of at least ${min} elements`, `length ${value.length}`);
-  }
-  return value as T;
-}
-
-export const f32 = (name: string, value: unknown, min?: number): Float32Array => checkView<Float32Array>(name, value, Float32Array, min);
-
-/** A finite number (what the native binding accepts). */
-export function num(name: string, value: unknown): number {
-  if (typeof value !== 'number') throw invalidType(name, 'a number', value);
-  if (!Number.isFinite(value)) throw invalidRange(name, 'a finite number', value);
-  return value;
-}
 
 const ACTIVATIONS: readonly Activation[] = ['relu', 'sigmoid', 'tanh', 'leakyRelu'];
 function checkKind(kind: unknown): Activation {
@@ -40,8 +19,8 @@ function checkKind(kind: unknown): Activation {
 export function addBias(y: Float32Array, b: Float32Array, rows: number, cols: number): void {
   checkInt('rows', rows);
   checkInt('cols', cols);
-  f32('y', y, rows * cols);
-  f32('b', b, cols);
+  checkF32('y', y, rows * cols);
+  checkF32('b', b, cols);
   for (let r = 0; r < rows; r++) {
     const o = r * cols;
     for (let c = 0; c < cols; c++) y[o + c] += b[c];
@@ -52,8 +31,8 @@ export function addBias(y: Float32Array, b: Float32Array, rows: number, cols: nu
 export function sumRows(x: Float32Array, rows: number, cols: number, out: Float32Array): void {
   checkInt('rows', rows);
   checkInt('cols', cols);
-  f32('x', x, rows * cols);
-  f32('out', out, cols);
+  checkF32('x', x, rows * cols);
+  checkF32('out', out, cols);
   const acc = new Float64Array(cols);
   for (let r = 0; r < rows; r++) {
     const o = r * cols;
@@ -65,10 +44,10 @@ export function sumRows(x: Float32Array, rows: number, cols: number, out: Float3
 /** y = act(x) over x.length elements; y may be x. relu zeroes x <= 0 (−0 too) and lets NaN through, as the book. */
 export function activationForward(kind: Activation, x: Float32Array, y: Float32Array, alpha: number): void {
   checkKind(kind);
-  f32('x', x);
+  checkF32('x', x);
   const n = x.length;
-  f32('y', y, n);
-  num('alpha', alpha);
+  checkF32('y', y, n);
+  checkNumber('alpha', alpha);
   switch (kind) {
     case 'relu':
       for (let i = 0; i < n; i++) y[i] = x[i] <= 0 ? 0 : x[i]; // the book's mask x <= 0 (NaN passes through)
@@ -93,13 +72,13 @@ export function activationForward(kind: Activation, x: Float32Array, y: Float32A
  */
 export function activationBackward(kind: Activation, dy: Float32Array, x: Float32Array, y: Float32Array, dx: Float32Array, alpha: number): void {
   checkKind(kind);
-  f32('dy', dy);
+  checkF32('dy', dy);
   const n = dy.length;
   const usesX = kind === 'relu' || kind === 'leakyRelu';
-  f32('x', x, usesX ? n : undefined);
-  f32('y', y, usesX ? undefined : n);
-  f32('dx', dx, n);
-  num('alpha', alpha);
+  checkF32('x', x, usesX ? n : undefined);
+  checkF32('y', y, usesX ? undefined : n);
+  checkF32('dx', dx, n);
+  checkNumber('alpha', alpha);
   switch (kind) {
     case 'relu':
       for (let i = 0; i < n; i++) dx[i] = x[i] > 0 ? dy[i] : 0;
@@ -120,20 +99,20 @@ export function activationBackward(kind: Activation, dy: Float32Array, x: Float3
 
 /** y += alpha · x over x.length elements. */
 export function axpy(alpha: number, x: Float32Array, y: Float32Array): void {
-  num('alpha', alpha);
-  f32('x', x);
+  checkNumber('alpha', alpha);
+  checkF32('x', x);
   const n = x.length;
-  f32('y', y, n);
+  checkF32('y', y, n);
   const a = Math.fround(alpha);
   for (let i = 0; i < n; i++) y[i] += a * x[i];
 }
 
 /** y = x · s over x.length elements (x and y may alias). */
 export function scale(x: Float32Array, s: number, y: Float32Array): void {
-  f32('x', x);
-  num('s', s);
+  checkF32('x', x);
+  checkNumber('s', s);
   const n = x.length;
-  f32('y', y, n);
+  checkF32('y', y, n);
   const a = Math.fround(s);
   for (let i = 0; i < n; i++) y[i] = a * x[i];
 }
@@ -150,9 +129,9 @@ function checkTargets(N: number, C: number, labels: Int32Array | null, onehot: F
       if (l < 0 || l >= C) throw invalidRange(`labels[${n}]`, `a class index in [0, ${C - 1}]`, l);
     }
   } else {
-    f32('onehot', onehot, N * C);
+    checkF32('onehot', onehot, N * C);
   }
-  if (sampleWeights !== null && sampleWeights !== undefined) f32('sampleWeights', sampleWeights, N);
+  if (sampleWeights !== null && sampleWeights !== undefined) checkF32('sampleWeights', sampleWeights, N);
 }
 
 /**
@@ -167,8 +146,8 @@ export function softmaxCrossEntropy(
 ): number {
   checkInt('N', N, 1);
   checkInt('C', C, 1);
-  f32('logits', logits, N * C);
-  f32('probs', probs, N * C);
+  checkF32('logits', logits, N * C);
+  checkF32('probs', probs, N * C);
   checkTargets(N, C, labels, onehot, sampleWeights);
   let total = 0;
   for (let n = 0; n < N; n++) {
@@ -199,9 +178,9 @@ export function softmaxCrossEntropyBackward(
 ): void {
   checkInt('N', N, 1);
   checkInt('C', C, 1);
-  f32('probs', probs, N * C);
-  f32('dx', dx, N * C);
-  num('scale', scale);
+  checkF32('probs', probs, N * C);
+  checkF32('dx', dx, N * C);
+  checkNumber('scale', scale);
   checkTargets(N, C, labels, onehot, sampleWeights);
   for (let n = 0; n < N; n++) {
     const o = n * C;
@@ -221,12 +200,12 @@ export function softmaxCrossEntropyBackward(
  * dropped entries are exactly 0). scale is rounded to float32 first, as native does: bit-identical results.
  */
 export function dropoutForward(x: Float32Array, y: Float32Array, mask: Uint8Array, ratio: number, scale: number, seed: number, counter: number): void {
-  f32('x', x);
+  checkF32('x', x);
   const n = x.length;
-  f32('y', y, n);
+  checkF32('y', y, n);
   checkView('mask', mask, Uint8Array, n);
-  num('ratio', ratio);
-  num('scale', scale);
+  checkNumber('ratio', ratio);
+  checkNumber('scale', scale);
   checkInt('seed', seed, 0, 0xffffffff);
   checkInt('counter', counter, 0, 0xffffffff);
   const base = streamBase(seed, counter);
@@ -241,11 +220,11 @@ export function dropoutForward(x: Float32Array, y: Float32Array, mask: Uint8Arra
 
 /** dx = mask ? dy·scale : 0 over dy.length elements. */
 export function dropoutBackward(dy: Float32Array, mask: Uint8Array, scale: number, dx: Float32Array): void {
-  f32('dy', dy);
+  checkF32('dy', dy);
   const n = dy.length;
   checkView('mask', mask, Uint8Array, n);
-  num('scale', scale);
-  f32('dx', dx, n);
+  checkNumber('scale', scale);
+  checkF32('dx', dx, n);
   const s = Math.fround(scale);
   for (let i = 0; i < n; i++) dx[i] = mask[i] ? dy[i] * s : 0;
 }

@@ -11,7 +11,7 @@
  * at once (6 loads per 8 multiply-adds, accumulators in locals). Column blocks of op(B) are sized so that
  * the block (NB×K floats) stays in L2 while the rows of A stream past it.
  */
-import { checkF32, checkInt, checkNumber, invalidRange, invalidType } from '../../errors';
+import { checkF32, checkInt, checkNumber, invalidRange, invalidType } from '../../validate';
 
 /** Floats of op(B)ᵀ (or op(A)) per block: 1 MB, comfortably in L2. */
 const BLOCK_FLOATS = 1 << 18;

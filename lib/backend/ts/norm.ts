@@ -2,10 +2,9 @@
  * Batch normalization in TypeScript (the oracle for native/core/norm.cpp), on x viewed as [N, C, S]:
  * statistics per channel c over the M = N·S values x[n, c, s]. Sums are accumulated in float64.
  */
-import { checkInt, invalidType } from '../../errors';
-import { f32, num } from './elementwise';
+import { checkF32, checkInt, checkNumber, invalidType } from '../../validate';
 
-function checkDims(N: number, C: number, S: number): number {
+function checkShape(N: number, C: number, S: number): number {
   checkInt('N', N, 1);
   checkInt('C', C, 1);
   checkInt('S', S, 1);
@@ -22,18 +21,18 @@ export function batchNormForward(
   runMean: Float32Array, runVar: Float32Array, momentum: number, eps: number, training: boolean,
   y: Float32Array, xn: Float32Array, std: Float32Array,
 ): void {
-  const total = checkDims(N, C, S);
-  f32('x', x, total);
-  f32('gamma', gamma, C);
-  f32('beta', beta, C);
-  f32('runMean', runMean, C);
-  f32('runVar', runVar, C);
-  num('momentum', momentum);
-  num('eps', eps);
+  const total = checkShape(N, C, S);
+  checkF32('x', x, total);
+  checkF32('gamma', gamma, C);
+  checkF32('beta', beta, C);
+  checkF32('runMean', runMean, C);
+  checkF32('runVar', runVar, C);
+  checkNumber('momentum', momentum);
+  checkNumber('eps', eps);
   if (typeof training !== 'boolean') throw invalidType('training', 'a boolean', training);
-  f32('y', y, total);
-  f32('xn', xn, total);
-  f32('std', std, C);
+  checkF32('y', y, total);
+  checkF32('xn', xn, total);
+  checkF32('std', std, C);
   const M = N * S;
   const CS = C * S;
   for (let c = 0; c < C; c++) {
@@ -89,14 +88,14 @@ export function batchNormBackward(
   dy: Float32Array, xn: Float32Array, std: Float32Array, gamma: Float32Array, N: number, C: number, S: number,
   dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array,
 ): void {
-  const total = checkDims(N, C, S);
-  f32('dy', dy, total);
-  f32('xn', xn, total);
-  f32('std', std, C);
-  f32('gamma', gamma, C);
-  f32('dx', dx, total);
-  f32('dgamma', dgamma, C);
-  f32('dbeta', dbeta, C);
+  const total = checkShape(N, C, S);
+  checkF32('dy', dy, total);
+  checkF32('xn', xn, total);
+  checkF32('std', std, C);
+  checkF32('gamma', gamma, C);
+  checkF32('dx', dx, total);
+  checkF32('dgamma', dgamma, C);
+  checkF32('dbeta', dbeta, C);
   const M = N * S;
   const CS = C * S;
   for (let c = 0; c < C; c++) {

@@ -3,9 +3,8 @@
  * formulas (common/optimizer.py; see Backend.optimizerStep). Per element in float64 from the float32 state,
  * rounded once on store. eps = 1e-7 as in the book.
  */
-import { invalidRange, invalidType } from '../../errors';
+import { checkF32, checkNumber, invalidRange, invalidType } from '../../validate';
 import type { OptimizerHyper, OptimizerRule } from '../types';
-import { f32, num } from './elementwise';
 
 const RULES: readonly OptimizerRule[] = ['sgd', 'momentum', 'nesterov', 'adagrad', 'rmsprop', 'adam', 'adamw'];
 const EPS = 1e-7;
@@ -17,12 +16,12 @@ export function stateCount(rule: OptimizerRule): 0 | 1 | 2 {
 
 /** An optional hyperparameter: absent means 0 (as the native backend's packing does). */
 function opt(name: string, value: number | undefined): number {
-  return value === undefined ? 0 : num(name, value);
+  return value === undefined ? 0 : checkNumber(name, value);
 }
 
 function state(name: string, value: Float32Array | null, rule: OptimizerRule, n: number): Float32Array {
   if (value === null || value === undefined) throw invalidType(name, `a Float32Array (rule '${rule}' keeps state in it)`, value);
-  return f32(name, value, n);
+  return checkF32(name, value, n);
 }
 
 export function optimizerStep(
@@ -32,11 +31,11 @@ export function optimizerStep(
   if (!(RULES as readonly unknown[]).includes(rule)) {
     throw invalidRange('rule', `one of ${RULES.map((r) => `'${r}'`).join(', ')}`, typeof rule === 'string' ? `'${rule}'` : rule);
   }
-  f32('param', param);
+  checkF32('param', param);
   const n = param.length;
-  f32('grad', grad, n);
+  checkF32('grad', grad, n);
   if (typeof hyper !== 'object' || hyper === null) throw invalidType('hyper', 'an object', hyper);
-  const lr = num('hyper.lr', hyper.lr);
+  const lr = checkNumber('hyper.lr', hyper.lr);
   const ns = stateCount(rule);
   const v1 = ns >= 1 ? state('s1', s1, rule, n) : null;
   const v2 = ns >= 2 ? state('s2', s2, rule, n) : null;

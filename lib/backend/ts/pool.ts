@@ -4,7 +4,7 @@
  *    index into x. Every window must hold a real element, so pad < KH and pad < KW.
  *  - average: padding counts as zeros; every window divides by KH·KW.
  */
-import { invalidRange, invalidType } from '../../errors';
+import { invalidRange, invalidType } from '../../validate';
 import type { WindowGeometry } from '../types';
 import { checkArray, checkWindow, type Window } from './conv';
 

@@ -4,13 +4,13 @@
  * computation still runs in float32 on the values expanded back (`backend.fromHalf`), which are exactly the
  * rounded weights. Halves the size of the weights; on MNIST the accuracy does not move.
  */
-import { getBackend } from './backend';
-import type { Backend } from './backend/types';
-import { checkInt, invalidType } from './errors';
-import type { Target } from './layers/layer';
-import { networkFromConfig } from './nets';
-import { Network } from './nets/network';
-import { Tensor } from './tensor';
+import { getBackend } from '../backend';
+import type { Backend } from '../backend/types';
+import { checkInt, invalidType } from '../validate';
+import type { Target } from '../layers/layer';
+import { networkFromConfig } from '../nets';
+import { Network } from '../nets/network';
+import { Tensor } from '../tensor';
 
 /** One parameter stored in half precision: its IEEE binary16 bit patterns and its shape. */
 export interface HalfParam {

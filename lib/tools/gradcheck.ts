@@ -9,11 +9,14 @@
  * relative error of an element is |a − n| / max(|a|, |n|) and elements with max(|a|, |n|) < atol are left out of
  * it; `ok` means every element has |a − n| <= atol + rtol·max(|a|, |n|).
  */
-import { checkInt, checkNumber, invalidType } from './errors';
-import { Layer, LossLayer, type Target } from './layers/layer';
-import type { Network } from './nets/network';
-import { Rng } from './rng';
-import { Tensor } from './tensor';
+import { Layer, LossLayer, type Target } from '../layers/layer';
+import type { Network } from '../nets/network';
+import { numericalGradientOf } from '../nets/numerical';
+import { Rng } from '../rng';
+import { Tensor } from '../tensor';
+import { checkInt, checkNumber, invalidType } from '../validate';
+
+export { numericalGradientOf };
 
 export interface GradCheckOptions {
   /** Finite-difference step (default 1e-2 for layers, 1e-3 for networks). */
@@ -67,26 +70,6 @@ export function compareGradients(
     }
   });
   return { name, checked: indices.length, maxAbsError: maxAbs, maxRelError: maxRel, ok, worst };
-}
-
-/** Central differences of `f` with respect to data[i] for each index; float64 results. */
-export function numericalGradientOf(f: () => number, data: Float32Array, indices: readonly number[], h: number): Float64Array {
-  const f32 = new Float32Array(1);
-  const out = new Float64Array(indices.length);
-  indices.forEach((i, j) => {
-    const v = data[i];
-    f32[0] = v + h;
-    const up = f32[0];
-    f32[0] = v - h;
-    const down = f32[0];
-    data[i] = up;
-    const f1 = f();
-    data[i] = down;
-    const f2 = f();
-    data[i] = v;
-    out[j] = (f1 - f2) / (up - down);
-  });
-  return out;
 }
 
 export interface LayerGradCheckOptions extends GradCheckOptions {
