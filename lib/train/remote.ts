@@ -21,7 +21,7 @@ import {
   applySnapshot, errorFromWire, pairToWire, takeSnapshot,
   type EndEpochResult, type InitPayload, type Request, type Snapshot, type WorkerMessage,
 } from './protocol';
-import type { Engine } from './trainer';
+import type { Engine } from './engines';
 
 type RequestBody = Request extends infer T ? (T extends Request ? Omit<T, 'id'> : never) : never;
 

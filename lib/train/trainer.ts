@@ -12,117 +12,23 @@
  * is the one of the gradient's own forward (before the update; the book runs a second forward after it);
  * `verbose` prints one line per epoch (default off), not every batch's loss.
  */
-import * as path from 'path';
-import { resolveAugmentOptions, type AugmentOptions } from '../data/augment';
-import { checkInt, checkNumber, checkOneOf, invalidRange, invalidType } from '../validate';
-import { makeDirs } from '../io/atomic';
-import { loadCheckpoint, saveModel } from '../io/model';
 import type { Target } from '../layers/layer';
-import { accuracyLabel, targetClasses } from '../metrics/accuracy';
-import { checkMetrics, type MetricName } from '../metrics/epoch_metrics';
-import { gatherRows, splitIndices } from '../data/dataset';
-import { stratifiedSplit } from '../data/split';
+import { accuracyLabel } from '../metrics/accuracy';
 import { Network } from '../nets/network';
-import { createOptimizer, Optimizer, type CreateOptimizerOptions } from '../optimizers';
+import type { Optimizer } from '../optimizers';
 import type { Tensor } from '../tensor';
+import { checkNumber, checkOptions, invalidType } from '../validate';
 import type { Callback, TrainerControl } from './callbacks';
-import { checkPair, sliceRows, sliceTarget, targetRows, type DataPair } from './data';
-import { TrainLoop, type BatchLogs, type EpochLogs, type History, type LoopSettings, type LoopState, type Sampling } from './loop';
+import { restoreTrainingCheckpoint, saveTrainingCheckpoint } from './checkpoint';
+import type { DataPair } from './data';
+import { localEngine, yieldingEngine, type Engine } from './engines';
+import { TrainLoop, type BatchLogs, type EpochLogs, type History, type LoopSettings, type LoopState } from './loop';
+import { FIT_OPTION_KEYS, resolveTrainerOptions, type FitOptions, type TrainerOptions, type TrainResult } from './options';
 import { RemoteEngine } from './remote';
-import { makeParallel, type DataParallel, type DistributedOptions } from '../dist';
+import { makeParallel, type DataParallel } from '../dist';
 import type { LrSchedule } from './schedules';
 
-/** Options of the Trainer (the book's names in camelCase; the snake_case originals are accepted too). */
-export interface TrainerOptions {
-  /** Epochs to train (default 20). */
-  epochs?: number;
-  /** Samples per batch (default 100). */
-  miniBatchSize?: number;
-  /** An optimizer name ('sgd', 'momentum', 'nesterov', 'adagrad', 'rmsprop', 'adam', 'adamw'; default 'sgd')
-   * or an Optimizer instance. */
-  optimizer?: string | Optimizer;
-  /** Hyperparameters for a named optimizer (default { lr: 0.01 }). */
-  optimizerParam?: CreateOptimizerOptions;
-  /** Evaluate train/test accuracy per epoch on the first this-many samples (default null: all). */
-  evaluateSampleNumPerEpoch?: number | null;
-  /** Batch size of evaluation forwards (default miniBatchSize). */
-  evalBatchSize?: number;
-  /** Print one line per epoch and the final test accuracy (true: console.log; or a function). Default false. */
-  verbose?: boolean | ((line: string) => void);
-  /** 'epoch' (default: a fresh shuffle each epoch, every sample once) or 'replacement' (the book's sampling). */
-  sampling?: Sampling;
-  /** Seed of the sampling and augmentation streams (default 0). The network has its own seed. */
-  seed?: number;
-  /**
-   * Hold out this fraction of the training data for validation (Keras' validation_split), in [0, 1): a seeded
-   * (`seed`) split, stratified by class for class targets and shuffled (Keras takes the last fraction unshuffled,
-   * which gives a one-class validation set on class-ordered data).
-   */
-  validationSplit?: number;
-  /** Validation data: [x, t] or { x, t } (takes precedence over validationSplit). */
-  validationData?: [Tensor, Target] | DataPair | null;
-  /**
-   * Per-class loss weights (index = class), as Keras' class_weight: each sample's loss is multiplied by its class's
-   * weight. SoftmaxWithLoss: one weight per class; SigmoidWithLoss with one output: [w0, w1] (w1 weighs the
-   * positive class). Not for several sigmoid outputs (multi-label).
-   */
-  classWeights?: ArrayLike<number> | null;
-  /** Per-batch augmentation of the training images (x [N, C, H, W]); see lib/data/augment.ts. */
-  augment?: AugmentOptions | null;
-  callbacks?: Callback[];
-  /**
-   * Per-epoch extras added to the epoch logs (lib/metrics/epoch_metrics.ts): 'precision', 'recall', 'f1' (macro
-   * averages) and 'auc' (binary problems), as `<name>` on the training sample and `val_<name>` on the validation
-   * data; EarlyStopping/ModelCheckpoint can monitor them ('val_f1'). Not kept in `history`.
-   */
-  metrics?: MetricName[] | null;
-  /** Learning rate per epoch, set at the start of each epoch (see lib/train/schedules.ts). */
-  lrSchedule?: LrSchedule | null;
-  /**
-   * Data-parallel training over MPI (launch every rank with `mpirun -np N`): each rank trains on its rank-strided
-   * share of every global batch of miniBatchSize rows, gradients are averaged over the ranks, every rank applies
-   * the same update; only rank 0 writes checkpoints and logs. See lib/dist/parallel.ts. Default false.
-   */
-  distributed?: boolean | DistributedOptions;
-  /** snake_case aliases of the book. */
-  mini_batch_size?: number;
-  optimizer_param?: CreateOptimizerOptions;
-  evaluate_sample_num_per_epoch?: number | null;
-}
-
-/** Options of `fit()`. */
-export interface FitOptions {
-  /** Aborting stops training after the current batch (like trainer.stop()); fit still resolves. */
-  signal?: AbortSignal;
-  /** A checkpoint (ModelCheckpoint / saveCheckpoint) to continue from exactly. */
-  resumeFrom?: string;
-  /** Run the loop in a worker thread (default true). false: on this thread, yielding between batches. */
-  worker?: boolean;
-}
-
-/** What train() and fit() resolve with. */
-export interface TrainResult {
-  history: History;
-  /** Final accuracy on the whole test set (null without test data). */
-  testAcc: number | null;
-  /** True when stopped early (stop(), an abort, EarlyStopping). */
-  stopped: boolean;
-  /** Epochs completed in total (resumed ones included). */
-  epochs: number;
-  /** Optimizer steps done in total. */
-  iterations: number;
-}
-
-type R<T> = T | Promise<T>;
-
-/** One way of running the loop: here (sync or yielding) or in a worker (lib/train/remote.ts). */
-export interface Engine {
-  runEpoch(onBatch: (b: BatchLogs) => void): R<boolean>;
-  endEpoch(): R<EpochLogs>;
-  finalTestAccuracy(): R<number | null>;
-  /** Called once at the end (also after errors): bring back the final state, release resources. */
-  finish(ok: boolean): R<void>;
-}
+export type { FitOptions, TrainerOptions, TrainResult } from './options';
 
 /** A value the driver waits for, and who produced it (for the message when train() gets a Promise). */
 interface Wait {
@@ -133,8 +39,6 @@ interface Wait {
 function isThenable(v: unknown): v is PromiseLike<unknown> {
   return v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as PromiseLike<unknown>).then === 'function';
 }
-
-const CALLBACK_HOOKS = ['onTrainBegin', 'onEpochBegin', 'onBatchEnd', 'onEpochEnd', 'onTrainEnd'] as const;
 
 /**
  * Trains a network on mini-batches, the book's Trainer plus callbacks, validation, schedules and resume.
@@ -184,95 +88,18 @@ export class Trainer implements TrainerControl {
     opts: TrainerOptions = {},
   ) {
     if (!(network instanceof Network)) throw invalidType('network', 'a Network', network);
-    if (opts === null || typeof opts !== 'object') throw invalidType('Trainer options', 'an object', opts);
     // a Sequential written without inputShape (Affine(outputSize), Flatten) is built by its training data
     if (!network.built && Array.isArray(xTrain?.shape) && xTrain.shape.length >= 2) network.build(xTrain.shape.slice(1));
+    const r = resolveTrainerOptions(network, xTrain, tTrain, xTest, tTest, opts);
     this.network = network;
-    let train = checkPair('training data', xTrain, tTrain);
-    const test = xTest === null && tTest === null ? null : checkPair('test data', xTest, tTest);
-    let val: DataPair | null = null;
-    if (opts.validationData != null) {
-      const vd = opts.validationData;
-      val = Array.isArray(vd) ? checkPair('validationData', vd[0], vd[1]) : checkPair('validationData', (vd as DataPair).x, (vd as DataPair).t);
-    } else if (opts.validationSplit !== undefined && opts.validationSplit !== 0) {
-      const split = checkNumber('validationSplit', opts.validationSplit, { min: 0, max: 1 });
-      const n = targetRows(train.t);
-      const nVal = Math.round(n * split);
-      if (split >= 1 || nVal >= n || nVal < 1) {
-        throw invalidRange('validationSplit', `a fraction in (0, 1) leaving at least one sample on each side of ${n}`, split);
-      }
-      // shuffled and stratified by class (lib/data/split.ts), seeded by `seed`: class-ordered data never gives a
-      // one-class validation set (Keras takes the last fraction as it is)
-      const parts = holdOut(network, train, split, checkInt('seed', opts.seed ?? 0, 0, 0xffffffff));
-      val = parts.val;
-      train = parts.train;
-    }
-    this.data = { train, val, test };
-
-    this.epochs = checkInt('epochs', opts.epochs ?? 20, 1);
-    this.miniBatchSize = checkInt('miniBatchSize', opts.miniBatchSize ?? opts.mini_batch_size ?? 100, 1);
-    const evalNum = opts.evaluateSampleNumPerEpoch !== undefined ? opts.evaluateSampleNumPerEpoch : opts.evaluate_sample_num_per_epoch;
-    const evaluateSampleNumPerEpoch = evalNum == null ? null : checkInt('evaluateSampleNumPerEpoch', evalNum, 1);
-    const evalBatchSize = checkInt('evalBatchSize', opts.evalBatchSize ?? this.miniBatchSize, 1);
-    const sampling = checkOneOf('sampling', opts.sampling ?? 'epoch', ['epoch', 'replacement'] as const);
-    const seed = checkInt('seed', opts.seed ?? 0, 0, 0xffffffff);
-
-    const opt = opts.optimizer ?? 'sgd';
-    if (opt instanceof Optimizer) {
-      this.optimizer = opt;
-    } else if (typeof opt === 'string') {
-      this.optimizer = createOptimizer(opt, opts.optimizerParam ?? opts.optimizer_param ?? { lr: 0.01 });
-    } else {
-      throw invalidType('optimizer', 'an optimizer name or an Optimizer', opt);
-    }
-
-    let classWeights: Float32Array | null = null;
-    if (opts.classWeights != null) {
-      const cw = opts.classWeights;
-      if (typeof cw !== 'object' || typeof cw.length !== 'number') throw invalidType('classWeights', 'an array of per-class weights', cw);
-      classWeights = Float32Array.from(cw, (v, i) => checkNumber(`classWeights[${i}]`, v, { min: 0 }));
-      const kind = network.accuracyKind;
-      if (kind === 'multi-label') {
-        throw invalidRange('classWeights', 'a network with one class per sample (SoftmaxWithLoss, or SigmoidWithLoss with one output)', `${network.lossLayer.type} with several outputs`);
-      }
-      // one sigmoid output: two classes, [weight of 0, weight of 1 (the positive class)], as Keras' class_weight
-      const C = kind === 'binary' ? 2 : network.outputShape()[1];
-      if (classWeights.length !== C) {
-        throw invalidRange('classWeights', `${C} weights (one per class${kind === 'binary' ? ': [negative, positive]' : ''})`, `${classWeights.length}`);
-      }
-    }
-    let augment: AugmentOptions | null = null;
-    if (opts.augment != null) {
-      resolveAugmentOptions(opts.augment);
-      if (train.x.rank !== 4) throw invalidRange('augment', 'image data x [N, C, H, W]', `x of shape [${train.x.shape.join(', ')}]`);
-      augment = { ...opts.augment };
-    }
-    const callbacks = opts.callbacks ?? [];
-    if (!Array.isArray(callbacks)) throw invalidType('callbacks', 'an array of callbacks', callbacks);
-    callbacks.forEach((cb, i) => {
-      if (cb === null || typeof cb !== 'object') throw invalidType(`callbacks[${i}]`, 'a callback object', cb);
-      for (const h of CALLBACK_HOOKS) {
-        const f = (cb as unknown as Record<string, unknown>)[h];
-        if (f !== undefined && typeof f !== 'function') throw invalidType(`callbacks[${i}].${h}`, 'a function', f);
-      }
-    });
-    this.callbacks = [...callbacks];
-    if (opts.lrSchedule != null && typeof opts.lrSchedule !== 'function') throw invalidType('lrSchedule', 'a function (epoch, initialLr) => lr', opts.lrSchedule);
-    this.lrSchedule = opts.lrSchedule ?? null;
-    const v = opts.verbose ?? false;
-    this.log = typeof v === 'function' ? v : v ? (line: string) => console.log(line) : null;
-
-    this.settings = {
-      epochs: this.epochs,
-      miniBatchSize: this.miniBatchSize,
-      sampling,
-      seed,
-      evaluateSampleNumPerEpoch,
-      evalBatchSize,
-      augment,
-      classWeights,
-      metrics: checkMetrics(opts.metrics, network.accuracyKind, network.outputShape().slice(1).reduce((a, b) => a * b, 1)),
-    };
+    this.data = r.data;
+    this.optimizer = r.optimizer;
+    this.callbacks = r.callbacks;
+    this.lrSchedule = r.lrSchedule;
+    this.log = r.log;
+    this.settings = r.settings;
+    this.epochs = r.settings.epochs;
+    this.miniBatchSize = r.settings.miniBatchSize;
     this.loop = new TrainLoop(network, this.optimizer, this.data, this.settings);
     if (opts.distributed != null && opts.distributed !== false) {
       const dp = makeParallel(network, this.loop, opts.distributed);
@@ -357,7 +184,7 @@ export class Trainer implements TrainerControl {
   train(): TrainResult {
     this.begin();
     try {
-      const gen = this.drive(this.localEngine());
+      const gen = this.drive(localEngine(this.loop, () => this.stopTraining));
       let r = gen.next();
       while (!r.done) {
         const w = r.value;
@@ -385,7 +212,7 @@ export class Trainer implements TrainerControl {
    * @throws {Error} the worker failed (the message says why), or a callback threw
    */
   async fit(opts: FitOptions = {}): Promise<TrainResult> {
-    if (opts === null || typeof opts !== 'object') throw invalidType('fit options', 'an object', opts);
+    checkOptions('fit', opts, FIT_OPTION_KEYS);
     if (opts.resumeFrom !== undefined) this.resume(opts.resumeFrom);
     this.begin();
     const onAbort = (): void => this.stop();
@@ -396,7 +223,7 @@ export class Trainer implements TrainerControl {
     let engine: Engine;
     try {
       if (opts.worker === false || this.parallel) { // data-parallel: the collectives run from this thread's loop
-        engine = this.yieldingEngine();
+        engine = yieldingEngine(this.loop, () => this.stopTraining);
       } else {
         const remote = new RemoteEngine(this.network, this.optimizer, this.loop, this.data, this.settings);
         this.stopHook = () => remote.stop();
@@ -425,12 +252,8 @@ export class Trainer implements TrainerControl {
    * @throws {Error} file-system errors
    */
   saveCheckpoint(file: string): void {
-    if (typeof file !== 'string' || file === '') throw invalidType('path', 'a file path', file);
     if (this.parallel && this.parallel.rank !== 0) return; // data-parallel: rank 0 writes (every rank holds the same)
-    makeDirs(path.dirname(path.resolve(file)));
-    const extra: Record<string, unknown> = { trainer: this.loop.getState() };
-    if (this.checkpointMetadata !== null) extra.metadata = this.checkpointMetadata;
-    saveModel(this.network, file, { optimizer: this.optimizer, extra });
+    saveTrainingCheckpoint(file, this.network, this.optimizer, this.loop, this.checkpointMetadata);
   }
 
   /**
@@ -442,30 +265,7 @@ export class Trainer implements TrainerControl {
    */
   resume(file: string): void {
     if (this.running) throw new Error('Trainer.resume: not while training');
-    const ck = loadCheckpoint(file, { backend: this.network.backend });
-    const extra = ck.extra as { trainer?: LoopState } | null;
-    if (!extra || typeof extra !== 'object' || !extra.trainer) {
-      throw invalidRange('checkpoint', 'a training checkpoint (written by saveCheckpoint or ModelCheckpoint)', `${file} (no training state)`);
-    }
-    const mine = this.network.namedParams();
-    const theirs = ck.net.namedParams();
-    const names = (o: object) => Object.keys(o).join(', ');
-    if (ck.net.type !== this.network.type || names(mine) !== names(theirs)) {
-      throw invalidRange('checkpoint', `a ${this.network.type} with parameters ${names(mine)}`, `${file}: a ${ck.net.type} with ${names(theirs)}`);
-    }
-    for (const [k, p] of Object.entries(theirs)) {
-      if (p.value.size !== mine[k].value.size) throw invalidRange(`checkpoint parameter ${k}`, `${mine[k].value.size} elements`, `${p.value.size}`);
-    }
-    if (!ck.optimizerState) throw invalidRange('checkpoint', 'a checkpoint with optimizer state', `${file} (none saved)`);
-    if (ck.optimizerState.name !== this.optimizer.name) {
-      throw invalidRange('checkpoint optimizer', `'${this.optimizer.name}' (this trainer's)`, `'${ck.optimizerState.name}'`);
-    }
-    this.loop.setState(extra.trainer); // validates before anything below changes
-    for (const [k, p] of Object.entries(theirs)) mine[k].value.data.set(p.value.data);
-    const buffers = this.network.namedBuffers();
-    for (const [k, b] of Object.entries(ck.net.namedBuffers())) buffers[k].data.set(b.data);
-    this.optimizer.setState(ck.optimizerState);
-    this.loop.lr = this.optimizer.lr;
+    restoreTrainingCheckpoint(file, this.network, this.optimizer, this.loop);
     this.stopTraining = false;
   }
 
@@ -545,57 +345,6 @@ export class Trainer implements TrainerControl {
     }
     return result;
   }
-
-  /** The loop on this thread, synchronously. */
-  private localEngine(): Engine {
-    const loop = this.loop;
-    return {
-      runEpoch: (onBatch) => loop.runEpoch(onBatch, () => this.stopTraining),
-      endEpoch: () => loop.endEpoch(),
-      finalTestAccuracy: () => loop.finalTestAccuracy(),
-      finish: () => undefined,
-    };
-  }
-
-  /** The loop on this thread, giving the event loop a turn after every batch. */
-  private yieldingEngine(): Engine {
-    const loop = this.loop;
-    const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
-    return {
-      runEpoch: async (onBatch) => {
-        while (!loop.epochComplete) {
-          onBatch(loop.step());
-          if (loop.epochComplete) break;
-          await tick();
-          if (this.stopTraining) return false;
-        }
-        return true;
-      },
-      endEpoch: async () => {
-        await tick();
-        return loop.endEpoch();
-      },
-      finalTestAccuracy: () => loop.finalTestAccuracy(),
-      finish: () => undefined,
-    };
-  }
-}
-
-/** The training pair split into train and validation rows (copies), stratified by class when targets have one. */
-function holdOut(network: Network, data: DataPair, fraction: number, seed: number): { train: DataPair; val: DataPair } {
-  const n = targetRows(data.t);
-  const kind = network.accuracyKind;
-  const { train, validation } = kind === 'multi-label'
-    ? splitIndices(n, fraction, seed, true)
-    : stratifiedSplit(targetClasses(kind, data.t, n), fraction, seed);
-  if (validation.length === 0 || train.length === 0) {
-    throw invalidRange('validationSplit', `a fraction leaving samples on both sides of ${n}`, fraction);
-  }
-  const pick = (idx: Int32Array): DataPair => ({
-    x: gatherRows(data.x, idx),
-    t: data.t instanceof Int32Array ? Int32Array.from(idx, (i) => (data.t as Int32Array)[i]) : gatherRows(data.t, idx),
-  });
-  return { train: pick(train), val: pick(validation) };
 }
 
 /** A batch/epoch hook of train() or trainStep() returned a Promise: refuse (they cannot be awaited there). */

@@ -255,3 +255,15 @@ describe('Trainer (the book\'s common/trainer.py + extras)', () => {
     expect(() => new Trainer(net, x, t, null, null, { callbacks: [{ onEpochEnd: 3 } as never] })).toThrow(/callbacks\[0\]\.onEpochEnd/);
   });
 });
+
+describe('Trainer and fit options', () => {
+  test('unknown keys are refused, naming the nearest known one', async () => {
+    const { x, t } = indexed(10);
+    expect(() => new Trainer(tinyNet(), x, t, null, null, { epoch: 3 } as never)).toThrow(
+      /^Trainer options: expected options among epochs, .*, got unknown option 'epoch' \(did you mean 'epochs'\?\)$/,
+    );
+    const tr = new Trainer(tinyNet(), x, t, null, null, { epochs: 1 });
+    await expect(tr.fit({ workers: false } as never)).rejects.toThrow(/^fit options: .*got unknown option 'workers' \(did you mean 'worker'\?\)$/);
+    await expect(fit(tinyNet(), x, t, { epochs: 1, worker: false, seeds: 1 } as never)).rejects.toThrow(/did you mean 'seed'/);
+  });
+});
