@@ -7,7 +7,7 @@
  * (μ, running_var: the BN's running statistics), and the BN node goes. Where a ReLU follows, the network then fuses it
  * into the convolution's epilogue (NetworkOptions.fuse), so conv + BN + ReLU runs as one pass at inference.
  */
-import { invalidType } from '../errors';
+import { invalidType } from '../validate';
 import { BatchNormalization } from '../layers/batchnorm';
 import { Convolution } from '../layers/conv';
 import { Graph, graphNodeConfigs } from './graph';
