@@ -59,3 +59,5 @@ export {
 // Training (lib/train): Trainer, fit, callbacks, schedules
 export * from './train';
 export { Communicator, DataParallel, mpiAvailable, MPI_INSTALL_HINT, type DistributedOptions } from './dist';
+// ONNX export and import (lib/onnx)
+export * from './onnx';
