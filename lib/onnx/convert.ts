@@ -26,6 +26,8 @@ export interface Const {
 export interface Flow {
   shape: number[];
   actual: number[];
+  /** Zero padding of H and W from a Pad node, for the next Conv or AveragePool to take as its own. */
+  pad?: number;
 }
 
 export interface ConvertContext {
@@ -124,7 +126,14 @@ function requireRank(c: ConvertContext, rank: number, what: string): void {
 function next(layer: Layer | null, c: ConvertContext, shape?: number[]): { layers: Layer[]; flow: Flow } {
   if (!layer) return { layers: [], flow: { shape: shape ?? c.flow.shape, actual: c.flow.actual } };
   const actual = layer.outputShape(c.flow.actual);
-  return { layers: [layer], flow: { shape: shape ?? actual, actual } };
+  return { layers: [layer], flow: { shape: shape ?? actual, actual } }; // any pending Pad was taken by this layer
+}
+
+/** A Pad node's zero padding taken over by this node (whose own pads must then be 0). */
+function withPendingPad(c: ConvertContext, own: number): number {
+  if (!c.flow.pad) return own;
+  if (own !== 0) throw unsupported(c, 'padding of its own after a Pad node is not supported');
+  return c.flow.pad;
 }
 
 function window(c: ConvertContext, a: Record<string, unknown>): { kh: number; kw: number; stride: number; pad: number } {
@@ -158,7 +167,7 @@ export const CONVERTERS: Record<string, Converter> = {
     const dil = a.dilations as number[] | undefined;
     if (dil && !dil.every((d) => d === 1)) throw unsupported(c, `dilations [${dil.join(', ')}] are not supported (1 only)`);
     const stride = allEqual(c, 'strides', a.strides as number[] | undefined, 2, 1, 'equal strides');
-    const pad = allEqual(c, 'pads', a.pads as number[] | undefined, 4, 0, 'equal padding on all sides');
+    const pad = withPendingPad(c, allEqual(c, 'pads', a.pads as number[] | undefined, 4, 0, 'equal padding on all sides'));
     if (C !== c.flow.shape[1]) throw unsupported(c, `W has ${C} input channels, its input has ${c.flow.shape[1]}`);
     const bias = optionalWeight(c, 2, 'B', F);
     const layer = new Convolution(C, F, KH === KW ? KH : [KH, KW], { stride, pad, initialize: false });
@@ -177,7 +186,10 @@ export const CONVERTERS: Record<string, Converter> = {
     const a = attrs(c, { kernel_shape: 'ints', strides: 'ints', pads: 'ints', dilations: 'ints', ceil_mode: 'i', auto_pad: 's', count_include_pad: 'i' });
     requireRank(c, 4, '[N, C, H, W]');
     const w = window(c, a);
-    if (w.pad > 0 && (a.count_include_pad ?? 0) !== 1) {
+    if (c.flow.pad) {
+      // Pad (zeros) + AveragePool, as PyTorch exports count_include_pad=True: the zeros count in every window
+      w.pad = withPendingPad(c, w.pad);
+    } else if (w.pad > 0 && (a.count_include_pad ?? 0) !== 1) {
       throw unsupported(c, 'count_include_pad 0 with padding is not supported (simdnet divides every window by its full size: count_include_pad 1)');
     }
     return next(new Pooling(w.kh, w.kw, { stride: w.stride, pad: w.pad, mode: 'avg' }), c);
@@ -292,6 +304,23 @@ export const CONVERTERS: Record<string, Converter> = {
     const a = attrs(c, { axis: 'i' });
     if ((a.axis ?? 1) !== 1) throw unsupported(c, `axis ${a.axis} is not supported (1 only: [N, …] -> [N, rest])`);
     return next(null, c, flat(c.flow.shape));
+  },
+  Pad(c) {
+    // zero padding of H and W, taken over by the Conv or AveragePool that follows (checked by importOnnx)
+    const a = attrs(c, { mode: 's' });
+    if ((a.mode ?? 'constant') !== 'constant') throw unsupported(c, `mode '${a.mode}' is not supported (constant zeros only)`);
+    requireRank(c, 4, '[N, C, H, W]');
+    const inputs = c.node.input ?? [];
+    const pads = c.constant(inputs[1]);
+    if (!pads || !pads.ints || pads.ints.length !== 8) throw unsupported(c, 'pads must be a constant INT64 tensor of 8 values');
+    const value = inputs[2] ? c.constant(inputs[2]) : null;
+    if (inputs[2] && (!value || (value.data ?? value.ints ?? [1])[0] !== 0)) throw unsupported(c, 'constant_value must be a constant 0');
+    if (inputs[3]) throw unsupported(c, "the 'axes' input is not supported");
+    const [nb, cb, hb, wb, ne, ce, he, we] = pads.ints;
+    if (nb || cb || ne || ce || !(hb === wb && wb === he && he === we) || hb <= 0) {
+      throw unsupported(c, `pads [${pads.ints.join(', ')}]: only equal positive padding of H and W is supported`);
+    }
+    return { layers: [], flow: { ...c.flow, pad: hb } };
   },
   Reshape(c) {
     const a = attrs(c, { allowzero: 'i' });

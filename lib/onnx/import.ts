@@ -176,7 +176,7 @@ function makeLoss(loss: string): Layer {
  * Builds a simdnet network from an ONNX model (a path, or the bytes), weights included: a `Sequential` whose
  * layers are the model's chain of supported ops, with a loss layer appended (`opts.loss`; a final Softmax in the
  * model is taken as that loss layer's, so `predict` returns the logits before it, like every simdnet network).
- * Supported ops: Conv, MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool, Gemm, MatMul (+ Add of a bias),
+ * Supported ops: Conv, MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool, Gemm, MatMul (+ Add of a bias), Pad (zeros, into the next Conv/AveragePool),
  * Relu, Sigmoid, Tanh, LeakyRelu, BatchNormalization, Dropout, Flatten, Reshape (flattening), Identity, and
  * constants (Constant, Cast). External tensor data is read only from files inside the model's folder.
  *
@@ -255,6 +255,9 @@ export function importOnnx(file: string | Uint8Array, opts: ImportOnnxOptions = 
       } else {
         const convert = CONVERTERS[n.opType ?? ''];
         if (!convert) throw unsupported({ label: lab }, `op ${n.opType} is not supported; supported ops: ${IMPORTABLE_OPS.join(', ')}, Softmax (last), Constant, Cast`);
+        if (flow.pad && n.opType !== 'Conv' && n.opType !== 'AveragePool') {
+          throw unsupported({ label: lab }, 'a Pad node must be followed by the Conv or AveragePool that takes its zeros as padding');
+        }
         const r = convert({ node: n, label: lab, constant, layers, flow });
         layers.push(...r.layers);
         flow = r.flow;
@@ -268,6 +271,7 @@ export function importOnnx(file: string | Uint8Array, opts: ImportOnnxOptions = 
   if (unused.length > 0) {
     throw new RangeError(`${label}: ${unused.map((n) => nodeLabel(n, nodes.indexOf(n))).join(', ')} ${unused.length === 1 ? 'is' : 'are'} not on the path from the input to the output`);
   }
+  if (flow.pad) throw new RangeError(`${label}: the graph ends in a Pad node`);
   if (flow.shape.length !== flow.actual.length) {
     throw new RangeError(`${label}: the output is a flattened [N, ${flow.shape[1]}] of a [N, ${flow.actual.slice(1).join(', ')}] value with no layer after it; simdnet networks end in a layer that produces their output shape`);
   }
