@@ -48,7 +48,7 @@ function readModel(src: string | Uint8Array): { model: ModelProto; label: string
     const label = `ONNX model ${src}`;
     return { model: decodeModelProto(fs.readFileSync(src), label), label, ext: { baseDir: path.dirname(path.resolve(src)) } };
   }
-  if (!(src instanceof Uint8Array)) throw invalidType('importOnnx file', 'a file path or model bytes (Uint8Array)', src);
+  if (!(src instanceof Uint8Array) && !Buffer.isBuffer(src)) throw invalidType('importOnnx file', 'a file path or model bytes (Uint8Array)', src);
   return { model: decodeModelProto(src, 'ONNX model <bytes>'), label: 'ONNX model <bytes>', ext: { baseDir: null } };
 }
 

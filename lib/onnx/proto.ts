@@ -135,7 +135,8 @@ export function encodeModelProto(model: ModelProto): Uint8Array {
   const T = modelProtoType();
   const err = T.verify(model);
   if (err) throw new Error(`simdnet: internal error, the ONNX model does not match the schema: ${err}`);
-  return T.encode(T.fromObject(model)).finish();
+  const b = T.encode(T.fromObject(model)).finish(); // a Buffer in Node: hand out a plain Uint8Array view
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
 /**

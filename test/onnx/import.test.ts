@@ -1,0 +1,180 @@
+/**
+ * importOnnx: PyTorch's exports (test/fixtures/onnx, made by scripts/make_onnx_fixtures.py) match PyTorch's
+ * outputs; simdnet's own exports come back as the same network, bit for bit; imported networks train and save;
+ * ops and attributes outside the supported set are refused, naming the node, the op and what is supported.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { toFloat16 } from '../../lib/half';
+import { loadModel, saveModel } from '../../lib/io/model';
+import { parseNpy, toFloat32 } from '../../lib/io/npy';
+import { Affine } from '../../lib/layers';
+import type { Network } from '../../lib/nets/network';
+import { Sequential } from '../../lib/nets';
+import { encodeOnnx, importOnnx } from '../../lib/onnx';
+import { decodeModelProto, modelProtoType, type ModelProto } from '../../lib/onnx/proto';
+import { Adam } from '../../lib/optimizers';
+import { Tensor } from '../../lib/tensor';
+import { expectWithin, inputFor, train } from './helpers';
+import { everyLayer, FAMILIES, randomize } from './networks';
+
+const FIXTURES = path.join(__dirname, '..', 'fixtures', 'onnx');
+
+function npy(name: string): Tensor {
+  const a = parseNpy(fs.readFileSync(path.join(FIXTURES, name)));
+  return new Tensor(toFloat32(a), a.shape);
+}
+
+/** Decodes model bytes, lets `fn` change the model, encodes it again. */
+export function mutate(bytes: Uint8Array, fn: (m: ModelProto) => void): Uint8Array {
+  const m = decodeModelProto(bytes, 'test');
+  fn(m);
+  return modelProtoType().encode(m as never).finish();
+}
+
+function fixture(name: string): Uint8Array {
+  return new Uint8Array(fs.readFileSync(path.join(FIXTURES, `${name}.onnx`)));
+}
+
+describe("PyTorch's exports (torch.onnx.export, opset 17) match PyTorch's outputs", () => {
+  test.each([
+    ['deep_convnet', 'Convolution,Relu,Convolution,Relu,Pooling,Convolution,Relu,Convolution,Relu,Pooling,Convolution,Relu,Convolution,Relu,Pooling,Affine,Relu,Affine'],
+    ['zoo', 'Convolution,LeakyReLU,BatchNormalization,Pooling,Convolution,Tanh,Pooling,Affine,BatchNormalization,Sigmoid,Affine'],
+    ['matmul', 'Affine,Relu,Affine'],
+  ])('%s', (name, layers) => {
+    const net = importOnnx(path.join(FIXTURES, `${name}.onnx`));
+    expect(net).toBeInstanceOf(Sequential);
+    expect(net.layers.slice(0, -1).map((l) => l.type).join(',')).toBe(layers);
+    expect(net.lossLayer.type).toBe('SoftmaxWithLoss');
+    const x = npy(`${name}_x.npy`);
+    const y = npy(`${name}_y.npy`);
+    const out = net.predict(x);
+    expect(out.shape).toEqual(y.shape);
+    expectWithin(out.data, y.data, name);
+  });
+
+  test('a final Softmax becomes the SoftmaxWithLoss layer: predict gives the logits, the loss layer the probabilities', () => {
+    const net = importOnnx(fixture('gap_softmax'));
+    expect(net.layers.map((l) => l.type).join(',')).toBe('Convolution,Relu,GlobalAvgPool,Affine,SoftmaxWithLoss');
+    const x = npy('gap_softmax_x.npy');
+    const p = net.lossLayer.forward(net.predict(x), false);
+    expectWithin(p.data, npy('gap_softmax_y.npy').data, 'gap_softmax');
+    expect(() => importOnnx(fixture('gap_softmax'), { loss: 'mse' })).toThrow(/Softmax is supported only as the last node.*with loss 'softmax'/);
+  });
+});
+
+describe('simdnet -> ONNX -> simdnet gives the same network', () => {
+  test.each(FAMILIES)('%s', (_name, make) => {
+    const net = make(31);
+    randomize(net, 32);
+    train(net, 2, 33);
+    const x = inputFor(net, 7, 34);
+    const back = importOnnx(encodeOnnx(net));
+    const cfg = (n: Network) => n.layers.map((l) => ({ ...l.config(), weightInit: undefined }));
+    expect(cfg(back).slice(0, -1)).toEqual(cfg(net).slice(0, -1));
+    expect(back.predict(x).data).toEqual(net.predict(x).data);
+    const back16 = importOnnx(encodeOnnx(net, { dtype: 'float16' }));
+    expect(back16.predict(x).data).toEqual(toFloat16(net).predict(x).data);
+  });
+
+  test("the loss option picks the loss layer; Dropout keeps its mode and ratio (training draws masks again)", () => {
+    const net = everyLayer(5);
+    const back = importOnnx(encodeOnnx(net), { loss: 'mse', seed: 9 });
+    expect(back.lossLayer.type).toBe('MeanSquaredError');
+    expect(back.seed).toBe(9);
+    const drops = back.layers.filter((l) => l.type === 'Dropout').map((l) => l.config());
+    expect(drops).toEqual([{ type: 'Dropout', ratio: 0.3, mode: 'book' }, { type: 'Dropout', ratio: 0.25, mode: 'inverted' }]);
+    expect(() => importOnnx(encodeOnnx(net), { loss: 'hinge' as 'mse' })).toThrow(/loss: expected 'softmax', 'sigmoid' or 'mse'/);
+    expect(() => importOnnx(encodeOnnx(net), { lossy: 1 } as object)).toThrow(/unknown option 'lossy'/);
+    expect(() => importOnnx(42 as unknown as string)).toThrow(TypeError);
+  });
+});
+
+test("an imported PyTorch DeepConvNet fine-tunes (the loss falls) and saves as a simdnet model", () => {
+  const net = importOnnx(fixture('deep_convnet'));
+  // a learnable task: faint noise plus a bright 6×6 patch whose place gives the class
+  const x = inputFor(net, 32, 41);
+  const t = Int32Array.from({ length: 32 }, (_, i) => i % 10);
+  for (let i = 0; i < 32; i++) {
+    for (let p = 0; p < 784; p++) x.data[i * 784 + p] *= 0.1;
+    const r0 = 2 + 8 * Math.floor(t[i] / 4);
+    const c0 = 2 + 6 * (t[i] % 4);
+    for (let r = r0; r < r0 + 6; r++) for (let c = c0; c < c0 + 6; c++) x.data[i * 784 + r * 28 + c] = 1;
+  }
+  const before = net.loss(x, t, false);
+  const opt = new Adam({ lr: 0.002 });
+  for (let s = 0; s < 15; s++) {
+    net.gradient(x, t);
+    opt.step(net.namedParams());
+  }
+  expect(net.loss(x, t, false)).toBeLessThan(0.7 * before);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'simdnet-onnx-'));
+  try {
+    const file = path.join(dir, 'deep.safetensors');
+    saveModel(net, file);
+    expect(loadModel(file).predict(x).data).toEqual(net.predict(x).data);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+describe('ops and attributes outside the supported set are refused, naming the node, the op and what is supported', () => {
+  const zoo = fixture('zoo');
+  const node = (m: ModelProto, op: string) => m.graph!.node!.find((n) => n.opType === op)!;
+  test.each<[string, (m: ModelProto) => void, RegExp]>([
+    ['an unknown op', (m) => (node(m, 'Tanh').opType = 'Elu'), /node '\/act2\/Tanh' \(Elu\): op Elu is not supported; supported ops: Conv, MaxPool, .*Relu/],
+    ['grouped convolution', (m) => node(m, 'Conv').attribute!.push({ name: 'group', type: 2, i: 2 }), /\(Conv\): group 2 is not supported \(group 1 only\)/],
+    ['dilated convolution', (m) => node(m, 'Conv').attribute!.push({ name: 'dilations', type: 7, ints: [2, 2] }), /\(Conv\): dilations \[2, 2\] are not supported/],
+    ['unequal strides', (m) => (node(m, 'Conv').attribute!.find((a) => a.name === 'strides')!.ints = [2, 1]), /\(Conv\): 'strides' \[2, 1\]: simdnet supports equal strides only/],
+    ['an unknown attribute', (m) => node(m, 'Tanh').attribute!.push({ name: 'beta', type: 1, f: 2 }), /\(Tanh\): attribute 'beta' is not supported \(supported: none\)/],
+    ['ceil_mode', (m) => node(m, 'MaxPool').attribute!.push({ name: 'ceil_mode', type: 2, i: 1 }), /\(MaxPool\): ceil_mode 1 is not supported/],
+    ['an attribute of the wrong type', (m) => (node(m, 'LeakyRelu').attribute![0].type = 2), /\(LeakyRelu\): attribute 'alpha' has type INT, expected FLOAT/],
+    ['BatchNormalization in training mode', (m) => node(m, 'BatchNormalization').attribute!.push({ name: 'training_mode', type: 2, i: 1 }), /training_mode 1 is not supported/],
+    ['Gemm with alpha', (m) => node(m, 'Gemm').attribute!.push({ name: 'alpha', type: 1, f: 2 }), /\(Gemm\): alpha 2 is not supported \(1 only\)/],
+    ['a foreign domain', (m) => (node(m, 'Tanh').domain = 'com.microsoft'), /\(Tanh\): domain 'com.microsoft' is not supported/],
+    ['an old opset', (m) => (m.opsetImport![0].version = 7), /opset 7 is not supported \(ONNX opsets 11 to 23\)/],
+  ])('%s', (_what, change, message) => {
+    expect(() => importOnnx(mutate(zoo, change))).toThrow(message);
+  });
+
+  test('a branching graph (a residual Add) is refused: a Sequential holds a chain', () => {
+    const bytes = mutate(fixture('matmul'), (m) => {
+      const add = m.graph!.node!.find((n) => n.opType === 'Add')!;
+      add.input = ['h', 'input']; // h + x: two computed values
+    });
+    expect(() => importOnnx(bytes)).toThrow(/branches at 'input'|reads 2 computed values/);
+  });
+
+  test('a Mul that is not a simdnet Dropout is refused (it would train as something else)', () => {
+    const net = everyLayer(1);
+    const bytes = mutate(encodeOnnx(net), (m) => {
+      for (const n of m.graph!.node!) if (n.opType === 'Mul') n.docString = '';
+    });
+    expect(() => importOnnx(bytes)).toThrow(/\(Mul\): Mul is supported only as simdnet's exported Dropout/);
+  });
+
+  test('Add other than a bias right after MatMul is refused', () => {
+    const bytes = mutate(fixture('matmul'), (m) => {
+      const nodes = m.graph!.node!;
+      [nodes[1], nodes[2]] = [nodes[2], nodes[1]]; // Relu before the bias: MatMul, Relu(h), Add(relu, b1)
+      nodes[1].input = ['h'];
+      nodes[1].output = ['hr'];
+      nodes[2].input = ['hr', 'b1'];
+      nodes[2].output = ['r'];
+    });
+    expect(() => importOnnx(bytes)).toThrow(/\(Add\): Add is supported only as the bias of a MatMul/);
+  });
+
+  test('a node off the path from input to output is refused', () => {
+    const bytes = mutate(fixture('matmul'), (m) => {
+      m.graph!.node!.push({ name: 'stray', opType: 'Relu', input: ['h'], output: ['unused'] });
+    });
+    expect(() => importOnnx(bytes)).toThrow(/branches at 'h'|'stray'.*not on the path/);
+  });
+
+  test('an Affine folded from MatMul + Add has the bias', () => {
+    const net = importOnnx(fixture('matmul'));
+    expect(Array.from((net.layers[0] as Affine).b.value.data).some((v) => v !== 0)).toBe(true);
+  });
+});
