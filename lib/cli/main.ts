@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `simdnet` command: train | eval | predict (see each command's --help).
+ * The `simdnet` command: train | eval | predict | export (see each command's --help).
  * Exit codes: 0 success, 1 a runtime error (missing file, bad model file …), 2 a wrong command line (unknown
  * flag, bad value), 130 training interrupted with Ctrl-C (after saving).
  */
@@ -8,6 +8,7 @@ import { packageVersion } from '../package-root';
 import { UsageError } from './args';
 import { abortDistributed } from './distributed';
 import { EVAL_USAGE, evalCommand } from './evaluate';
+import { EXPORT_USAGE, exportCommand } from './export';
 import { PREDICT_USAGE, predictCommand } from './predict';
 import { TRAIN_USAGE, trainCommand } from './train';
 
@@ -17,6 +18,7 @@ Commands:
   train     train a network on MNIST (deep-convnet, simple-convnet, mlp) and save model, history and pictures
   eval      accuracy of a saved model on the test images
   predict   classify PNG/JPEG images with a saved model
+  export    write a saved model as an ONNX file
 
 Run 'simdnet <command> --help' for a command's options. 'simdnet --version' prints the version.`;
 
@@ -24,6 +26,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage
   train: { run: trainCommand, usage: TRAIN_USAGE },
   eval: { run: evalCommand, usage: EVAL_USAGE },
   predict: { run: predictCommand, usage: PREDICT_USAGE },
+  export: { run: exportCommand, usage: EXPORT_USAGE },
 };
 
 /** Runs the command line `argv` (without node and the script); resolves with the exit code. */
@@ -39,7 +42,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const command = COMMANDS[cmd];
   if (!command) {
-    process.stderr.write(`simdnet: unknown command '${cmd}' (expected train, eval or predict)\n\n${USAGE}\n`);
+    process.stderr.write(`simdnet: unknown command '${cmd}' (expected train, eval, predict or export)\n\n${USAGE}\n`);
     return 2;
   }
   try {
