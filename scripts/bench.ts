@@ -18,13 +18,14 @@
  *     pass), in rows of its own;
  *  5. ResNet-20: the step's physical bound (FLOP / the measured 2-thread FMA peak) and the peak RSS of a
  *     training step, simdnet (scripts/bench/rss.ts, a process of its own) beside PyTorch's (bench_torch.py);
- *  6. the target ratios, each with PASS/MISS.
+ *  6. inference of each net exported to ONNX through onnxruntime-node beside simdnet's, 2 threads (scripts/bench/onnx.ts);
+ *  7. the target ratios, each with PASS/MISS.
  * Prints the tables and writes everything to .bench/bench.json (machine, versions, samples).
  *
  *
  * The 1- and 2-thread FMA peaks are measured in the same run (addon.fmaPeak), so they suffer the same load.
  * Flags: --quick (fewer steps), --nets simple,deep,resnet,resnet-rgb, --no-torch, --no-ts (no TypeScript timing; the sanity check
- *        still uses it as the oracle), --no-tfjs, --no-reference, --out <file> (default .bench/bench.json)
+ *        still uses it as the oracle), --no-tfjs, --no-onnx, --no-reference, --out <file> (default .bench/bench.json)
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -42,6 +43,7 @@ import { timeLayers, type LayerTimes } from './bench/breakdown';
 import { layerCosts, stepFlop, type LayerCost } from './bench/flops';
 import { BATCH, DATA_SEED, isNetKind, makeBatch, makeNet, NET_KINDS, NET_NAME, NET_SEED, type NetKind } from './bench/nets';
 import { machineInfo, num, pct, printTable, ratio } from './bench/report';
+import { benchOnnxInference } from './bench/onnx';
 import { benchTfjsSimpleConvNet, loadTfjs, type TfjsResult } from './bench/tfjs';
 import { nowMs, timeSteps, type StepPlan, type Timing } from './bench/timing';
 import { runTorch, torchVersion, type TorchResult } from './bench/torch';
@@ -55,7 +57,7 @@ function parseFlags(argv: string[]) {
     if (i < 0) return undefined;
     return argv[i].includes('=') ? argv[i].slice(argv[i].indexOf('=') + 1) : argv[i + 1];
   };
-  const known = ['--quick', '--nets', '--no-torch', '--no-ts', '--no-tfjs', '--no-reference', '--out', '--help'];
+  const known = ['--quick', '--nets', '--no-torch', '--no-ts', '--no-tfjs', '--no-onnx', '--no-reference', '--out', '--help'];
   for (const a of argv) {
     if (a.startsWith('--') && !known.includes(a.split('=')[0])) throw new RangeError(`bench: unknown flag '${a}' (expected one of ${known.join(', ')})`);
   }
@@ -68,6 +70,7 @@ function parseFlags(argv: string[]) {
     torch: !argv.includes('--no-torch'),
     ts: !argv.includes('--no-ts'),
     tfjs: !argv.includes('--no-tfjs'),
+    onnx: !argv.includes('--no-onnx'),
     reference: !argv.includes('--no-reference'),
     out: value('out'),
   };
@@ -250,7 +253,7 @@ interface Target {
 async function main(): Promise<void> {
   const flags = parseFlags(process.argv.slice(2));
   if (flags.help) {
-    console.log('usage: npm run bench -- [--quick] [--nets simple,deep,resnet,resnet-rgb] [--no-torch] [--no-ts] [--no-tfjs] [--no-reference] [--out file]');
+    console.log('usage: npm run bench -- [--quick] [--nets simple,deep,resnet,resnet-rgb] [--no-torch] [--no-ts] [--no-tfjs] [--no-onnx] [--no-reference] [--out file]');
     return;
   }
   const root = packageRoot();
@@ -400,6 +403,13 @@ async function main(): Promise<void> {
     }
   }
 
+  // 3c. onnxruntime-node inference of the exported networks, beside simdnet's, same run (scripts/bench/onnx.ts)
+  configure(native, paths[1]);
+  const onnxPlan = { threads: 2, ...(flags.quick ? { rounds: 2, perRound: 3 } : { rounds: 6, perRound: 5 }) };
+  const onnx = flags.onnx
+    ? await benchOnnxInference(flags.nets.map((k) => ({ name: NET_NAME[k], make: () => makeNet(k, native), x: batches[k].x })), native, onnxPlan)
+    : { rows: [], note: 'skipped (--no-onnx)' };
+
   // 4. per-layer breakdown, native best kernels, 2 threads
   const breakdowns: { net: string; threads: number; times: LayerTimes; costs: LayerCost[]; plans: (string | undefined)[]; wholeStepMs: number | null }[] = [];
   for (const kind of flags.nets) {
@@ -463,6 +473,16 @@ async function main(): Promise<void> {
   );
   console.log(`PyTorch: ${torchNote}`);
   console.log(`tfjs: ${tfjsNote}`);
+  if (onnx.rows.length > 0) {
+    console.log(`\n== inference through onnxruntime-node beside simdnet, batch ${BATCH}, ${onnxPlan.threads} threads, alternating rounds (median ms per batch)`);
+    printTable(
+      ['net', 'simdnet ms', 'simdnet images/s', 'onnxruntime ms', 'onnxruntime images/s', 'simdnet / onnxruntime images/s', 'max |diff|', 'note'],
+      onnx.rows.map((r) => [r.net, num(r.simdnetInferMs), num(r.simdnetImagesPerS, 4), num(r.ortInferMs), num(r.ortImagesPerS, 4),
+        r.simdnetImagesPerS && r.ortImagesPerS ? ratio(r.simdnetImagesPerS / r.ortImagesPerS) : '', r.maxDiff === null ? '' : r.maxDiff.toExponential(1), r.error ?? `${r.samples} calls each`]),
+      [0, 7],
+    );
+  }
+  console.log(`onnxruntime: ${onnx.note}`);
   for (const kind of flags.nets) {
     const f = stepFlop(costs[kind]);
     console.log(`${NET_NAME[kind]} FLOP per step at batch ${BATCH}: ${(f.train / 1e9).toFixed(3)} GFLOP (forward ${(f.infer / 1e9).toFixed(3)}, backward ${((f.train - f.infer) / 1e9).toFixed(3)})`);
@@ -559,6 +579,11 @@ async function main(): Promise<void> {
     add(`${NET_NAME[kind]} inference BN folded, native 2t / PyTorch 2t`, folded && torch2 ? folded / torch2 : null, '< 1×', (v) => v < 1);
     add(`${NET_NAME[kind]} peak RSS, simdnet / PyTorch`, r.rssMB && r.torchRssMB ? r.rssMB / r.torchRssMB : null, '≤ 1×', (v) => v <= 1);
   }
+  for (const r of onnx.rows) {
+    const goal = r.net === 'DeepConvNet' ? '≥ 1.2×' : '> 1×';
+    add(`${r.net} inference images/s, simdnet 2t / onnxruntime 2t`, r.simdnetImagesPerS && r.ortImagesPerS ? r.simdnetImagesPerS / r.ortImagesPerS : null, goal,
+      (v) => (r.net === 'DeepConvNet' ? v >= 1.2 : v > 1));
+  }
   console.log('\n== targets');
   printTable(['target', 'measured', 'goal', 'result'], targets.map((t) => [t.target, ratio(t.measured), t.goal, t.goal === '(info)' ? 'info' : t.pass === null ? 'n/a' : t.pass ? 'PASS' : 'MISS']), [0]);
 
@@ -577,6 +602,7 @@ async function main(): Promise<void> {
     results: rows,
     torch: { note: torchNote, runs: torch },
     tfjs: { note: tfjsNote, result: tfjs },
+    onnxruntime: { note: onnx.note, plan: onnxPlan, rows: onnx.rows },
     breakdown: breakdowns.map((b) => ({
       net: b.net, threads: b.threads, kernels: best, stepMs: b.times.stepMs, wholeStepMs: b.wholeStepMs, optimizerMs: b.times.optimizerMs,
       layers: b.costs.map((c, i) => ({ ...c, fwdMs: b.times.fwdMs[i], bwdMs: b.times.bwdMs[i], convPaths: b.plans[i] ?? null })),
