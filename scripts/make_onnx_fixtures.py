@@ -141,3 +141,57 @@ randomize_bn(zoo, gen)
 export('zoo', zoo, torch.randn(2, 3, 17, 19, generator=gen))
 export('gap_softmax', GapNet(), torch.randn(2, 2, 6, 6, generator=gen))
 matmul_model()
+
+
+class LambdaShortcut(nn.Module):
+    """The CIFAR ResNet paper's option A shortcut as PyTorch users write it: subsample by 2, pad channels with zeros."""
+
+    def __init__(self, planes):
+        super().__init__()
+        self.planes = planes
+
+    def forward(self, x):
+        return nn.functional.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, self.planes // 4, self.planes // 4), 'constant', 0)
+
+
+class BasicBlock(nn.Module):
+    def __init__(self, cin, planes, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, planes, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, 3, stride=1, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.shortcut = LambdaShortcut(planes) if stride != 1 or cin != planes else nn.Identity()
+
+    def forward(self, x):
+        out = torch.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return torch.relu(out + self.shortcut(x))
+
+
+class ResNet20(nn.Module):
+    """ResNet-20 for CIFAR (He et al. 2015, section 4.2; option A shortcuts), at half width (8, 16, 32 filters) to
+    keep the committed file small: the same depth, blocks and ops as the full-width network."""
+
+    def __init__(self, width=8, classes=10):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, width, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
+        blocks, cin = [], width
+        for stage, planes in enumerate([width, 2 * width, 4 * width]):
+            for b in range(3):
+                stride = 2 if stage > 0 and b == 0 else 1
+                blocks.append(BasicBlock(cin, planes, stride))
+                cin = planes
+        self.blocks = nn.Sequential(*blocks)
+        self.fc = nn.Linear(cin, classes)
+
+    def forward(self, x):
+        out = self.blocks(torch.relu(self.bn1(self.conv1(x))))
+        out = nn.functional.adaptive_avg_pool2d(out, 1).flatten(1)
+        return self.fc(out)
+
+
+resnet = ResNet20()
+randomize_bn(resnet, gen)
+export('resnet20', resnet, torch.randn(2, 3, 32, 32, generator=gen))

@@ -11,8 +11,11 @@ import { BatchNormalization } from '../layers/batchnorm';
 import { Convolution } from '../layers/conv';
 import { Dropout } from '../layers/dropout';
 import type { Layer } from '../layers/layer';
+import { ChannelPad } from '../layers/pad';
 import { GlobalAvgPool, GlobalMaxPool, Pooling } from '../layers/pool';
 import { LAYER_MARK } from './builder';
+import { IMPLICIT } from './emit';
+import { Flatten } from '../layers/flatten';
 import { toInt, type AttributeProto, type NodeProto } from './proto';
 
 /** A constant (initializer or folded Constant/Cast) as the converters see it. */
@@ -28,6 +31,8 @@ export interface Flow {
   actual: number[];
   /** Zero padding of H and W from a Pad node, for the next Conv or AveragePool to take as its own. */
   pad?: number;
+  /** Strides of a subsampling Slice of H alone or W alone, waiting for the Slice of the other axis. */
+  sub?: { h: number; w: number };
 }
 
 export interface ConvertContext {
@@ -170,7 +175,7 @@ export const CONVERTERS: Record<string, Converter> = {
     const pad = withPendingPad(c, allEqual(c, 'pads', a.pads as number[] | undefined, 4, 0, 'equal padding on all sides'));
     if (C !== c.flow.shape[1]) throw unsupported(c, `W has ${C} input channels, its input has ${c.flow.shape[1]}`);
     const bias = optionalWeight(c, 2, 'B', F);
-    const layer = new Convolution(C, F, KH === KW ? KH : [KH, KW], { stride, pad, initialize: false });
+    const layer = new Convolution(C, F, KH === KW ? KH : [KH, KW], { stride, pad, initialize: false, bias: bias !== null });
     layer.W.value.data.set(W.data);
     if (bias) layer.b.value.data.set(bias);
     return next(layer, c);
@@ -303,10 +308,11 @@ export const CONVERTERS: Record<string, Converter> = {
   Flatten(c) {
     const a = attrs(c, { axis: 'i' });
     if ((a.axis ?? 1) !== 1) throw unsupported(c, `axis ${a.axis} is not supported (1 only: [N, …] -> [N, rest])`);
-    return next(null, c, flat(c.flow.shape));
+    return flatten(c);
   },
   Pad(c) {
-    // zero padding of H and W, taken over by the Conv or AveragePool that follows (checked by importOnnx)
+    // zeros around the channels: ChannelPad; zeros around H and W: taken over by the Conv or AveragePool that
+    // follows (checked by importOnnx)
     const a = attrs(c, { mode: 's' });
     if ((a.mode ?? 'constant') !== 'constant') throw unsupported(c, `mode '${a.mode}' is not supported (constant zeros only)`);
     requireRank(c, 4, '[N, C, H, W]');
@@ -317,10 +323,44 @@ export const CONVERTERS: Record<string, Converter> = {
     if (inputs[2] && (!value || (value.data ?? value.ints ?? [1])[0] !== 0)) throw unsupported(c, 'constant_value must be a constant 0');
     if (inputs[3]) throw unsupported(c, "the 'axes' input is not supported");
     const [nb, cb, hb, wb, ne, ce, he, we] = pads.ints;
-    if (nb || cb || ne || ce || !(hb === wb && wb === he && he === we) || hb <= 0) {
-      throw unsupported(c, `pads [${pads.ints.join(', ')}]: only equal positive padding of H and W is supported`);
+    if (nb || ne || [cb, hb, wb, ce, he, we].some((p) => p < 0)) throw unsupported(c, `pads [${pads.ints.join(', ')}]: only padding of the channels, or of H and W, is supported`);
+    if (!hb && !wb && !he && !we) {
+      if (c.flow.pad) throw unsupported(c, 'a channel Pad after a spatial Pad is not supported');
+      return next(new ChannelPad(cb, ce), c); // zero channels before and after (ResNet's option-A shortcut)
     }
-    return { layers: [], flow: { ...c.flow, pad: hb } };
+    if (cb || ce || !(hb === wb && wb === he && he === we)) {
+      throw unsupported(c, `pads [${pads.ints.join(', ')}]: only equal padding of H and W on all sides (or of the channels alone) is supported`);
+    }
+    return { layers: [], flow: { ...c.flow, pad: (c.flow.pad ?? 0) + hb } };
+  },
+  Slice(c) {
+    // x[:, :, ::s, ::s] (PyTorch's strided indexing, e.g. ResNet's option-A shortcut): a 1×1 pooling of stride s
+    attrs(c, {});
+    requireRank(c, 4, '[N, C, H, W]');
+    const inputs = c.node.input ?? [];
+    const [starts, ends, axesC, stepsC] = [1, 2, 3, 4].map((i) => (inputs[i] ? c.constant(inputs[i]) : null));
+    if (!starts?.ints || !ends?.ints || (inputs[3] && !axesC?.ints) || (inputs[4] && !stepsC?.ints)) throw unsupported(c, 'starts, ends, axes and steps must be INT64 constants');
+    const axes = (axesC?.ints ?? starts.ints.map((_, i) => i)).map((a) => (a < 0 ? a + 4 : a));
+    const steps = stepsC?.ints ?? starts.ints.map(() => 1);
+    const sub = { ...(c.flow.sub ?? { h: 1, w: 1 }) };
+    const shape = [...c.flow.shape];
+    axes.forEach((a, i) => {
+      const d = c.flow.shape[a];
+      const start = starts.ints![i] < 0 ? starts.ints![i] + d : starts.ints![i];
+      const end = ends.ints![i] < 0 ? ends.ints![i] + d : ends.ints![i];
+      if (a < 0 || a > 3 || start !== 0 || end < d || !(steps[i] >= 1) || (a < 2 && steps[i] !== 1)) {
+        throw unsupported(c, `only whole-axis strided slices of H and W (x[:, :, ::s, ::s]) are supported; got axis ${axes[i]} start ${starts.ints![i]} end ${ends.ints![i]} step ${steps[i]}`);
+      }
+      if (a >= 2) {
+        shape[a] = Math.ceil(d / steps[i]);
+        if (a === 2) sub.h *= steps[i];
+        else sub.w *= steps[i];
+      }
+    });
+    if (sub.h !== sub.w) return { layers: [], flow: { ...c.flow, shape, sub } };
+    const flow = { shape: c.flow.shape, actual: c.flow.actual };
+    if (sub.h === 1) return { layers: [], flow };
+    return next(new Pooling(1, 1, { stride: sub.h }), { ...c, flow });
   },
   Reshape(c) {
     const a = attrs(c, { allowzero: 'i' });
@@ -329,8 +369,9 @@ export const CONVERTERS: Record<string, Converter> = {
     if (!k || !k.ints) throw unsupported(c, 'its shape must be a constant INT64 tensor');
     const target = resolveReshape(c, k.ints);
     const f = flat(c.flow.shape);
-    if (target.length === 2 && target[1] === f[1]) return next(null, c, f);
-    if (target.length === c.flow.actual.length && target.every((d, i) => i === 0 || d === c.flow.actual[i])) return next(null, c, [...c.flow.actual]);
+    if (target.length === 2 && target[1] === f[1]) return flatten(c);
+    const virtual = c.flow.shape.length !== c.flow.actual.length;
+    if (virtual && target.length === c.flow.actual.length && target.every((d, i) => i === 0 || d === c.flow.actual[i])) return next(null, c, [...c.flow.actual]);
     throw unsupported(c, `reshape to [${k.ints.join(', ')}] is not supported (only [N, -1]-style flattening, or back to the unflattened shape)`);
   },
 };
@@ -344,6 +385,17 @@ function affine(c: ConvertContext, K: number, M: number, data: Float32Array, tra
   if (bias) layer.b.value.data.set(bias);
   if (c.node.opType === 'MatMul') (layer as Affine & { fromMatMul?: boolean }).fromMatMul = true;
   return next(layer, c, [1, M]);
+}
+
+/**
+ * [N, …] -> [N, rest]: a Flatten layer, or none when simdnet's export marked it as a layer's own (Affine and
+ * feature-axis BatchNormalization read a 4-D input flat), so a round trip gives back the same layers.
+ */
+function flatten(c: ConvertContext): { layers: Layer[]; flow: Flow } {
+  if (c.flow.shape.length === 2) return next(null, c);
+  if (c.node.docString === IMPLICIT) return next(null, c, flat(c.flow.shape));
+  if (c.flow.shape.length !== c.flow.actual.length) throw unsupported(c, 'flattening a value flattened already is not supported');
+  return next(new Flatten(), c);
 }
 
 function flat(shape: number[]): number[] {

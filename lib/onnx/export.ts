@@ -5,7 +5,7 @@
 import { invalidRange, invalidType } from '../errors';
 import { writeFileAtomic } from '../io/atomic';
 import type { Layer } from '../layers/layer';
-import { Network } from '../nets/network';
+import { Network, NETWORK_INPUT } from '../nets/network';
 import { DEFAULT_OPSET, OnnxBuilder, OPSET_IR_VERSION, type Value } from './builder';
 import { emitLayer, type TensorNames } from './emit';
 import { encodeModelProto } from './proto';
@@ -118,10 +118,13 @@ export function encodeOnnx(net: Network, opts: ExportOnnxOptions = {}): Uint8Arr
   const b = new OnnxBuilder(o.dtype, net.backend);
   const input: Value = { name: b.reserve(o.inputName), shape: [1, ...net.inputShape] };
   const names = tensorNames(net);
-  let x = input;
-  net.layers.slice(0, -1).forEach((layer, i) => {
-    x = emitLayer(b, layer, x, names, `${layer.type}_${i + 1}`);
-  });
+  // one group of ONNX nodes per network node, in the network's topological order (a chain, or a graph)
+  const values: Value[] = [];
+  for (const n of net.nodes) {
+    const xs = n.inputs.map((j) => (j === NETWORK_INPUT ? input : values[j]));
+    values.push(emitLayer(b, n.layer, xs, names, n.name));
+  }
+  let x = values[values.length - 1];
   if (o.output === 'probabilities') x = emitProbabilities(b, net, x);
   // the last value takes the output's name (an Identity when it is the input itself)
   const last = b.nodes.length > 0 ? b.nodes[b.nodes.length - 1] : null;
@@ -146,7 +149,8 @@ export function encodeOnnx(net: Network, opts: ExportOnnxOptions = {}): Uint8Arr
  * [batch, ...net.inputShape] whose batch dimension is symbolic ('batch'), a named output, and the network's type,
  * config and class names (when given) in the metadata. With a `file`, writes it atomically; returns the bytes.
  * Supported layers: Convolution, Affine, Pooling (max/avg), GlobalAvgPool, GlobalMaxPool, Relu, Sigmoid, Tanh,
- * LeakyReLU, BatchNormalization, Dropout — every layer of the book's networks and Sequential.
+ * LeakyReLU, BatchNormalization, Dropout, Flatten, Add, Concatenate, ChannelPad — every layer of the book's
+ * networks, Sequential, Graph and ResNet. ONNX nodes are named after the network's nodes.
  *
  * @example
  * const net = new DeepConvNet({ seed: 1 });

@@ -13,11 +13,16 @@ import * as path from 'path';
 import { getBackend } from '../backend';
 import type { Backend } from '../backend/types';
 import { invalidRange, invalidType } from '../errors';
-import type { Layer } from '../layers/layer';
+import { Flatten } from '../layers/flatten';
+import type { Layer, LossLayer } from '../layers/layer';
 import { MeanSquaredError, SigmoidWithLoss, SoftmaxWithLoss } from '../layers/losses';
+import { Add, Concatenate, type MergeLayer } from '../layers/merge';
+import { Input, type SymbolicTensor } from '../layers/symbolic';
+import { Graph } from '../nets/graph';
 import { Sequential } from '../nets/sequential';
 import type { Network } from '../nets/network';
 import { withAllocationBudget } from '../tensor';
+import { FOLDABLE_OPS, foldNode } from './constfold';
 import { CONVERTERS, IMPORTABLE_OPS, unsupported, type Const, type Flow } from './convert';
 import { DataType, decodeModelProto, toInt, type GraphProto, type ModelProto, type NodeProto, type TensorProto } from './proto';
 import { checkedDims, MAX_TENSOR_ELEMENTS, readTensor, typeName, type ExternalDataContext } from './tensor';
@@ -117,10 +122,13 @@ function topoOrder(nodes: NodeProto[], available: Set<string>, label: string): N
       if (p !== undefined) consumers.set(p, [...(consumers.get(p) ?? []), i]);
     }
   });
+  // ready nodes are taken in file order (the smallest index first), so a file already sorted keeps its order
   const ready = waiting.map((w, i) => (w === 0 ? i : -1)).filter((i) => i >= 0);
   const order: NodeProto[] = [];
   while (ready.length > 0) {
-    const i = ready.shift()!;
+    let m = 0;
+    for (let k = 1; k < ready.length; k++) if (ready[k] < ready[m]) m = k;
+    const i = ready.splice(m, 1)[0];
     order.push(nodes[i]);
     for (const j of consumers.get(i) ?? []) if (--waiting[j] === 0) ready.push(j);
   }
@@ -131,7 +139,7 @@ function topoOrder(nodes: NodeProto[], available: Set<string>, label: string): N
   return order;
 }
 
-/** Folds Constant nodes and Cast/Identity of constants; returns the remaining (data) nodes. */
+/** Folds Constant nodes and the ops of lib/onnx/constfold.ts on constants; returns the remaining (data) nodes. */
 function foldConstants(order: NodeProto[], consts: Map<string, () => Const>, label: string, backend: Backend, ext: ExternalDataContext): NodeProto[] {
   const rest: NodeProto[] = [];
   order.forEach((n, i) => {
@@ -146,22 +154,12 @@ function foldConstants(order: NodeProto[], consts: Map<string, () => Const>, lab
     }
     const ins = (n.input ?? []).filter((x) => x !== '');
     if (ins.length > 0 && ins.every((x) => consts.has(x))) {
-      const src = consts.get(ins[0])!;
-      if (n.opType === 'Identity') {
-        consts.set(out, src);
-        return;
-      }
-      if (n.opType === 'Cast' && ins.length === 1) {
-        const to = (n.attribute ?? []).find((a) => a.name === 'to');
-        if (!to || toInt(to.i, `${lab} 'to'`) !== DataType.FLOAT) throw new RangeError(`${lab}: only Cast to FLOAT of a constant is supported`);
-        consts.set(out, () => {
-          const c = src();
-          if (!c.data) throw new RangeError(`${lab}: only float constants can be cast to FLOAT`);
-          return c;
-        });
-        return;
-      }
-      throw new RangeError(`${lab}: an op computing on constants only; supported: Constant, and Cast to FLOAT or Identity of a constant`);
+      // evaluated when first read (lib/onnx/constfold.ts)
+      let value: Const | null = null;
+      const args = (n.input ?? []).map((x) => (x === '' ? null : consts.get(x)!));
+      consts.set(out, () => (value ??= foldNode(n, args.map((f) => (f === null ? (null as unknown as Const) : f())), lab)));
+      if (!FOLDABLE_OPS.includes(n.opType ?? '')) foldNode(n, [], lab); // refuse now, naming the node
+      return;
     }
     rest.push(n);
   });
@@ -229,60 +227,168 @@ export function importOnnx(file: string | Uint8Array, opts: ImportOnnxOptions = 
     return cache.get(name)!;
   };
 
-  // walk the chain from the input
-  const layers: Layer[] = [];
-  let flow: Flow = { shape: input.shape, actual: input.shape };
-  let value = input.name;
-  const done = new Set<NodeProto>();
-  let softmaxLast = false;
-  // a budget on what the layers allocate: params + grads are at most twice what the file holds, plus slack
-  let stored = 0;
+  // every value the data nodes compute, in topological order: its shapes, what reads it, the layers that made it
+  const readers = new Map<string, NodeProto[]>();
+  for (const n of data) for (const x of new Set(n.input ?? [])) if (x !== '' && !consts.has(x)) readers.set(x, [...(readers.get(x) ?? []), n]);
+  checkReachesOutput(data, readers, outputName, label, nodes);
+  const values = new Map<string, Val>([[input.name, { flow: { shape: input.shape, actual: input.shape }, last: null }]]);
+  const steps: Step[] = [];
+  const names = new NodeNames();
+  let stored = 0; // a budget on what the layers allocate: params + grads are at most twice what the file holds
   for (const t of initializers.values()) stored += checkedDims(label, t.dims).count;
   withAllocationBudget(2 * stored + (1 << 20), `${label}: the network it describes`, () => {
-    while (value !== outputName) {
-      const users = data.filter((n) => (n.input ?? []).includes(value));
-      if (users.length === 0) throw new RangeError(`${label}: value '${value}' leads nowhere: the output '${outputName}' is not reached from the input by a chain of nodes`);
-      if (users.length > 1) {
-        throw new RangeError(`${label}: the graph branches at '${value}' (read by ${users.map((n) => nodeLabel(n, nodes.indexOf(n))).join(', ')}); a Sequential holds a chain only (residual and concatenating graphs need graph networks)`);
-      }
-      const n = users[0];
+    for (const n of data) {
       const lab = `${label}: ${nodeLabel(n, nodes.indexOf(n))}`;
       const dataInputs = (n.input ?? []).filter((x) => x !== '' && !consts.has(x));
-      if (dataInputs.length !== 1) throw unsupported({ label: lab }, `it reads ${dataInputs.length} computed values; a Sequential node reads exactly one`);
-      if ((n.input ?? [])[0] !== value && n.opType !== 'Add' && n.opType !== 'Mul') throw unsupported({ label: lab }, `its computed value '${value}' must be its first input`);
-      if (n.opType === 'Softmax') {
-        softmaxLast = softmax(n, flow, outputName, lab, loss);
-      } else {
-        const convert = CONVERTERS[n.opType ?? ''];
-        if (!convert) throw unsupported({ label: lab }, `op ${n.opType} is not supported; supported ops: ${IMPORTABLE_OPS.join(', ')}, Softmax (last), Constant, Cast`);
-        if (flow.pad && n.opType !== 'Conv' && n.opType !== 'AveragePool') {
-          throw unsupported({ label: lab }, 'a Pad node must be followed by the Conv or AveragePool that takes its zeros as padding');
-        }
-        const r = convert({ node: n, label: lab, constant, layers, flow });
-        layers.push(...r.layers);
-        flow = r.flow;
+      const ins = dataInputs.map((x) => values.get(x)!);
+      const out = (n.output ?? [])[0];
+      const name = names.take(n.name || n.opType || 'node');
+      if ((n.opType === 'Add' || n.opType === 'Sum') && dataInputs.length >= 2 && dataInputs.length === (n.input ?? []).filter((x) => x !== '').length) {
+        values.set(out, mergeStep(steps, n, lab, name, dataInputs, ins, 'Add'));
+        continue;
       }
-      done.add(n);
-      const outs = (n.output ?? []).filter((o) => o !== '');
-      value = outs[0];
+      if (n.opType === 'Concat') {
+        values.set(out, mergeStep(steps, n, lab, name, dataInputs, ins, 'Concatenate'));
+        continue;
+      }
+      if (dataInputs.length !== 1) throw unsupported({ label: lab }, `it reads ${dataInputs.length} computed values; only Add, Sum and Concat join several`);
+      const x = ins[0];
+      if ((n.input ?? [])[0] !== dataInputs[0] && n.opType !== 'Add' && n.opType !== 'Mul') throw unsupported({ label: lab }, `its computed value '${dataInputs[0]}' must be its first input`);
+      if (n.opType === 'Softmax') {
+        softmax(n, x.flow, outputName, lab, loss);
+        steps.push({ name, input: dataInputs[0], output: out, layers: [], merge: null });
+        values.set(out, x);
+        continue;
+      }
+      const convert = CONVERTERS[n.opType ?? ''];
+      if (!convert) throw unsupported({ label: lab }, `op ${n.opType} is not supported; supported ops: ${IMPORTABLE_OPS.join(', ')}, Add/Sum/Concat of computed values, Softmax (last), Constant, Cast`);
+      if (x.flow.sub && n.opType !== 'Slice') throw unsupported({ label: lab }, 'a Slice of H alone or W alone must be followed by the Slice of the other axis with the same step');
+      if (x.flow.pad && n.opType !== 'Conv' && n.opType !== 'AveragePool') {
+        throw unsupported({ label: lab }, 'a Pad node must be followed by the Conv or AveragePool that takes its zeros as padding');
+      }
+      // MatMul's bias Add may fold into the Affine only when nothing else reads the MatMul's output
+      const exclusive = (readers.get(dataInputs[0]) ?? []).length === 1 && dataInputs[0] !== outputName;
+      const r = convert({ node: n, label: lab, constant, layers: x.last && exclusive ? [x.last] : [], flow: x.flow });
+      steps.push({ name, input: dataInputs[0], output: out, layers: r.layers, merge: null });
+      values.set(out, { flow: r.flow, last: r.layers.length > 0 ? r.layers[r.layers.length - 1] : x.last });
     }
   });
-  const unused = data.filter((n) => !done.has(n));
-  if (unused.length > 0) {
-    throw new RangeError(`${label}: ${unused.map((n) => nodeLabel(n, nodes.indexOf(n))).join(', ')} ${unused.length === 1 ? 'is' : 'are'} not on the path from the input to the output`);
-  }
-  if (flow.pad) throw new RangeError(`${label}: the graph ends in a Pad node`);
-  if (flow.shape.length !== flow.actual.length) {
-    throw new RangeError(`${label}: the output is a flattened [N, ${flow.shape[1]}] of a [N, ${flow.actual.slice(1).join(', ')}] value with no layer after it; simdnet networks end in a layer that produces their output shape`);
-  }
-  void softmaxLast;
+  const final = values.get(outputName);
+  if (!final) throw new RangeError(`${label}: the output '${outputName}' is not computed from the input`);
+  if (final.flow.pad || final.flow.sub) throw new RangeError(`${label}: the graph ends in a Pad or Slice node`);
   return withAllocationBudget(2 * stored + (1 << 20), `${label}: the network it describes`, () =>
-    new Sequential([...layers, makeLoss(loss)], { inputShape: input.shape.slice(1), initialize: false, backend, seed: opts.seed ?? 0 }),
+    buildNetwork(steps, readers, input, outputName, final.flow, makeLoss(loss), { backend, seed: opts.seed ?? 0 }, names),
   );
 }
 
+/** A value the graph computes: its shapes and the last simdnet layer on the way to it (MatMul's bias Add). */
+interface Val {
+  flow: Flow;
+  last: Layer | null;
+}
+
+/** One data node as simdnet sees it: the layers it became (maybe none) or a merge layer, between two values. */
+interface Step {
+  name: string;
+  input: string;
+  output: string;
+  layers: Layer[];
+  merge: { layer: MergeLayer; inputs: string[] } | null;
+}
+
+/** Node names as simdnet graphs take them (letters, digits, _ - /; a letter first), unique. */
+class NodeNames {
+  private readonly used = new Set<string>(['input']);
+  take(raw: string): string {
+    let base = raw.replace(/[^A-Za-z0-9_/-]/g, '_').replace(/^[^A-Za-z]+/, '').slice(0, 120) || 'node';
+    if (!/^[A-Za-z]/.test(base)) base = `n${base}`;
+    let name = base;
+    for (let k = 2; this.used.has(name); k++) name = `${base}_${k}`;
+    this.used.add(name);
+    return name;
+  }
+}
+
+/** Add/Sum (equal shapes) or Concat (along channels) of computed values. */
+function mergeStep(steps: Step[], n: NodeProto, lab: string, name: string, inputs: string[], ins: Val[], kind: 'Add' | 'Concatenate'): Val {
+  for (const v of ins) {
+    if (v.flow.pad) throw unsupported({ label: lab }, 'a Pad node must be followed by the Conv or AveragePool that takes its zeros as padding');
+    if (v.flow.sub) throw unsupported({ label: lab }, 'a Slice of H alone or W alone must be followed by the Slice of the other axis with the same step');
+    if (v.flow.shape.length !== v.flow.actual.length) throw unsupported({ label: lab }, 'joining flattened values is not supported');
+  }
+  const shapes = ins.map((v) => v.flow.shape);
+  let shape: number[];
+  if (kind === 'Add') {
+    if ((n.attribute ?? []).length > 0) throw unsupported({ label: lab }, 'attributes are not supported');
+    if (!shapes.every((s) => s.length === shapes[0].length && s.every((d, i) => d === shapes[0][i]))) {
+      throw unsupported({ label: lab }, `its inputs have shapes ${shapes.map((s) => `[N, ${s.slice(1).join(', ')}]`).join(', ')}; simdnet adds equal shapes only (no broadcasting)`);
+    }
+    shape = [...shapes[0]];
+  } else {
+    const a = n.attribute ?? [];
+    if (a.length !== 1 || a[0].name !== 'axis') throw unsupported({ label: lab }, "only the attribute 'axis' is supported");
+    const rank = shapes[0].length;
+    const axis = toInt(a[0].i, `${lab} axis`);
+    if (axis !== 1 && axis !== 1 - rank) throw unsupported({ label: lab }, `axis ${axis} is not supported (1: the channels)`);
+    if (!shapes.every((s) => s.length === rank && s.every((d, i) => i === 1 || d === shapes[0][i]))) {
+      throw unsupported({ label: lab }, `its inputs have shapes ${shapes.map((s) => `[N, ${s.slice(1).join(', ')}]`).join(', ')}; they must agree except along the channels`);
+    }
+    shape = [...shapes[0]];
+    shape[1] = shapes.reduce((t, s) => t + s[1], 0);
+  }
+  const layer = kind === 'Add' ? new Add() : new Concatenate();
+  steps.push({ name, input: inputs[0], output: (n.output ?? [])[0], layers: [], merge: { layer, inputs } });
+  return { flow: { shape, actual: shape }, last: null };
+}
+
+/** Every data node must lead to the output. */
+function checkReachesOutput(data: NodeProto[], readers: Map<string, NodeProto[]>, outputName: string, label: string, nodes: NodeProto[]): void {
+  const useful = new Set<NodeProto>();
+  for (let i = data.length - 1; i >= 0; i--) {
+    const n = data[i];
+    const outs = (n.output ?? []).filter((o) => o !== '');
+    if (outs.includes(outputName) || outs.some((o) => (readers.get(o) ?? []).some((r) => useful.has(r)))) useful.add(n);
+  }
+  const unused = data.filter((n) => !useful.has(n));
+  if (unused.length > 0) {
+    throw new RangeError(`${label}: ${unused.map((n) => nodeLabel(n, nodes.indexOf(n))).join(', ')} ${unused.length === 1 ? 'is' : 'are'} not on the path from the input to the output`);
+  }
+}
+
+/**
+ * A Sequential when the steps form a chain (each reads the one before, nothing is read twice), else a Graph of the
+ * same layers. A flattened output gets a Flatten layer.
+ */
+function buildNetwork(
+  steps: Step[], readers: Map<string, NodeProto[]>, input: { name: string; shape: number[] }, outputName: string, flow: Flow,
+  loss: Layer, opts: { backend: Backend; seed: number }, names: NodeNames,
+): Network {
+  const flatten = flow.shape.length !== flow.actual.length ? new Flatten() : null;
+  const chain = steps.every((s, i) => s.merge === null && s.input === (i === 0 ? input.name : steps[i - 1].output) && (readers.get(s.input) ?? []).length === 1);
+  if (chain) {
+    const layers = [...steps.flatMap((s) => s.layers), ...(flatten ? [flatten] : [])];
+    if (layers.length === 0) throw new RangeError('ONNX import: the model computes nothing simdnet has a layer for (its output is its input)');
+    return new Sequential([...layers, loss], { inputShape: input.shape.slice(1), initialize: false, backend: opts.backend, seed: opts.seed });
+  }
+  const sym = new Map<string, SymbolicTensor>([[input.name, Input(input.shape.slice(1))]]);
+  for (const s of steps) {
+    if (s.merge) {
+      sym.set(s.output, s.merge.layer.apply(s.merge.inputs.map((x) => sym.get(x)!), s.name));
+      continue;
+    }
+    let t = sym.get(s.input)!;
+    s.layers.forEach((l, k) => {
+      t = l.apply(t, k === 0 ? s.name : names.take(`${s.name}/${l.type.toLowerCase()}`));
+    });
+    sym.set(s.output, t);
+  }
+  let out = sym.get(outputName)!;
+  if (flatten) out = flatten.apply(out, names.take('flatten'));
+  return new Graph({ input: sym.get(input.name)!, output: out, loss: loss as LossLayer, initialize: false, backend: opts.backend, seed: opts.seed });
+}
+
 /** A Softmax is accepted only as the last node over the class axis of [N, C] logits, with loss 'softmax'. */
-function softmax(n: NodeProto, flow: Flow, outputName: string, lab: string, loss: string): boolean {
+function softmax(n: NodeProto, flow: Flow, outputName: string, lab: string, loss: string): void {
   const a = n.attribute ?? [];
   const axis = a.find((x) => x.name === 'axis');
   const ax = axis ? toInt(axis.i, `${lab} axis`) : -1;
@@ -290,5 +396,4 @@ function softmax(n: NodeProto, flow: Flow, outputName: string, lab: string, loss
   if ((n.output ?? [])[0] !== outputName || flow.shape.length !== 2 || (ax !== -1 && ax !== 1) || loss !== 'softmax') {
     throw unsupported({ label: lab }, "Softmax is supported only as the last node, over the classes of [N, C] logits, with loss 'softmax' (it becomes the SoftmaxWithLoss layer)");
   }
-  return true;
 }

@@ -116,7 +116,7 @@ export function readTensor(t: TensorProto, label: string, backend: Backend, ext:
       return { dims, data: out, ints: null };
     }
     const big = new BigInt64Array(bytes.buffer, 0, count);
-    return { dims, data: null, ints: Array.from(big, (v, i) => bigToInt(v, `${label}[${i}]`)) };
+    return { dims, data: null, ints: Array.from(big, bigToInt) };
   }
   if (type === DataType.FLOAT) {
     const f = t.floatData ?? [];
@@ -138,11 +138,16 @@ export function readTensor(t: TensorProto, label: string, backend: Backend, ext:
   }
   const f = t.int64Data ?? [];
   if (f.length !== count) throw mismatch(f.length);
-  return { dims, data: null, ints: f.map((v, i) => toInt(v, `${label}[${i}]`)) };
+  return { dims, data: null, ints: f.map((v) => (typeof v === 'number' ? bigToInt(BigInt(Math.trunc(v))) : bigToInt(BigInt(v.toString())))) };
 }
 
-function bigToInt(v: bigint, what: string): number {
-  if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) throw new RangeError(`${what}: ${v} is beyond ±2^53`);
+/**
+ * An INT64 value as a number; beyond ±(2^53 − 1) it is clamped there (exporters write INT64_MAX for "to the end"
+ * in Slice; no size simdnet accepts comes near either bound).
+ */
+function bigToInt(v: bigint): number {
+  if (v > BigInt(Number.MAX_SAFE_INTEGER)) return Number.MAX_SAFE_INTEGER;
+  if (v < BigInt(Number.MIN_SAFE_INTEGER)) return Number.MIN_SAFE_INTEGER;
   return Number(v);
 }
 

@@ -102,14 +102,14 @@ describe('graph structure', () => {
       const nodes = m.graph!.node!;
       nodes[0].input![0] = nodes[1].output![0]; // Gemm reads the Relu after it
     });
-    expect(() => importOnnx(bytes)).toThrow(/the graph has a cycle through node 'Affine_1' \(Gemm\), node 'Relu_2' \(Relu\)/);
+    expect(() => importOnnx(bytes)).toThrow(/the graph has a cycle through node 'affine1' \(Gemm\), node 'relu1' \(Relu\)/);
   });
 
   test('a value produced twice, and a value nothing produces', () => {
     const twice = mutate(smallBytes, (m) => (m.graph!.node![1].output = [m.graph!.node![0].output![0]]));
-    expect(() => importOnnx(twice)).toThrow(/value 'Affine_1_out' is produced twice/);
+    expect(() => importOnnx(twice)).toThrow(/value 'affine1_out' is produced twice/);
     const missing = mutate(smallBytes, (m) => (m.graph!.node![1].input = ['nowhere']));
-    expect(() => importOnnx(missing)).toThrow(/node 'Relu_2' \(Relu\) reads 'nowhere', which no node, input or initializer provides/);
+    expect(() => importOnnx(missing)).toThrow(/node 'relu1' \(Relu\) reads 'nowhere', which no node, input or initializer provides/);
   });
 
   test('two inputs, no outputs', () => {

@@ -1,10 +1,10 @@
 /** The networks the ONNX tests export and import: every family simdnet has, and a Sequential with every layer. */
 import { fillNormal, fillUniform } from '../../lib/init';
 import {
-  Affine, BatchNormalization, Convolution, Dropout, GlobalAvgPool, GlobalMaxPool, LeakyReLU, MeanSquaredError, Pooling, Relu,
-  Sigmoid, SigmoidWithLoss, SoftmaxWithLoss, Tanh,
+  Add, Affine, BatchNormalization, ChannelPad, Concatenate, Convolution, Dropout, Flatten, GlobalAvgPool, GlobalMaxPool, Input,
+  LeakyReLU, MeanSquaredError, Pooling, Relu, Sigmoid, SigmoidWithLoss, SoftmaxWithLoss, Tanh,
 } from '../../lib/layers';
-import { DeepConvNet, MultiLayerNet, MultiLayerNetExtend, Sequential, SimpleConvNet } from '../../lib/nets';
+import { DeepConvNet, Graph, MultiLayerNet, MultiLayerNetExtend, ResNet, Sequential, SimpleConvNet } from '../../lib/nets';
 import type { Network } from '../../lib/nets/network';
 import { Rng } from '../../lib/rng';
 
@@ -46,6 +46,20 @@ export function globalAvg(seed: number): Sequential {
   );
 }
 
+/** A Graph with every merge: Concatenate of two branches, a three-way Add, ChannelPad, Flatten, a Conv without bias. */
+export function mergeGraph(seed: number): Graph {
+  const x = Input([2, 9, 8]);
+  const a = new Relu().apply(new Convolution(2, 3, 3, { pad: 1 }).apply(x, 'a/conv'), 'a/relu');
+  const b = new Tanh().apply(new Convolution(2, 2, 1, { bias: false }).apply(x, 'b/conv'), 'b/tanh');
+  const cat = new Concatenate().apply([a, b], 'cat');                                     // [5, 9, 8]
+  const wide = new ChannelPad(1, 2).apply(new Pooling(1, 1, { stride: 2 }).apply(cat, 'sub'), 'pad'); // [8, 5, 4]
+  const c = new Convolution(5, 8, 3, { stride: 2, pad: 1 }).apply(cat, 'c/conv');          // [8, 5, 4]
+  const d = new BatchNormalization(8, { axis: 'channel' }).apply(c, 'c/bn');
+  const sum = new Relu().apply(new Add().apply([c, d, wide], 'sum'), 'sum/relu');
+  const y = new Affine(160, 3).apply(new Flatten().apply(sum, 'flat'), 'fc');
+  return new Graph({ input: x, output: y, loss: new SoftmaxWithLoss(), seed });
+}
+
 export const FAMILIES: [string, (seed: number) => Network][] = [
   ['SimpleConvNet', (seed) => new SimpleConvNet({ seed })],
   ['DeepConvNet', (seed) => new DeepConvNet({ seed })],
@@ -56,11 +70,14 @@ export const FAMILIES: [string, (seed: number) => Network][] = [
   ['Sequential (every layer)', everyLayer],
   ['Sequential (GlobalMaxPool, sigmoid loss)', globalPools],
   ['Sequential (GlobalAvgPool, MSE loss)', globalAvg],
+  ['Graph (Concatenate, Add of three, ChannelPad, Flatten)', mergeGraph],
+  ['ResNet-20 (padding shortcuts, 3×32×32)', (seed) => new ResNet({ depth: 20, inputDim: [3, 32, 32], seed })],
+  ['ResNet-20 (projection shortcuts, 1×28×28)', (seed) => new ResNet({ depth: 20, shortcut: 'projection', seed })],
 ];
 
 /** Random weights everywhere, including BatchNorm's running statistics (a fresh BatchNorm has variance 0). */
 export function randomize(net: Network, seed: number): void {
   const rng = new Rng(seed);
   for (const p of Object.values(net.namedParams())) fillNormal(rng, p.value.data, 0.3);
-  for (const [k, b] of Object.entries(net.namedBuffers())) fillUniform(rng, b.data, k.startsWith('running_var') ? 0.5 : -0.5, k.startsWith('running_var') ? 2 : 0.5);
+  for (const [k, b] of Object.entries(net.namedBuffers())) fillUniform(rng, b.data, k.includes('running_var') ? 0.5 : -0.5, k.includes('running_var') ? 2 : 0.5);
 }
