@@ -4,9 +4,9 @@
  *
  * The graph is checked before anything is built: one float input with a static shape apart from the batch, one
  * output, every value produced once, no cycle (Kahn's order), every node on the path from the input to the
- * output, constants (initializers, Constant nodes, Cast of a constant) folded. The path must be a chain — one
- * data input per node — which becomes a `Sequential`; each node goes through its converter (lib/onnx/convert.ts),
- * which refuses any op or attribute simdnet would compute differently.
+ * output, constants (initializers, Constant nodes, computations on constants) folded. Each node goes through its
+ * converter (lib/onnx/convert.ts), which refuses any op or attribute simdnet would compute differently; a chain
+ * becomes a `Sequential`, a branching graph a `Graph` (lib/nets/graph.ts).
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -171,21 +171,23 @@ function makeLoss(loss: string): Layer {
 }
 
 /**
- * Builds a simdnet network from an ONNX model (a path, or the bytes), weights included: a `Sequential` whose
- * layers are the model's chain of supported ops, with a loss layer appended (`opts.loss`; a final Softmax in the
- * model is taken as that loss layer's, so `predict` returns the logits before it, like every simdnet network).
- * Supported ops: Conv, MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool, Gemm, MatMul (+ Add of a bias), Pad (zeros, into the next Conv/AveragePool),
- * Relu, Sigmoid, Tanh, LeakyRelu, BatchNormalization, Dropout, Flatten, Reshape (flattening), Identity, and
- * constants (Constant, Cast). External tensor data is read only from files inside the model's folder.
+ * Builds a simdnet network from an ONNX model (a path, or the bytes), weights included: a `Sequential` when the
+ * model is a chain, a `Graph` when it branches (residual Add, Concat), with a loss layer appended (`opts.loss`; a
+ * final Softmax in the model is taken as that loss layer's, so `predict` returns the logits before it, like every
+ * simdnet network). Supported ops: Conv, MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool, Gemm, MatMul
+ * (+ Add of a bias), Relu, Sigmoid, Tanh, LeakyRelu, BatchNormalization, Dropout, Flatten, Reshape (flattening),
+ * Pad (zeros: of the channels, or of H and W before a Conv/AveragePool), Slice (x[:, :, ::s, ::s]), Identity,
+ * Add/Sum/Concat of computed values, and constant computations (lib/onnx/constfold.ts). External tensor data is
+ * read only from files inside the model's folder.
  *
  * @example
- * const net = importOnnx('deep_convnet.onnx');      // e.g. from torch.onnx.export
+ * const net = importOnnx('resnet20.onnx');          // e.g. from torch.onnx.export
  * const logits = net.predict(x);
- * saveModel(net, 'deep_convnet.safetensors');
+ * saveModel(net, 'resnet20.safetensors');
  * @throws {TypeError} a bad argument or option type
  * @throws {RangeError} not an ONNX model (truncated, corrupted), an unsupported opset, op or attribute (naming the
- *   node, the op and what is supported), a branching graph, a cycle, tensor data shorter than its shape, dims
- *   out of range, external data outside the model's folder
+ *   node, the op and what is supported), a cycle, tensor data shorter than its shape, dims out of range, external
+ *   data outside the model's folder
  * @throws {Error} file-system errors
  */
 export function importOnnx(file: string | Uint8Array, opts: ImportOnnxOptions = {}): Network {
