@@ -2,7 +2,7 @@
  * `exportOnnx`: a simdnet network as an ONNX model (inference graph), for onnxruntime (Node, web, mobile) and any
  * other ONNX runtime.
  */
-import { invalidRange, invalidType } from '../errors';
+import { invalidRange, invalidType } from '../validate';
 import { writeFileAtomic } from '../io/atomic';
 import type { Layer } from '../layers/layer';
 import { Network, NETWORK_INPUT } from '../nets/network';

@@ -12,7 +12,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { getBackend } from '../backend';
 import type { Backend } from '../backend/types';
-import { invalidRange, invalidType } from '../errors';
+import { invalidRange, invalidType } from '../validate';
 import { Flatten } from '../layers/flatten';
 import type { Layer, LossLayer } from '../layers/layer';
 import { MeanSquaredError, SigmoidWithLoss, SoftmaxWithLoss } from '../layers/losses';
