@@ -10,7 +10,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as ort from 'onnxruntime-node';
-import { toFloat16 } from '../../lib/half';
+import { toFloat16 } from '../../lib/tools/half';
 import { MultiLayerNet, SimpleConvNet } from '../../lib/nets';
 import type { Network } from '../../lib/nets/network';
 import { decodeModelProto } from '../../lib/onnx/proto';

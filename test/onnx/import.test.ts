@@ -9,7 +9,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { toFloat16 } from '../../lib/half';
+import { toFloat16 } from '../../lib/tools/half';
 import { loadModel, saveModel } from '../../lib/io/model';
 import { parseNpy, toFloat32 } from '../../lib/io/npy';
 import { Affine } from '../../lib/layers';
