@@ -13,7 +13,14 @@ let ops: string[] | null = null;
 /** The operations of the Backend interface: the methods both implementations have. */
 function backendOps(): string[] {
   if (ops) return ops;
-  const methods = (proto: object) => new Set(Object.getOwnPropertyNames(proto).filter((k) => k !== 'constructor'));
+  // Own and inherited methods (the native backend's forwarding is generated into its base class).
+  const methods = (proto: object) => {
+    const names = new Set<string>();
+    for (let p: object | null = proto; p && p !== Object.prototype; p = Object.getPrototypeOf(p) as object | null) {
+      for (const k of Object.getOwnPropertyNames(p)) if (k !== 'constructor') names.add(k);
+    }
+    return names;
+  };
   const native = methods(NativeBackend.prototype);
   return (ops = [...methods(TsBackend.prototype)].filter((k) => native.has(k)).sort());
 }

@@ -25,25 +25,10 @@ export function outSize(size: number, k: number, stride: number, pad: number): n
   return Math.floor((size + 2 * pad - k) / stride) + 1;
 }
 
-export type Activation = 'relu' | 'sigmoid' | 'tanh' | 'leakyRelu';
-
-/** Update rules of the fused optimizer step (see `Backend.optimizerStep`). */
-export type OptimizerRule = 'sgd' | 'momentum' | 'nesterov' | 'adagrad' | 'rmsprop' | 'adam' | 'adamw';
-
-export interface OptimizerHyper {
-  lr: number;
-  /** momentum / nesterov */
-  momentum?: number;
-  /** rmsprop decay rate */
-  decayRate?: number;
-  /** adam/adamw */
-  beta1?: number;
-  beta2?: number;
-  /** adam/adamw step count, starting at 1 for the first update */
-  t?: number;
-  /** adamw decoupled weight decay */
-  weightDecay?: number;
-}
+// The enums and option structs that cross to the native addon are declared once in native/ops.json (Activation,
+// OptimizerRule — the update rules of `Backend.optimizerStep` — OptimizerHyper, AugmentConfig).
+export type { Activation, AugmentConfig, OptimizerHyper, OptimizerRule } from './addon.generated';
+import type { Activation, AugmentConfig, OptimizerHyper, OptimizerRule } from './addon.generated';
 
 export interface BackendInfo {
   backend: 'native' | 'ts';
@@ -202,20 +187,3 @@ export interface Backend {
   augment(x: Float32Array, N: number, C: number, H: number, W: number, cfg: AugmentConfig, seed: number, counter: number, y: Float32Array): void;
 }
 
-/** Fully resolved augmentation ranges (lib/data/augment.ts validates and fills defaults). */
-export interface AugmentConfig {
-  /** max shift as a fraction of the image size: whole pixels in [−round(shift·W), round(shift·W)] (H for y) */
-  shift: number;
-  /** max rotation in degrees about the image center: angle uniform in [−rotation, rotation] */
-  rotation: number;
-  /** mirror left-right with probability 1/2 */
-  flipHorizontal: boolean;
-  /** mirror top-bottom with probability 1/2 */
-  flipVertical: boolean;
-  /** pad by this many pixels (with `fill`), then crop H×W at a random offset */
-  cropPadding: number;
-  /** additive brightness delta uniform in [−brightness, brightness] */
-  brightness: number;
-  /** value of pixels that come from outside the source image */
-  fill: number;
-}

@@ -2,16 +2,13 @@
 // compute core it calls is plain C++ (native/core) with one process-wide thread pool.
 #include <napi.h>
 
-#include "binding/register.h"
+#include "binding/ops.generated.h"
 
 class SimdnetAddon : public Napi::Addon<SimdnetAddon> {
  public:
   SimdnetAddon(Napi::Env env, Napi::Object exports) {
     DefineAddon(exports, {});
-    simdnet::bind::RegisterGemm(env, exports);
-    simdnet::bind::RegisterConv(env, exports);
-    simdnet::bind::RegisterOps(env, exports);
-    simdnet::bind::RegisterTrain(env, exports);
+    simdnet::bind::RegisterOps(env, exports);  // every export of native/ops.json
   }
 };
 

@@ -1,5 +1,6 @@
+// Runtime and GEMM exports: the op bodies behind the generated unpacking (native/ops.json, ops.generated.cpp).
 #include "binding/args.h"
-#include "binding/register.h"
+#include "binding/ops.generated.h"
 #include "core/kernels.h"
 #include "core/sgemm.h"
 #include "core/sgemm_kernels.h"
@@ -7,79 +8,59 @@
 
 namespace simdnet {
 namespace bind {
-namespace {
+namespace impl {
 
-// info() -> { isa, bestIsa, threads }
-Napi::Value Info(const Napi::CallbackInfo& info) {
+// info() -> { isa, bestIsa, threads, interface }
+Napi::Value info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  RequireArgCount(info, 0, "info");
   Napi::Object o = Napi::Object::New(env);
   o.Set("isa", isa_name(active_isa()));
   o.Set("bestIsa", isa_name(best_isa()));
   o.Set("threads", threads());
-  o.Set("abi", kAbiVersion);
+  o.Set("interface", kInterfaceHash);
   return o;
 }
 
-Napi::Value SetThreads(const Napi::CallbackInfo& info) {
-  set_threads(static_cast<int>(GetInt(info, 0, "threads", 1, 256)));
-  return info.Env().Undefined();
+Napi::Value setThreads(Napi::Env env, const SetThreadsArgs& a) {
+  set_threads(static_cast<int>(a.threads));
+  return env.Undefined();
 }
 
-// setKernels('avx512' | 'avx2' | 'reference') -> boolean (false when the CPU cannot run it)
-Napi::Value SetKernels(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (!info[0].IsString()) throw Napi::TypeError::New(env, "kernels: expected 'avx512', 'avx2' or 'reference'");
-  const std::string s = info[0].As<Napi::String>().Utf8Value();
-  if (s == "reference") return Napi::Boolean::New(env, set_active_isa(Isa::reference));
-  if (s == "avx2") return Napi::Boolean::New(env, set_active_isa(Isa::avx2));
-  if (s == "avx512") return Napi::Boolean::New(env, set_active_isa(Isa::avx512));
-  throw Napi::RangeError::New(env, "kernels: expected 'avx512', 'avx2' or 'reference', got '" + s + "'");
-}
+// false when the CPU cannot run the tier
+Napi::Value setKernels(Napi::Env env, const SetKernelsArgs& a) { return Napi::Boolean::New(env, set_active_isa(a.kernels)); }
 
-// sgemm(transA, transB, M, N, K, alpha, A, offA, lda, B, offB, ldb, beta, C, offC, ldc)
-Napi::Value Sgemm(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  const bool ta = GetBool(info, 0, "transA"), tb = GetBool(info, 1, "transB");
-  const int64_t lim = int64_t(1) << 31;
-  const int64_t M = GetInt(info, 2, "M", 0, lim), N = GetInt(info, 3, "N", 0, lim), K = GetInt(info, 4, "K", 0, lim);
-  const float alpha = static_cast<float>(GetNum(info, 5, "alpha"));
-  F32 A = GetF32(info, 6, "A");
-  const int64_t offA = GetInt(info, 7, "offA", 0, int64_t(1) << 53), lda = GetInt(info, 8, "lda", 1, lim);
-  F32 B = GetF32(info, 9, "B");
-  const int64_t offB = GetInt(info, 10, "offB", 0, int64_t(1) << 53), ldb = GetInt(info, 11, "ldb", 1, lim);
-  const float beta = static_cast<float>(GetNum(info, 12, "beta"));
-  F32 C = GetF32(info, 13, "C");
-  const int64_t offC = GetInt(info, 14, "offC", 0, int64_t(1) << 53), ldc = GetInt(info, 15, "ldc", 1, lim);
-  // op(A) is M x K: rows x cols stored = (ta ? K x M : M x K)
-  const int64_t a_rows = ta ? K : M, a_cols = ta ? M : K;
-  const int64_t b_rows = tb ? N : K, b_cols = tb ? K : N;
-  if (lda < a_cols) throw Napi::RangeError::New(env, "lda: expected >= " + std::to_string(a_cols));
-  if (ldb < b_cols) throw Napi::RangeError::New(env, "ldb: expected >= " + std::to_string(b_cols));
-  if (ldc < N) throw Napi::RangeError::New(env, "ldc: expected >= " + std::to_string(N));
-  if (M == 0 || N == 0) return env.Undefined();
+Napi::Value sgemm(Napi::Env env, const SgemmArgs& a) {
+  // op(A) is M x K: rows x cols stored = (transA ? K x M : M x K)
+  const int64_t a_rows = a.transA ? a.K : a.M, a_cols = a.transA ? a.M : a.K;
+  const int64_t b_rows = a.transB ? a.N : a.K, b_cols = a.transB ? a.K : a.N;
+  if (a.lda < a_cols) throw Napi::RangeError::New(env, "lda: expected >= " + std::to_string(a_cols));
+  if (a.ldb < b_cols) throw Napi::RangeError::New(env, "ldb: expected >= " + std::to_string(b_cols));
+  if (a.ldc < a.N) throw Napi::RangeError::New(env, "ldc: expected >= " + std::to_string(a.N));
+  if (a.M == 0 || a.N == 0) return env.Undefined();
   auto need = [&](int64_t rows, int64_t cols, int64_t ld, int64_t off) -> uint64_t {
-    return rows == 0 || cols == 0 ? static_cast<uint64_t>(off) : static_cast<uint64_t>(off) + Mul(env, {uint64_t(rows - 1), uint64_t(ld)}) + cols;
+    return rows == 0 || cols == 0 ? static_cast<uint64_t>(off)
+                                  : static_cast<uint64_t>(off) + Mul(env, {uint64_t(rows - 1), uint64_t(ld)}) + cols;
   };
-  RequireLength(env, "A", A.length, need(a_rows, a_cols, lda, offA));
-  RequireLength(env, "B", B.length, need(b_rows, b_cols, ldb, offB));
-  RequireLength(env, "C", C.length, need(M, N, ldc, offC));
-  sgemm(ta, tb, M, N, K, alpha, A.data + offA, lda, B.data + offB, ldb, beta, C.data + offC, ldc);
+  RequireLength(env, "A", a.A.length, need(a_rows, a_cols, a.lda, a.offA));
+  RequireLength(env, "B", a.B.length, need(b_rows, b_cols, a.ldb, a.offB));
+  RequireLength(env, "C", a.C.length, need(a.M, a.N, a.ldc, a.offC));
+  simdnet::sgemm(a.transA, a.transB, a.M, a.N, a.K, a.alpha, a.A.data + a.offA, a.lda, a.B.data + a.offB, a.ldb,
+                 a.beta, a.C.data + a.offC, a.ldc);
   return env.Undefined();
 }
 
 // fmaPeak(threads, isa = best) -> { gflops, perCore, threads, isa } | null (the CPU cannot run `isa`).
 // Runs register-only FMA chains on `threads` pool tasks for about 0.3 s: the machine's measured peak, the
 // yardstick of the GEMM benchmark.
-Napi::Value FmaPeak(const Napi::CallbackInfo& info) {
+Napi::Value fmaPeak(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  RequireArgCount(info, 2, "fmaPeak");
   const int n = static_cast<int>(GetInt(info, 0, "threads", 1, 256));
   Isa isa = best_isa();
   if (info.Length() > 1 && !info[1].IsUndefined()) {
-    if (!info[1].IsString()) throw Napi::TypeError::New(env, "isa: expected 'avx2' or 'avx512'");
-    const std::string s = info[1].As<Napi::String>().Utf8Value();
-    if (s == "avx2") isa = Isa::avx2;
-    else if (s == "avx512") isa = Isa::avx512;
-    else throw Napi::RangeError::New(env, "isa: expected 'avx2' or 'avx512', got '" + s + "'");
+    static const char* const kPeakIsas[] = {"avx2", "avx512"};
+    isa = GetEnum(info, 1, "isa", kPeakIsas, 2) == 0 ? Isa::avx2 : Isa::avx512;
   }
   int used = 0;
   const double g = fma_peak_gflops(n, isa, 0.3, &used);
@@ -92,15 +73,6 @@ Napi::Value FmaPeak(const Napi::CallbackInfo& info) {
   return o;
 }
 
-}  // namespace
-
-void RegisterGemm(Napi::Env env, Napi::Object exports) {
-  Export(env, exports, "info", Info);
-  Export(env, exports, "setThreads", SetThreads);
-  Export(env, exports, "setKernels", SetKernels);
-  Export(env, exports, "sgemm", Sgemm);
-  Export(env, exports, "fmaPeak", FmaPeak);
-}
-
+}  // namespace impl
 }  // namespace bind
 }  // namespace simdnet

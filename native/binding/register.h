@@ -1,14 +1,9 @@
-// Each bind_*.cpp adds its family's functions to the exports. The addon calls them all at load.
+// Registration of the exports: every one runs under CallGuarded.
 #pragma once
 #include <napi.h>
 
 namespace simdnet {
 namespace bind {
-
-// The binding's interface version, reported by info().abi and checked at load by lib/backend/addon.ts
-// (NATIVE_ABI): bump both whenever an export's arguments or meaning change, so a stale binary fails loudly
-// instead of misreading its arguments.
-constexpr int kAbiVersion = 3;
 
 // An export's body: unpacks its arguments, calls native/core, packs the result.
 using ExportFn = Napi::Value (*)(const Napi::CallbackInfo&);
@@ -23,10 +18,11 @@ Napi::Value CallGuarded(const Napi::CallbackInfo& info, ExportFn fn, const char*
 // exports[name] = a JS function running fn under CallGuarded. `name` must outlive the addon (a literal).
 void Export(Napi::Env env, Napi::Object exports, const char* name, ExportFn fn);
 
-void RegisterGemm(Napi::Env env, Napi::Object exports);   // bind_gemm.cpp: info, threads, kernels, sgemm
-void RegisterConv(Napi::Env env, Napi::Object exports);   // bind_conv.cpp: im2col, col2im, conv, pooling
-void RegisterOps(Napi::Env env, Napi::Object exports);    // bind_ops.cpp: activations, losses, norm, dropout, bias
-void RegisterTrain(Napi::Env env, Napi::Object exports);  // bind_train.cpp: optimizer updates, augmentation, f16
+// Every export is declared in native/ops.json; ops.generated.cpp unpacks and checks its arguments, registers it
+// with Export() (RegisterOps, ops.generated.h) and calls its body, impl::<op> in bind_*.cpp: bind_gemm.cpp (info,
+// threads, kernels, sgemm), bind_conv.cpp (im2col, conv, pooling), bind_ops.cpp (activations, losses, norm,
+// dropout, bias), bind_train.cpp (optimizer updates, augmentation, f16). The interface hash of native/ops.json
+// (kInterfaceHash) is reported by info().interface and checked at load (lib/backend/addon.ts).
 
 }  // namespace bind
 }  // namespace simdnet

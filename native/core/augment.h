@@ -15,19 +15,14 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "core/ops_types.generated.h"
+
 namespace simdnet {
 
 constexpr int kAugmentSlots = 8;
 
-struct AugmentOptions {
-  double shift = 0;        // max shift as a fraction of W (x) and H (y): whole pixels in [-round(shift*W), ..]
-  double rotation = 0;     // max rotation in degrees: angle uniform in [-rotation, rotation]
-  bool flip_h = false;     // mirror left-right with probability 1/2
-  bool flip_v = false;     // mirror top-bottom with probability 1/2
-  int crop_padding = 0;    // pad by P (with fill) then crop H x W at a random offset: translation in [-P, P]
-  double brightness = 0;   // additive delta uniform in [-brightness, brightness]
-  double fill = 0;         // value of pixels that come from outside the source
-};
+// AugmentOptions (shift, rotation, flip_h, flip_v, crop_padding, brightness, fill; zero = off):
+// core/ops_types.generated.h, from native/ops.json (AugmentConfig).
 
 // The transform of one image, as drawn.
 struct AugmentDraw {

@@ -14,12 +14,12 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "core/ops_types.generated.h"
 #include "core/threadpool.h"
 
 namespace simdnet {
 
-// Same numbering as lib/backend/addon.ts.
-enum class Act : int { relu = 0, sigmoid = 1, tanh = 2, leaky_relu = 3 };
+// Act (relu, sigmoid, tanh, leaky_relu): core/ops_types.generated.h, from native/ops.json.
 
 struct ElementwiseKernels {
   const char* name;

@@ -58,15 +58,6 @@ void step_ref(OptRule rule, float* p, const float* g, float* s1, float* s2, size
 const OptimKernels optim_kernels_ref = {"reference", step_ref};
 
 
-int optim_state_count(OptRule rule) {
-  switch (rule) {
-    case OptRule::sgd: return 0;
-    case OptRule::adam:
-    case OptRule::adamw: return 2;
-    default: return 1;
-  }
-}
-
 OptimCoeffs optim_coeffs(const OptimHyper& h) {
   OptimCoeffs k{};
   k.lr = static_cast<float>(h.lr);
@@ -87,7 +78,7 @@ void optimizer_step(OptRule rule, float* param, const float* grad, float* s1, fl
                     const OptimHyper& h) {
   const OptimKernels& kern = *kernels().optim;
   const OptimCoeffs k = optim_coeffs(h);
-  const int ns = optim_state_count(rule);
+  const int ns = kOptRuleStates[static_cast<int>(rule)];
   for_each_chunk(n, [&](size_t b, size_t e) {
     kern.step(rule, param + b, grad + b, ns >= 1 ? s1 + b : nullptr, ns >= 2 ? s2 + b : nullptr, e - b, k);
   });

@@ -3,15 +3,12 @@
 #pragma once
 #include <cstddef>
 
+#include "core/ops_types.generated.h"
+
 namespace simdnet {
 
-// Same numbering as lib/backend/addon.ts.
-enum class OptRule : int { sgd = 0, momentum = 1, nesterov = 2, adagrad = 3, rmsprop = 4, adam = 5, adamw = 6 };
-
-// The hyperparameters as the binding receives them (the Float64Array h of addon.ts, in that order).
-struct OptimHyper {
-  double lr, momentum, decay_rate, beta1, beta2, t, weight_decay;
-};
+// OptRule (the rules), kOptRuleStates (state arrays per rule) and OptimHyper (the hyperparameters):
+// core/ops_types.generated.h, from native/ops.json.
 
 // Float coefficients of one step, derived in double from OptimHyper (optim_coeffs).
 struct OptimCoeffs {
@@ -37,8 +34,6 @@ struct OptimKernels {
 extern const OptimKernels optim_kernels_ref;   // optim.cpp (scalar)
 extern const OptimKernels optim_kernels_avx2;  // native/kernels/x86/optim_avx2.cpp
 
-// How many state arrays a rule uses: 0 (sgd), 1 (s1), 2 (s1 = m, s2 = v).
-int optim_state_count(OptRule rule);
 OptimCoeffs optim_coeffs(const OptimHyper& h);
 
 // param[n] updated in place from grad[n]; s1/s2 state as above. Adam needs t >= 1 (the binding checks).

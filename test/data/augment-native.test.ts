@@ -105,24 +105,29 @@ if (!tsOnly) {
       const a = native.addon;
       const x = new Float32Array(2 * 3 * 4);
       const y = new Float32Array(x.length);
-      const call = (over: Partial<Record<number, unknown>>): void => {
-        const args: unknown[] = [x, 2, 1, 3, 4, 0.1, 10, true, false, 1, 0.1, 0, 1, 2, y];
+      // augment(x, N, C, H, W, cfg, seed, counter, y): the options cross as one struct (native/ops.json AugmentConfig)
+      const call = (over: Partial<Record<number, unknown>>, cfgOver: Record<string, unknown> = {}): void => {
+        const cfg = { shift: 0.1, rotation: 10, flipHorizontal: true, flipVertical: false, cropPadding: 1, brightness: 0.1, fill: 0, ...cfgOver };
+        const args: unknown[] = [x, 2, 1, 3, 4, cfg, 1, 2, y];
         for (const [k, v] of Object.entries(over)) args[Number(k)] = v;
         (a.augment as unknown as (...xs: unknown[]) => void)(...args);
       };
       expect(() => call({})).not.toThrow();
-      throwsKind(() => call({ 14: new Float32Array(5) }), 'RangeError');
+      throwsKind(() => call({ 8: new Float32Array(5) }), 'RangeError');
       throwsKind(() => call({ 0: new Float32Array(3) }), 'RangeError');
       throwsKind(() => call({ 0: new Float64Array(24) }), 'TypeError');
-      throwsKind(() => call({ 14: x }), 'RangeError', /overlap/);
-      throwsKind(() => call({ 14: new Float32Array(x.buffer, 4, 20) }), 'RangeError');
+      throwsKind(() => call({ 8: x }), 'RangeError', /overlap/);
+      throwsKind(() => call({ 8: new Float32Array(x.buffer, 4, 20) }), 'RangeError');
       throwsKind(() => call({ 1: -1 }), 'RangeError');
-      throwsKind(() => call({ 5: 2 }), 'RangeError');
-      throwsKind(() => call({ 5: NaN }), 'RangeError');
-      throwsKind(() => call({ 7: 1 }), 'TypeError');
-      throwsKind(() => call({ 9: 1.5 }), 'RangeError');
-      throwsKind(() => call({ 12: -1 }), 'RangeError');
-      throwsKind(() => call({ 12: 2 ** 32 }), 'RangeError');
+      throwsKind(() => call({}, { shift: 2 }), 'RangeError', /cfg\.shift/);
+      throwsKind(() => call({}, { shift: NaN }), 'RangeError', /cfg\.shift/);
+      throwsKind(() => call({}, { flipHorizontal: 1 }), 'TypeError', /cfg\.flipHorizontal/);
+      throwsKind(() => call({}, { cropPadding: 1.5 }), 'RangeError', /cfg\.cropPadding/);
+      throwsKind(() => call({}, { zoom: 2 }), 'TypeError', /cfg: unknown field 'zoom'/);
+      throwsKind(() => call({ 5: null }), 'TypeError', /cfg: expected an object/);
+      throwsKind(() => call({ 6: -1 }), 'RangeError');
+      throwsKind(() => call({ 6: 2 ** 32 }), 'RangeError');
+      throwsKind(() => call({ 9: 0 }), 'TypeError', /at most 9 arguments/);
       expect(() => call({ 1: 0 })).not.toThrow(); // an empty batch is fine
     });
   });
