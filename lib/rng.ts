@@ -46,6 +46,14 @@ export interface RngState {
  * const x = rng.uniform();      // [0, 1)
  * const g = rng.normal();       // N(0, 1)
  */
+/** Rng's count arguments: an integer in [min, max] (TypeError/RangeError naming it, as lib/errors.ts words them). */
+function checkCount(name: string, n: unknown, min: number, max = Number.MAX_SAFE_INTEGER): void {
+  if (typeof n !== 'number') throw new TypeError(`${name}: expected an integer, got ${n === null ? 'null' : typeof n}`);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new RangeError(`${name}: expected an integer in [${min}, ${max}], got ${n}`);
+  }
+}
+
 export class Rng {
   seed: number;
   private counter: number;
@@ -81,8 +89,12 @@ export class Rng {
     return d;
   }
 
-  /** Integer in [0, n). */
+  /**
+   * Integer in [0, n).
+   * @throws {TypeError|RangeError} n is not an integer in [1, 2^53]
+   */
   int(n: number): number {
+    checkCount('n', n, 1);
     return Math.floor(this.uniform53() * n);
   }
 
@@ -112,8 +124,12 @@ export class Rng {
     return a;
   }
 
-  /** A permutation of 0..n-1. */
+  /**
+   * A permutation of 0..n-1.
+   * @throws {TypeError|RangeError} n is not an integer in [0, 2^31 - 1]
+   */
   permutation(n: number): Int32Array {
+    checkCount('n', n, 0, 0x7fffffff);
     const p = new Int32Array(n);
     for (let i = 0; i < n; i++) p[i] = i;
     return this.shuffle(p);

@@ -37,8 +37,19 @@ export interface GradCheckEntry {
   worst: { index: number; analytic: number; numerical: number };
 }
 
-/** At most `max` indices of [0, size), evenly spaced, always including the first and last. */
+/**
+ * At most `max` indices of [0, size), evenly spaced, always including the first and last.
+ * @example
+ * sampleIndices(10, 3); // [0, 5, 9]
+ * @throws {TypeError|RangeError} size is not an integer >= 0, or max is not an integer >= 1 (or Infinity)
+ */
 export function sampleIndices(size: number, max = Infinity): number[] {
+  if (typeof size !== 'number' || !Number.isInteger(size) || size < 0) {
+    throw new (typeof size === 'number' ? RangeError : TypeError)(`size: expected an integer >= 0, got ${String(size)}`);
+  }
+  if (typeof max !== 'number' || Number.isNaN(max) || max < 1 || (max !== Infinity && !Number.isInteger(max))) {
+    throw new (typeof max === 'number' ? RangeError : TypeError)(`max: expected an integer >= 1 or Infinity, got ${String(max)}`);
+  }
   if (size <= max) return Array.from({ length: size }, (_, i) => i);
   if (max <= 1) return [0];
   const out = new Set<number>();
