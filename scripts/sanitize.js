@@ -78,10 +78,11 @@ function freshReports() {
 
 function asan() {
   const san = '-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g';
+  const addon = path.join(out, 'Release', 'simdnet.node');
   step('ASan+UBSan: build the addon into build-sanitize/', () =>
     run(process.execPath, [require.resolve('cmake-js/bin/cmake-js', { paths: [root] }), 'build', '--log-level', 'warn',
-      '-O', out, `--CDCMAKE_CXX_FLAGS=${san}`, '--CDCMAKE_SHARED_LINKER_FLAGS=-fsanitize=address,undefined']));
-  const addon = path.join(out, 'Release', 'simdnet.node');
+      '-O', out, '-B', 'Release', `--CDCMAKE_CXX_FLAGS=${san}`, '--CDCMAKE_SHARED_LINKER_FLAGS=-fsanitize=address,undefined']) &&
+    fs.existsSync(addon));
   freshReports();
   const env = {
     ...process.env,
