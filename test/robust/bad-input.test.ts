@@ -48,6 +48,8 @@ const GAPS: [string, (c: Case) => boolean][] = [
     (c) => ['cosineDecay', 'exponentialDecay', 'EarlyStopping', 'ReduceLROnPlateau', 'ModelCheckpoint', 'LambdaCallback'].includes(c.entry) && !c.good],
   ['targetLabels(t, N) does not check N ("expected undefined labels"); sumSquares(backend, x) checks nothing',
     (c) => (c.entry === 'targetLabels' && /: N = /.test(c.id)) || (c.entry === 'sumSquares' && !c.good)],
+  ['metrics helpers (classCounts, accuracyKind, classStats, averages, rocAuc, evaluate) check nothing: garbage, V8\'s "Invalid array length" or internal TypeErrors',
+    (c) => ['classCounts', 'accuracyKind', 'classStats', 'averages', 'rocAuc', 'evaluate'].includes(c.entry) && !c.good],
   ['Trainer options: unknown keys and arrays accepted, batchSize unchecked at construction', (c) => c.entry === 'Trainer' && / options/.test(c.id)],
 ];
 
