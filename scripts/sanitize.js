@@ -9,11 +9,12 @@
 //      of it. Reports are written to build-sanitize/reports/ and any report fails the run, even one from a
 //      process whose failure a test might have expected.
 //   2. ThreadSanitizer: Node cannot run under TSan, and the core needs no Node (native/core is plain C++), so a
-//      driver (native/tools/core_stress.cpp) exercises the thread pool and every threaded kernel, each tier, from
-//      several threads at once; built with -fsanitize=thread and run with ASLR off (setarch -R: TSan's shadow
-//      mapping refuses the high-entropy layouts of recent kernels).
+//      driver (native/dev/core_stress.cpp, a core tool) exercises the thread pool and every threaded kernel, each
+//      tier, from several threads at once; built with -fsanitize=thread (CMake, SIMDNET_CORE_TOOLS, into
+//      build-sanitize/tsan/) and run with ASLR off (setarch -R: TSan's shadow mapping refuses the high-entropy
+//      layouts of recent kernels).
 // Options: --asan-only, --tsan-only; extra arguments after `--` go to jest (e.g. a single suite).
-// Needs g++ with libasan/libubsan/libtsan (Debian: g++) and cmake; nothing is downloaded.
+// Needs g++ with libasan/libubsan/libtsan (Debian: g++), cmake and setarch (util-linux); nothing is downloaded.
 const { spawnSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
@@ -106,35 +107,19 @@ function asan() {
 }
 
 function tsan() {
-  const list = require(path.join(root, 'native', 'sources.json'));
-  const exe = path.join(out, 'core_stress_tsan');
-  const objDir = path.join(out, 'tsan-obj');
-  fs.mkdirSync(objDir, { recursive: true });
-  const base = ['-std=c++17', '-O1', '-g', '-fsanitize=thread', '-fno-omit-frame-pointer', '-Inative'];
-  // Each ISA group with its own flags, as the shipped build compiles them; the binding (N-API) is left out.
-  const units = [
-    ...list.baseline.filter((f) => f.startsWith('native/core/')).map((f) => [f, []]),
-    ...Object.values(list.isa).flatMap((g) => g.sources.map((f) => [f, g.flags])),
-    ['native/tools/core_stress.cpp', []],
-  ];
-  // An object is rebuilt when its source or any native header is newer.
-  const headers = (dir) => fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? headers(path.join(dir, e.name)) : e.name.endsWith('.h') ? [fs.statSync(path.join(dir, e.name)).mtimeMs] : []);
-  const newestHeader = Math.max(0, ...headers(path.join(root, 'native')));
-  step(`TSan: build native/tools/core_stress.cpp with the core (${units.length} units)`, () => {
-    const objs = [];
-    for (const [src, extra] of units) {
-      const obj = path.join(objDir, src.replace(/[/.]/g, '_') + '.o');
-      objs.push(obj);
-      const fresh = fs.existsSync(obj) && fs.statSync(obj).mtimeMs > Math.max(newestHeader, fs.statSync(path.join(root, src)).mtimeMs);
-      if (!fresh && !run('g++', [...base, ...extra, '-c', src, '-o', obj])) return false;
-    }
-    return run('g++', ['-fsanitize=thread', '-o', exe, ...objs, '-lpthread']);
-  });
+  // The core tools' CMake build (SIMDNET_CORE_TOOLS: native/core + kernels from native/sources.json, no Node),
+  // every unit with -fsanitize=thread; only the stress driver is built and run.
+  const dir = path.join(out, 'tsan');
+  const san = '-fsanitize=thread -fno-omit-frame-pointer -g';
+  step('TSan: build native/dev/core_stress.cpp with the core', () =>
+    run('cmake', ['-S', root, '-B', dir, '-DSIMDNET_CORE_TOOLS=ON', '-DCMAKE_BUILD_TYPE=Release', `-DCMAKE_CXX_FLAGS=${san}`,
+      '-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread'], { stdio: ['ignore', 'ignore', 'inherit'] }) &&
+    run('cmake', ['--build', dir, '--parallel', '2', '--target', 'simdnet_core_stress']));
   freshReports();
   step('TSan: run core_stress', () => {
     const env = { ...process.env, TSAN_OPTIONS: `halt_on_error=1:second_deadlock_stack=1:log_path=${reports}/tsan` };
     // setarch -R (util-linux) turns ASLR off for the driver only.
+    const exe = path.join(dir, 'simdnet_core_stress');
     const ok = run('setarch', [process.arch === 'x64' ? 'x86_64' : process.arch, '-R', exe], { env });
     const found = collectReports();
     for (const r of found) process.stderr.write(`\nsanitizer report ${r}\n`);

@@ -20,7 +20,8 @@ function walk(dir: string): string[] {
 
 /** Object file -> its source (cmake: native/core/x.cpp.o; node-gyp: native/core/x.o). */
 function sourceOf(obj: string): string | null {
-  const m = /(native\/.*?)(\.cpp)?\.o$/.exec(obj.split(path.sep).join('/'));
+  // the last native/ of the path: a checkout's own directory may have "native" in its name
+  const m = /.*\/(native\/.*?)(\.cpp)?\.o$/.exec(obj.split(path.sep).join('/'));
   return m ? `${m[1]}.cpp` : null;
 }
 

@@ -6,8 +6,8 @@
 // Each op's result is also compared with its single-thread result (relative error 1e-4): a race that TSan
 // happens not to see can still show up as a wrong answer. Exit status 0 and "core_stress: ok" when all passed.
 //
-// Build (what scripts/sanitize.js does): g++ -std=c++17 -O1 -g -fsanitize=thread -Inative <core + kernel
-// sources with their ISA flags> native/tools/core_stress.cpp -lpthread
+// Built as a core tool (native/sources.json "tools", CMake option SIMDNET_CORE_TOOLS); scripts/sanitize.js builds
+// the core and this driver with -fsanitize=thread into build-sanitize/tsan/ and runs it.
 #include <atomic>
 #include <cmath>
 #include <cstdint>
