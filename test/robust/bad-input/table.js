@@ -325,6 +325,7 @@ const MORE_ROWS = [
   fnRow('rocAuc', [{ name: 'yTrue', kind: 'target', good: () => labels(0, 1) }, { name: 'scores', kind: 'numberList', good: () => [0.1, 0.9] }],
     (sn, a) => sn.rocAuc(a[0], a[1])),
   fnRow('evaluate', [netArg, xArg([2, 4]), lab(0, 2)], (sn, a) => sn.evaluate(a[0], a[1], a[2])),
+  fnRow('foldBatchNorm', [netArg], (sn, a) => sn.foldBatchNorm(a[0])),
 ];
 ROWS.push(...MORE_ROWS);
 
@@ -509,7 +510,9 @@ const NOT_ENTRY_POINTS = {
   plotCurves: 'renderCurves + a file write (both have rows)', drawFilters: 'renderFilters + a file write',
   renderMisclassified: 'misclassifiedIndices + Canvas (both have rows)', drawMisclassified: 'renderMisclassified + a file write',
   compareGradients: 'a gradient-check helper', numericalGradientOf: 'a gradient-check helper',
-  METRIC_NAMES: 'a constant',
+  METRIC_NAMES: 'a constant', MPI_INSTALL_HINT: 'a constant', mpiAvailable: 'takes no arguments',
+  Communicator: 'private constructor; made by the MPI launch (test/dist)',
+  DataParallel: 'needs a Communicator from an MPI launch (test/dist)',
   graphNodeConfigs: 'serializes a Graph\'s nodes (Graph rows)',
   PALETTE: 'a constant',
   LAYER_TYPES: 'a constant', NETWORK_TYPES: 'a constant', optimizerNames: 'a constant',
