@@ -3,7 +3,7 @@
 // flips between valid class indices and wild ones, in a loop, while this thread calls net.gradient(x, labels)
 // and a max-pool backward with a shared argmax. Every call must either compute or throw a clean RangeError; the
 // process must never die of a signal. Prints one JSON line: { calls, rangeErrors, other }.
-// argv: <package root> <iterations> <backend: native|ts> [part: loss|pool|all]
+// argv: <package root> <seconds per part> <backend: native|ts> [part: loss|pool|all]
 const { Worker, isMainThread, workerData } = require('worker_threads');
 
 if (!isMainThread) {
@@ -18,10 +18,10 @@ if (!isMainThread) {
   return;
 }
 
-const [root, itersArg, backend, part = 'all'] = process.argv.slice(2);
+const [root, secondsArg, backend, part = 'all'] = process.argv.slice(2);
 const sn = require(root);
 sn.useBackend(backend);
-const iters = Number(itersArg);
+const budgetMs = Number(secondsArg) * 1000;
 const N = 4096;
 const C = 10;
 const sab = new SharedArrayBuffer(N * 4);
@@ -45,7 +45,7 @@ function attempt(fn) {
     else if (other.length < 5) other.push(`${e && e.constructor && e.constructor.name}: ${e && e.message}`);
   }
 }
-for (let it = 0; part !== 'pool' && it < iters; it++) {
+for (const end = Date.now() + budgetMs; part !== 'pool' && Date.now() < end; ) {
   attempt(() => net.gradient(x, labels));
   attempt(() => net.loss(x, labels));
 }
@@ -61,7 +61,7 @@ const stop2 = new SharedArrayBuffer(4);
 const w2 = new Worker(__filename, { workerData: { sab: asab, stop: stop2 } });
 const dy = new Float32Array(P).fill(1);
 const dx = new Float32Array(2 * 8 * 32 * 32);
-for (let it = 0; part !== 'loss' && it < iters; it++) {
+for (const end = Date.now() + budgetMs; part !== 'loss' && Date.now() < end; ) {
   attempt(() => be.maxPoolBackward(dy, argmax, g2, dx));
   attempt(() => be.maxPoolBackward(dy, argmax, g3, dx));
 }
