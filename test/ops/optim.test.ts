@@ -1,13 +1,15 @@
 /**
- * optimizerStep for the 7 rules: several steps on a tiny problem against a plain-JS float64 transcription of the
+ * optimizerStep for every rule of native/ops.json: several steps on a tiny problem against a plain-JS float64 transcription of the
  * book's common/optimizer.py (params and optimizer state after the steps), native vs TS on awkward sizes under
  * every kernel table and thread count, and bad inputs.
  */
+import { OPTIMIZERRULE_STATES, OPTIMIZERRULE_VALUES } from '../../lib/backend/addon.generated';
 import type { OptimizerHyper, OptimizerRule } from '../../lib/backend/types';
 import { backendsUnderTest, expectClose, randomArray, requireNative, ts, tsOnly } from '../helpers';
 import { expectSameBits, nativeConfigs, SIZES, withNative, expectInputError } from './ops-helpers';
 
-const RULES: OptimizerRule[] = ['sgd', 'momentum', 'nesterov', 'adagrad', 'rmsprop', 'adam', 'adamw'];
+// Every rule native/ops.json declares, with its state count: a rule added there without a case below fails here.
+const RULES: readonly OptimizerRule[] = OPTIMIZERRULE_VALUES;
 const HYPER: Record<OptimizerRule, OptimizerHyper> = {
   sgd: { lr: 0.1 },
   momentum: { lr: 0.05, momentum: 0.9 },
@@ -17,7 +19,7 @@ const HYPER: Record<OptimizerRule, OptimizerHyper> = {
   adam: { lr: 0.01, beta1: 0.9, beta2: 0.999 },
   adamw: { lr: 0.01, beta1: 0.9, beta2: 0.999, weightDecay: 0.05 },
 };
-const usesState = (rule: OptimizerRule) => (rule === 'sgd' ? 0 : rule.startsWith('adam') ? 2 : 1);
+const usesState = (rule: OptimizerRule) => OPTIMIZERRULE_STATES[rule];
 
 /** The book's update rules (common/optimizer.py) in float64, one step; AdamW adds the decoupled decay on p_old. */
 function bookStep(rule: OptimizerRule, p: number[], g: number[], s1: number[], s2: number[], h: OptimizerHyper, iter: number): void {

@@ -4,14 +4,16 @@
  * rounded once on store. eps = 1e-7 as in the book.
  */
 import { checkF32, checkNumber, invalidRange, invalidType } from '../../validate';
+import { OPTIMIZERRULE_STATES, OPTIMIZERRULE_VALUES } from '../addon.generated';
 import type { OptimizerHyper, OptimizerRule } from '../types';
 
-const RULES: readonly OptimizerRule[] = ['sgd', 'momentum', 'nesterov', 'adagrad', 'rmsprop', 'adam', 'adamw'];
+// The rules and their state counts are declared once, in native/ops.json.
+const RULES: readonly OptimizerRule[] = OPTIMIZERRULE_VALUES;
 const EPS = 1e-7;
 
 /** How many state arrays each rule reads (s1, then s2). */
-export function stateCount(rule: OptimizerRule): 0 | 1 | 2 {
-  return rule === 'sgd' ? 0 : rule === 'adam' || rule === 'adamw' ? 2 : 1;
+export function stateCount(rule: OptimizerRule): number {
+  return OPTIMIZERRULE_STATES[rule];
 }
 
 /** An optional hyperparameter: absent means 0 (as the native backend's packing does). */

@@ -71,7 +71,7 @@ template <OptRule R>
 void run(float* p, const float* g, float* s1, float* s2, size_t n, const OptimCoeffs& k) {
   const Lanes full{true, _mm256_set1_epi32(-1)};
   size_t i = 0;
-  const int ns = R == OptRule::sgd ? 0 : (R == OptRule::adam || R == OptRule::adamw) ? 2 : 1;
+  const int ns = kOptRuleStates[static_cast<int>(R)];  // native/ops.json
   for (; i + 8 <= n; i += 8) step8<R>(p + i, g + i, ns >= 1 ? s1 + i : nullptr, ns >= 2 ? s2 + i : nullptr, k, full);
   if (i < n) {
     const Lanes tail{false, tail_mask(n - i)};
