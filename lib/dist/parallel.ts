@@ -66,6 +66,14 @@ function brief(v: unknown): string {
 
 /**
  * The data-parallel side of one Trainer (one per rank). Created by the Trainer for `distributed: true`.
+ *
+ * @example
+ * // mpirun -np 2 node train.js
+ * const trainer = new Trainer(net, x, t, xTest, tTest, { miniBatchSize: 100, distributed: true });
+ * trainer.train();
+ * const dp = trainer.parallel!;                 // rank, size, weightsHash, stepStats (comm wait, bytes)
+ * if (dp.rank === 0) console.log(dp.stepStats);
+ * dp.comm.finalize();
  * @throws {Error} from the collectives: a mismatched configuration, diverged weights, a lost peer (timeout)
  */
 export class DataParallel implements LoopParallel {

@@ -68,7 +68,9 @@ export interface TrainerOptions {
   /**
    * Data-parallel training over MPI (launch every rank with `mpirun -np N`): each rank trains on its rank-strided
    * share of every global batch of miniBatchSize rows, gradients are averaged over the ranks, every rank applies
-   * the same update; only rank 0 writes checkpoints and logs. See lib/dist/parallel.ts. Default false.
+   * the same update; only rank 0 writes checkpoints and logs; fit() runs the loop on this thread (yielding
+   * between batches), not in a worker. Needs Open MPI (README, "Distributed training"). See lib/dist/parallel.ts.
+   * Default false.
    */
   distributed?: boolean | DistributedOptions;
   /** snake_case aliases of the book. */

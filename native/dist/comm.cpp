@@ -71,6 +71,12 @@ void Comm::run() {
     std::lock_guard<std::mutex> lk(mu_);
     if (rc != MPI_SUCCESS) {
       error_ = "MPI_Init_thread failed: " + mpi_error(rc);
+    } else if (provided < MPI_THREAD_FUNNELED) {
+      // Node has threads of its own; only this one calls MPI, which is what FUNNELED promises and needs.
+      error_ = "this MPI library provides thread level " + std::to_string(provided) +
+               " (below MPI_THREAD_FUNNELED), which a Node process needs";
+      MPI_Finalize();
+      rc = MPI_ERR_OTHER;
     } else {
       // Errors come back as codes (reported to JS with the job's name) instead of aborting inside MPI.
       MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);

@@ -1,0 +1,75 @@
+/**
+ * Gradient buckets (lib/dist/buckets.ts) without MPI, on a recording stand-in for the Communicator: buckets hold
+ * whole layers, last layer first; a bucket's allreduce starts as soon as its layers' backward is done, i.e. while
+ * the earlier layers' backward still has to run (the overlap DDP gets); finish() waits once and writes the sums back.
+ */
+import { GradientBuckets } from '../../lib/dist/buckets';
+import type { Communicator } from '../../lib/dist/communicator';
+import { MultiLayerNet } from '../../lib/nets/multi_layer_net';
+import { Tensor } from '../../lib/tensor';
+
+function recorder(events: string[]) {
+  const started: Float32Array[] = [];
+  const comm = {
+    startAllreduce(buf: Float32Array, scale: number, label: string) {
+      events.push(`start ${label} ×${scale}`);
+      started.push(buf);
+    },
+    wait() {
+      events.push('wait');
+      for (const b of started) for (let i = 0; i < b.length; i++) b[i] *= 3; // as if 3 ranks sent the same values
+    },
+    error: (m: string) => new Error(m),
+  };
+  return comm as unknown as Communicator;
+}
+
+describe('gradient buckets', () => {
+  const net = new MultiLayerNet({ inputSize: 6, hiddenSizeList: [5, 4], outputSize: 3, seed: 1, weightDecayLambda: 0.1 });
+  const x = new Tensor(Float32Array.from({ length: 24 }, (_, i) => Math.sin(i)), [4, 6]);
+  const t = new Int32Array([0, 1, 2, 1]);
+
+  it('start during backward, last layer first, whole layers per bucket; finish writes the sums back', () => {
+    const events: string[] = [];
+    const buckets = new GradientBuckets(net, recorder(events), 4); // 4 bytes: one layer per bucket
+    expect(buckets.buckets.map((b) => b.params.map((p) => p.name))).toEqual([['W3', 'b3'], ['W2', 'b2'], ['W1', 'b1']]);
+    const first = net.layers[0];
+    const orig = first.backward.bind(first);
+    first.backward = (d: Tensor) => {
+      events.push('backward of the first layer');
+      return orig(d);
+    };
+    net.loss(x, t, true);
+    buckets.begin(0.5);
+    net.backward((l) => buckets.layerDone(l));
+    const before = Object.fromEntries(Object.entries(net.namedParams()).map(([k, p]) => [k, p.grad.data.slice()]));
+    buckets.finish(); // the stand-in's "sum over 3 ranks" is 3 × the copy (the scale is applied by the comm thread)
+    first.backward = orig;
+    expect(events).toEqual([
+      'start gradient bucket 1 (W3, b3) ×0.5',
+      'start gradient bucket 2 (W2, b2) ×0.5',
+      'backward of the first layer',
+      'start gradient bucket 3 (W1, b1) ×0.5',
+      'wait',
+    ]);
+    for (const [k, p] of Object.entries(net.namedParams())) p.grad.data.forEach((v, i) => expect(v).toBe(Math.fround(before[k][i] * 3)));
+  });
+
+  it('with a large bucket size, one bucket starts when the first layer is done', () => {
+    const events: string[] = [];
+    const buckets = new GradientBuckets(net, recorder(events), 1 << 20);
+    expect(buckets.buckets).toHaveLength(1);
+    expect(buckets.bytes).toBe(net.paramCount() * 4);
+    net.loss(x, t, true);
+    buckets.begin(1);
+    net.backward((l) => buckets.layerDone(l));
+    expect(events).toEqual(['start gradient bucket 1 (W3, b3, W2, b2, W1, b1) ×1']);
+  });
+
+  it('a bucket that never became ready is an error, not a silent mix-up between ranks', () => {
+    const buckets = new GradientBuckets(net, recorder([]), 4);
+    buckets.begin(1);
+    buckets.layerDone(net.layers[net.layers.length - 2]);
+    expect(() => buckets.finish()).toThrow(/2 gradient bucket\(s\) never became ready during backward/);
+  });
+});
