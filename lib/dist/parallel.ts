@@ -163,6 +163,19 @@ export class DataParallel implements LoopParallel {
     return { loss: c[0], correct: c[1], total: c[2] };
   }
 
+  /**
+   * Collective: true (after calling onStop) when any rank asked to stop. Steps carry the vote themselves; this
+   * one is for the epoch boundaries, where callbacks such as EarlyStopping ask.
+   */
+  agreeStop(): boolean {
+    const v = new Float64Array([this.localStop() ? 1 : 0]);
+    this.comm.allreduceSum(v, 'stop vote');
+    if (v[0] === 0) return false;
+    this.gatherStreams();
+    this.onStop();
+    return true;
+  }
+
   evalRange(n: number): [number, number] {
     return [Math.floor((n * this.rank) / this.size), Math.floor((n * (this.rank + 1)) / this.size)];
   }

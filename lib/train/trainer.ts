@@ -78,6 +78,8 @@ export class Trainer implements TrainerControl {
   /** Set by a running remote engine: forwards stop() to the worker. */
   private stopHook: (() => void) | null = null;
   private running = false;
+  /** Data-parallel: stop() asked on this rank, not yet agreed by all ranks. */
+  private stopVote = false;
 
   constructor(
     network: Network,
@@ -103,7 +105,7 @@ export class Trainer implements TrainerControl {
     this.loop = new TrainLoop(network, this.optimizer, this.data, this.settings);
     if (opts.distributed != null && opts.distributed !== false) {
       const dp = makeParallel(network, this.loop, opts.distributed);
-      dp.localStop = () => this.stopTraining;
+      dp.localStop = () => this.stopVote;
       dp.onStop = () => {
         this.stopTraining = true;
       };
@@ -154,6 +156,10 @@ export class Trainer implements TrainerControl {
 
   /** Stops after the current batch: train()/fit() return normally, and the position is kept for resuming. */
   stop(): void {
+    if (this.parallel) {
+      this.stopVote = true; // data-parallel: every rank stops after the same batch, once the ranks agreed (lib/dist)
+      return;
+    }
     this.stopTraining = true;
     this.stopHook?.();
   }
@@ -279,6 +285,7 @@ export class Trainer implements TrainerControl {
     if (this.running) throw new Error('Trainer: already training (one train()/fit() at a time)');
     this.running = true;
     this.stopTraining = false;
+    this.stopVote = false;
     if (this.parallel) {
       try {
         this.parallel.start(this.settings, this.optimizer, this.loop.trainSize, { epoch: this.loop.epoch, batch: this.loop.batch });
@@ -326,6 +333,7 @@ export class Trainer implements TrainerControl {
         for (const cb of this.callbacks) yield { value: cb.onEpochBegin?.({ epoch }, this), what: 'onEpochBegin' };
         if (this.stopTraining) break;
       }
+      if (this.parallel?.agreeStop()) break; // (collective) a stop asked on any rank at an epoch boundary
       const complete = (yield { value: engine.runEpoch((b) => this.dispatchBatch(b)), what: 'runEpoch' }) as boolean;
       if (!complete) break;
       const logs = (yield { value: engine.endEpoch(), what: 'endEpoch' }) as EpochLogs;

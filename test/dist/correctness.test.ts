@@ -63,6 +63,22 @@ describeMpi('distributed: N ranks = one process', () => {
     expect(readRank(out, 'dist', 0).params).toEqual(single.params);
   });
 
+  it.each([
+    ['after a batch: the next step carries the vote', { epoch: 1, batch: 3 }, 11 + 5],
+    ['at an epoch end: voted before the next epoch', { epoch: 0 }, 11],
+  ])('stop() on one rank only stops every rank at the same place (%s)', async (_what, at, iterations) => {
+    const out = tmpDir('stop');
+    const r = await runRanks(2, { ...cfg, mode: 'dist', out, stopAt: { rank: 1, ...at } });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const [a, b] = [readRank(out, 'dist', 0), readRank(out, 'dist', 1)];
+    for (const o of [a, b]) {
+      expect(o.stopped).toBe(true);
+      expect(o.iterations).toBe(iterations);
+    }
+    expect(b.params).toEqual(a.params);
+  });
+
   it('dropout and batch norm: per-rank streams, still bit-identical weights on every rank each epoch', async () => {
     const out = tmpDir('bn');
     const r = await runRanks(2, { ...cfg, model: 'bn-dropout', optimizer: 'adam', lr: 0.001, mode: 'dist', out });

@@ -106,6 +106,7 @@ export interface RankOutput {
   hashes: string[];
   testAcc: number;
   iterations: number;
+  stopped: boolean;
   params: Record<string, string>;
   losses: number[];
   history: { loss: number[]; acc: number[]; testAcc: number[] };

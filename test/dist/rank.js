@@ -49,6 +49,11 @@ if (cfg.killAt && cfg.killAt.rank === worldRank) {
     },
   });
 }
+if (cfg.stopAt && cfg.stopAt.rank === worldRank) {
+  // stop() on one rank only: after a batch (the next step carries the vote) or at an epoch end (voted before the next)
+  const hook = cfg.stopAt.batch === undefined ? 'onEpochEnd' : 'onBatchEnd';
+  callbacks.push({ [hook]: (b) => ((b.epoch === cfg.stopAt.epoch && (hook === 'onEpochEnd' || b.batch === cfg.stopAt.batch)) ? trainer.stop() : undefined) });
+}
 let trainer;
 try {
   trainer = new s.Trainer(net, train.x, train.t, test.x, test.t, {
@@ -61,7 +66,7 @@ try {
   const params = {};
   for (const [k, p] of Object.entries(net.namedParams())) params[k] = Buffer.from(p.value.data.buffer, p.value.data.byteOffset, p.value.data.byteLength).toString('base64');
   fs.writeFileSync(path.join(cfg.out, `${cfg.mode}-${rank}.json`), JSON.stringify({
-    rank, size: trainer.parallel ? trainer.parallel.size : 1, hashes, history: r.history, testAcc: r.testAcc, iterations: r.iterations,
+    rank, size: trainer.parallel ? trainer.parallel.size : 1, stopped: r.stopped, hashes, history: r.history, testAcc: r.testAcc, iterations: r.iterations,
     params, losses: trainer.trainLossList, stats: trainer.parallel ? trainer.parallel.stepStats : null,
   }));
   if (trainer.parallel) trainer.parallel.comm.finalize();
