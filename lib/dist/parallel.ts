@@ -63,7 +63,6 @@ function brief(v: unknown): string {
   return s.length <= 80 ? s : `${s.slice(0, 60)}… (sha256 ${createHash('sha256').update(s).digest('hex').slice(0, 12)})`;
 }
 
-
 /**
  * The data-parallel side of one Trainer (one per rank). Created by the Trainer for `distributed: true`.
  *
