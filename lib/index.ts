@@ -1,17 +1,18 @@
 /**
  * simdnet: neural networks for Node.js on an AVX2/FMA C++ core, with a pure TypeScript fallback.
+ *
+ * The public API, and only it: argument checking (lib/validate.ts) and the helpers the modules share stay
+ * internal, so they can change without breaking users. Errors are plain TypeError/RangeError.
  */
 export { backendInfo, getBackend, setThreads, useBackend } from './backend';
 export type { Backend, BackendInfo } from './backend';
 export { Rng } from './rng';
-export * from './validate';
 export { Tensor } from './tensor';
 export * from './layers';
 export * from './nets';
-export { checkWeightInit, fillNormal, fillUniform, initStd, type WeightInit } from './init';
+export { fillNormal, fillUniform, initStd, type WeightInit } from './init';
 export {
-  checkLayerGradient, checkNetworkGradient, compareGradients, numericalGradientOf, sampleIndices,
-  type GradCheckEntry, type GradCheckOptions, type LayerGradCheckOptions,
+  checkLayerGradient, checkNetworkGradient, type GradCheckEntry, type GradCheckOptions, type LayerGradCheckOptions,
 } from './tools/gradcheck';
 // Optimizers, model files, half precision (lib/optimizers, lib/io/model.ts, lib/tools/half.ts)
 export * from './optimizers';
@@ -46,12 +47,10 @@ export {
   computeClassWeights, oneHot, sampleWeightsFor, splitIndices, subset, type LabeledSplit,
 } from './data/dataset';
 // Data augmentation and pictures (lib/data/augment, lib/viz)
-export {
-  augmentBatch, formatAugmentSpec, isIdentityAugment, parseAugmentSpec, resolveAugmentOptions, type AugmentOptions,
-} from './data/augment';
+export { augmentBatch, formatAugmentSpec, parseAugmentSpec, type AugmentOptions } from './data/augment';
 export type { AugmentConfig } from './backend/types';
 export { Canvas, decodePng, type Color } from './viz/png';
-export { layoutChart, movingAverage, plotCurves, renderCurves, PALETTE, type PlotOptions, type Series } from './viz/plot';
+export { movingAverage, plotCurves, renderCurves, PALETTE, type PlotOptions, type Series } from './viz/plot';
 export { drawFilters, renderFilters, type FilterOptions } from './viz/filters';
 export {
   drawMisclassified, misclassifiedIndices, renderMisclassified, type MisclassifiedOptions,

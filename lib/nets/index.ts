@@ -12,7 +12,7 @@ import { Sequential } from './sequential';
 import { SimpleConvNet, type SimpleConvNetOptions } from './simple_convnet';
 
 export {
-  Network, NETWORK_INPUT, sumSquares, targetLabels,
+  Network, NETWORK_INPUT,
   type GraphSpec, type NetworkConfig, type NetworkNode, type NetworkOptions, type ParamNaming, type Target,
 } from './network';
 export { Graph, graphNodeConfigs, type GraphNodeConfig, type GraphOptions } from './graph';

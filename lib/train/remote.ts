@@ -6,13 +6,13 @@
  * end the worker's weights, optimizer state and position are copied back here (so callbacks such as
  * ModelCheckpoint and EarlyStopping see the network as it is), and once more at the end.
  *
- * The worker script: dist/lib/train/worker.js when running compiled code. When running the TypeScript sources
- * (ts-jest, development), the worker registers a `.ts` loader that transpiles with the `typescript` package
- * (a dev dependency; outputs cached in the temp dir by path, size and mtime) and then loads lib/train/worker.ts,
- * so tests never run a stale build.
+ * The worker script: dist/lib/train/worker.js when running compiled code; lib/train/worker.ts through
+ * scripts/ts-worker.js when running the TypeScript sources (see startTrainingWorker).
  */
+import * as fs from 'fs';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
+import { packageRoot } from '../package-root';
 import type { Network } from '../nets/network';
 import type { Optimizer } from '../optimizers/optimizer';
 import type { DataPair } from './data';
@@ -25,50 +25,20 @@ import type { Engine } from './engines';
 
 type RequestBody = Request extends infer T ? (T extends Request ? Omit<T, 'id'> : never) : never;
 
-/** Starts the worker thread running lib/train/worker (compiled .js, or the .ts source through `typescript`). */
+/**
+ * Starts the worker thread running lib/train/worker: the compiled worker.js beside this file; when this file runs
+ * from the TypeScript sources (ts-jest, development), scripts/ts-worker.js, a development helper outside the
+ * package, which transpiles the sources with the `typescript` dev dependency (so tests never run a stale build).
+ * @throws {Error} running from the sources without scripts/ts-worker.js (not a development checkout)
+ */
 export function startTrainingWorker(): Worker {
   const ext = path.extname(__filename);
   if (ext !== '.ts') return new Worker(path.join(__dirname, `worker${ext}`));
-  const entry = path.join(__dirname, 'worker.ts');
-  let tsPath: string;
-  try {
-    tsPath = require.resolve('typescript', { paths: [__dirname] });
-  } catch {
-    throw new Error(`fit(): running from TypeScript sources (${__filename}) needs the 'typescript' package to start the worker; build with \`npm run build\` and use dist/`);
+  const loader = path.join(packageRoot(), 'scripts', 'ts-worker.js');
+  if (!fs.existsSync(loader)) {
+    throw new Error(`fit(): running from TypeScript sources (${__filename}) needs ${loader} to start the worker; build with \`npm run build\` and use dist/`);
   }
-  // Transpiled files are cached in the temp dir by path, size and mtime (jest starts many workers).
-  const code = `
-const fs = require('fs');
-const os = require('os');
-const path = require('path');
-const crypto = require('crypto');
-const tsPath = ${JSON.stringify(tsPath)};
-const cacheDir = path.join(os.tmpdir(), 'simdnet-ts-worker-cache');
-let ts = null;
-require.extensions['.ts'] = function (module, filename) {
-  const st = fs.statSync(filename);
-  const key = crypto.createHash('sha1').update(filename + '|' + st.size + '|' + st.mtimeMs).digest('hex');
-  const cached = path.join(cacheDir, key + '.js');
-  let js = null;
-  try { js = fs.readFileSync(cached, 'utf8'); } catch (e) { /* miss */ }
-  if (js === null) {
-    ts = ts || require(tsPath);
-    js = ts.transpileModule(fs.readFileSync(filename, 'utf8'), {
-      fileName: filename,
-      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true, inlineSourceMap: true },
-    }).outputText;
-    try {
-      fs.mkdirSync(cacheDir, { recursive: true });
-      const tmp = cached + '.' + process.pid + '.' + Math.random().toString(36).slice(2) + '.tmp';
-      fs.writeFileSync(tmp, js);
-      fs.renameSync(tmp, cached);
-    } catch (e) { /* caching is optional */ }
-  }
-  module._compile(js, filename);
-};
-require(${JSON.stringify(entry)});
-`;
-  return new Worker(code, { eval: true });
+  return new Worker(loader, { argv: [path.join(__dirname, 'worker.ts')] });
 }
 
 /**

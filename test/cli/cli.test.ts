@@ -41,10 +41,19 @@ const png = (file: string, w: number, h: number, gray: (x: number, y: number) =>
   fs.writeFileSync(file, PNG.sync.write(p));
 };
 
+let firstRun: SpawnSyncReturns<string> | null = null;
+
+/** The 1-epoch MLP run into `out` that the eval, predict and resume tests start from: trained on first use, so
+ * every test also runs alone (`jest -t predict`). */
+function trained(): SpawnSyncReturns<string> {
+  firstRun ??= cli(['train', '--model', 'mlp', '--epochs', '1', '--limit', '1000', '--test-limit', '2000', '--out', out, '--seed', '3']);
+  expectExit(firstRun, 0);
+  return firstRun;
+}
+
 describe('simdnet CLI', () => {
   test('train --model mlp --epochs 1 --limit 1000: exit 0, every file, a sane history and summary', () => {
-    const r = cli(['train', '--model', 'mlp', '--epochs', '1', '--limit', '1000', '--test-limit', '2000', '--out', out, '--seed', '3']);
-    expectExit(r, 0);
+    const r = trained();
     expect(r.stdout).toMatch(/MultiLayerNet \(\d+ parameters\) on 1000 training images, 2000 test images/);
     expect(r.stdout).toMatch(/epoch 1\/1 batch 1\/10: loss \d\.\d{4}, acc \d\.\d{4}, \d+ img\/s, ETA/); // plain lines: stdout is a pipe
     expect(r.stdout).toMatch(/epoch 1\/1: loss \d\.\d{4}, train acc \d\.\d{4}, test acc \d\.\d{4}/);
@@ -69,6 +78,7 @@ describe('simdnet CLI', () => {
   });
 
   test('eval --model-file: the same accuracy as training reported', () => {
+    trained();
     const r = cli(['eval', '--model-file', path.join(out, 'model.safetensors'), '--limit', '2000', '--json']);
     expectExit(r, 0);
     const e = JSON.parse(r.stdout);
@@ -82,6 +92,7 @@ describe('simdnet CLI', () => {
   });
 
   test('predict PNG/JPEG files: class and probabilities, matching the model in-process', () => {
+    trained();
     const test = loadMnist().test;
     const files: string[] = [];
     for (let k = 0; k < 3; k++) {
@@ -125,6 +136,7 @@ describe('simdnet CLI', () => {
   });
 
   test('train --resume continues a run from its model.safetensors', () => {
+    trained();
     const resumed = path.join(tmp, 'resumed');
     const r = cli(['train', '--resume', path.join(out, 'model.safetensors'), '--epochs', '2', '--limit', '1000', '--test-limit', '2000',
       '--out', resumed, '--seed', '3', '--quiet']);

@@ -5,7 +5,7 @@ import { loadIdxDataset, loadMnist, mnistDataDir } from '../../lib/data/mnist';
 import { writeIdx } from '../../lib/data/idx';
 
 const expected = JSON.parse(
-  fs.readFileSync(path.join(__dirname, '..', '..', '..', 'shared', 'fixtures', 'reference', 'simple_convnet_expected.json'), 'utf8'),
+  fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'reference', 'simple_convnet_expected.json'), 'utf8'),
 );
 
 function counts(labels: Int32Array): number[] {

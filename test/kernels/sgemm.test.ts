@@ -10,7 +10,7 @@
  * beta = 0 (it must be overwritten, not propagated). Elements of C outside the M×N tile (the ldc padding)
  * must come back untouched. Tolerance: rtol = 2e-5·√K against float64, atol = rtol·(|alpha|·√K + |beta|).
  */
-import { expectClose, randomArray, requireNative, ts, tsOnly } from '../helpers';
+import { expectClose, type Isa, kernelTiers, randomArray, requireNative, ts, tsOnly } from '../helpers';
 import type { NativeBackend } from '../../lib/backend/native';
 
 interface Case {
@@ -70,13 +70,7 @@ type Path = { name: string; run: (c: Case, o: Operands, C: Float32Array) => void
 
 const native: NativeBackend | null = tsOnly ? null : requireNative();
 const initialIsa = native?.info().isa as 'avx512' | 'avx2' | 'reference' | undefined;
-const tiers: ('reference' | 'avx2' | 'avx512')[] = !native
-  ? []
-  : native.info().bestIsa === 'avx512'
-    ? ['reference', 'avx2', 'avx512']
-    : native.info().bestIsa === 'avx2'
-      ? ['reference', 'avx2']
-      : ['reference'];
+const tiers: Isa[] = native ? kernelTiers(native) : [];
 
 const paths: Path[] = [
   { name: 'ts', run: (c, o, C) => ts.sgemm(c.tA, c.tB, c.M, c.N, c.K, c.alpha, o.A, c.off, o.lda, o.B, c.off, o.ldb, c.beta, C, c.off, o.ldc) },

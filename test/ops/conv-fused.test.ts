@@ -5,7 +5,7 @@
  */
 import type { Backend, WindowGeometry } from '../../lib/backend/types';
 import type { NativeBackend } from '../../lib/backend/native';
-import { backendsUnderTest, expectClose, randomArray } from '../helpers';
+import { backendsUnderTest, expectClose, type Isa, kernelTiers, randomArray } from '../helpers';
 import { expectThrowKind, label, outDims } from './conv-reference';
 
 const backends = backendsUnderTest();
@@ -75,11 +75,11 @@ function expectSameBits(a: Record<string, Float32Array>, b: Record<string, Float
 
 describe.each(backends)('$name backend: fused conv + relu', ({ name, backend }) => {
   test.each(CASES.map((c) => [label(c), c] as const))('bit-identical to conv then relu: %s', (_l, g) => {
-    const tiers: (string | null)[] = name === 'native' ? ['reference', 'avx2', null] : [null];
+    const tiers: (Isa | null)[] = name === 'native' ? kernelTiers(backend as NativeBackend) : [null];
     for (const tier of tiers) {
       const nb = backend as NativeBackend;
       const before = name === 'native' ? nb.info().isa : null;
-      if (tier !== null && !nb.setKernels(tier as 'reference' | 'avx2')) continue;
+      if (tier !== null && !nb.setKernels(tier)) continue;
       try {
         const f = fused(backend, g, 11);
         const u = unfused(backend, g, 11);

@@ -2,33 +2,23 @@
  * Shared by the test/ops suites: the awkward sizes, running a function on the native backend with a given
  * kernel table and thread count (restored afterwards), and exact (bitwise) comparison.
  */
-import { requireNative } from '../helpers';
+import { kernelTiers, requireNative, withKernels, withThreads, type Isa } from '../helpers';
+
+export type { Isa };
 
 /** Unaligned sizes, vector tails, and one above the native threading threshold (64K elements). */
 export const SIZES = [1, 7, 8, 9, 31, 1000, 100003];
 
-export type Isa = 'avx2' | 'reference';
-
-/** Runs `fn` with the native kernel table `isa` and `threads` pool threads, restoring both afterwards. */
+/** Runs `fn` with the native kernel table `isa` and `threads` pool threads (null: as set), restoring both afterwards. */
 export function withNative<T>(isa: Isa, threads: number | null, fn: () => T): T {
   const n = requireNative();
-  const before = n.info();
-  if (!n.setKernels(isa)) throw new Error(`this CPU cannot run the ${isa} kernels`);
-  if (threads !== null) n.setThreads(threads);
-  try {
-    return fn();
-  } finally {
-    n.setKernels(before.isa as Isa);
-    n.setThreads(before.threads);
-  }
+  return withKernels(n, isa, () => (threads === null ? fn() : withThreads(n, threads, fn)));
 }
 
-/** The native configurations every op is checked under: each kernel table the CPU runs, and 1 vs 3 threads. */
+/** The native configurations every op is checked under: each kernel tier the CPU runs, and 1 vs 3 threads. */
 export function nativeConfigs(): { label: string; isa: Isa; threads: number }[] {
-  const best = requireNative().info().bestIsa;
-  const isas: Isa[] = best !== 'reference' ? ['avx2', 'reference'] : ['reference'];
   const out: { label: string; isa: Isa; threads: number }[] = [];
-  for (const isa of isas) for (const threads of [1, 3]) out.push({ label: `${isa}/${threads}t`, isa, threads });
+  for (const isa of kernelTiers(requireNative())) for (const threads of [1, 3]) out.push({ label: `${isa}/${threads}t`, isa, threads });
   return out;
 }
 
