@@ -47,7 +47,7 @@ export {
   computeClassWeights, oneHot, sampleWeightsFor, splitIndices, subset, type LabeledSplit,
 } from './data/dataset';
 // Data augmentation and pictures (lib/data/augment, lib/viz)
-export { augmentBatch, formatAugmentSpec, parseAugmentSpec, type AugmentOptions } from './data/augment';
+export { augmentBatch, formatAugmentSpec, parseAugmentSpec, resolveAugmentOptions, type AugmentOptions } from './data/augment';
 export type { AugmentConfig } from './backend/types';
 export { Canvas, decodePng, type Color } from './viz/png';
 export { movingAverage, plotCurves, renderCurves, PALETTE, type PlotOptions, type Series } from './viz/plot';
