@@ -58,7 +58,9 @@ export function parseFlags(
     let msg = e.message;
     if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
       const m = /Unknown option '([^']+)'/.exec(e.message);
-      msg = `unknown flag ${m ? m[1] : ''}`.trim();
+      const flag = m ? m[1] : '';
+      const near = nearestFlag(flag.replace(/^-+/, '').replace(/=.*$/, ''), Object.keys(flags));
+      msg = `unknown flag ${flag}${near ? ` (did you mean --${near}?)` : ''}`.trim();
     } else if (e.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
       const m = /Unexpected argument '([^']+)'/.exec(e.message);
       msg = `unexpected argument ${m ? `'${m[1]}'` : ''}`.trim();
@@ -67,6 +69,35 @@ export function parseFlags(
     }
     throw new UsageError(msg, command);
   }
+}
+
+/**
+ * The flag nearest to `name`: the same letters ignoring case, '_' and '-' (--val_split, --valsplit), else the
+ * smallest edit distance, at most a third of the name (--epoch, --pacience). null when none is near.
+ */
+export function nearestFlag(name: string, flags: readonly string[]): string | null {
+  const norm = (s: string) => s.toLowerCase().replace(/[_-]/g, '');
+  const k = norm(name);
+  let best: string | null = null;
+  let bestD = Math.max(2, Math.floor(k.length / 3)) + 1;
+  for (const f of flags) {
+    const d = norm(f) === k ? 0 : editDistance(k, norm(f));
+    if (d < bestD) {
+      best = f;
+      bestD = d;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length];
 }
 
 /** An integer flag in [min, max], or `dflt` when absent. */
