@@ -150,7 +150,38 @@ export function checkOptions(owner: string, opts: unknown, allowed: readonly str
   return o;
 }
 
-/** The allowed key closest to `key`: same letters ignoring case, '_' and '-', else edit distance <= 1/3 of it. */
+/**
+ * The options of `owner`, read as every public options object is: checkOptions' refusal of unknown keys, plus the
+ * book's snake_case spelling of any camelCase key as an alias (hidden_size for hiddenSize, filter_num for filterNum,
+ * mini_batch_size for miniBatchSize). Returns a copy with the camelCase keys; both spellings of one key are refused.
+ *
+ * @example
+ * const o = readOptions<SimpleConvNetOptions>('SimpleConvNet', opts, ['inputDim', 'convParam', 'hiddenSize']);
+ * @throws {TypeError} opts is not an object
+ * @throws {RangeError} an unknown key (naming the nearest allowed one), or one key in both spellings
+ */
+export function readOptions<T extends object>(owner: string, opts: unknown, allowed: readonly string[]): T {
+  const o = checkObject(`${owner} options`, opts);
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) {
+    if (v === undefined) continue;
+    let key = k;
+    const camel = k.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+    if (!allowed.includes(k) && camel !== k && allowed.includes(camel)) {
+      if (o[camel] !== undefined) throw invalidRange(`${owner} options`, `one spelling of '${camel}'`, `both '${k}' and '${camel}'`);
+      key = camel;
+    }
+    if (!allowed.includes(key)) checkOptions(owner, { [k]: v }, allowed); // throws, naming the nearest key
+    out[key] = v;
+  }
+  return out as T;
+}
+
+/** The allowed key (or CLI flag) closest to `key`: same letters ignoring case, '_' and '-', else edit distance <= 1/3 of it. */
+export function nearestKey(key: string, allowed: readonly string[]): string | null {
+  return nearest(key, allowed);
+}
+
 function nearest(key: string, allowed: readonly string[]): string | null {
   const norm = (s: string) => s.toLowerCase().replace(/[_-]/g, '');
   const k = norm(key);

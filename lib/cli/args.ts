@@ -4,6 +4,7 @@
  * with the command's usage line and exits with code 2.
  */
 import { parseArgs } from 'util';
+import { nearestKey as nearestFlag } from '../validate';
 
 /** A wrong command line: printed with a hint, exit code 2. */
 export class UsageError extends Error {
@@ -69,35 +70,6 @@ export function parseFlags(
     }
     throw new UsageError(msg, command);
   }
-}
-
-/**
- * The flag nearest to `name`: the same letters ignoring case, '_' and '-' (--val_split, --valsplit), else the
- * smallest edit distance, at most a third of the name (--epoch, --pacience). null when none is near.
- */
-export function nearestFlag(name: string, flags: readonly string[]): string | null {
-  const norm = (s: string) => s.toLowerCase().replace(/[_-]/g, '');
-  const k = norm(name);
-  let best: string | null = null;
-  let bestD = Math.max(2, Math.floor(k.length / 3)) + 1;
-  for (const f of flags) {
-    const d = norm(f) === k ? 0 : editDistance(k, norm(f));
-    if (d < bestD) {
-      best = f;
-      bestD = d;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
-  }
-  return prev[b.length];
 }
 
 /** An integer flag in [min, max], or `dflt` when absent. */

@@ -13,6 +13,7 @@ import type { AugmentConfig, Backend } from '../backend/types';
 import { checkInt, checkNumber, invalidRange, invalidType } from '../validate';
 import { Rng } from '../rng';
 import { Tensor } from '../tensor';
+import { readOptions } from '../validate';
 
 /** Augmentation options; every one is off by default. */
 export interface AugmentOptions {
@@ -50,12 +51,7 @@ function checkBool(name: string, value: unknown): boolean {
  */
 export function resolveAugmentOptions(opts: AugmentOptions): AugmentConfig {
   if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) throw invalidType('augment options', 'an object', opts);
-  for (const k of Object.keys(opts)) {
-    if (!(KEYS as readonly string[]).includes(k)) {
-      throw invalidRange('augment options', `only the keys ${KEYS.join(', ')}`, `'${k}'`);
-    }
-  }
-  const o = opts as Record<string, unknown>;
+  const o = readOptions<Record<string, unknown>>('augment', opts, KEYS);
   const val = (k: string, d: unknown): unknown => (o[k] === undefined ? d : o[k]);
   return {
     shift: checkNumber('augment.shift', val('shift', 0), { min: 0, max: 1 }),

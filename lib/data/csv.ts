@@ -8,6 +8,7 @@ import { checkInt, checkNumber, checkShape, invalidRange, invalidType } from '..
 import { Tensor } from '../tensor';
 import { LabeledSplit, splitIndices, subset } from './dataset';
 import { stratifiedSplit } from './split';
+import { readOptions } from '../validate';
 
 export interface CsvOptions {
   /** Index (negative counts from the end) or header name of the label column; null: no labels. Default 0. */
@@ -91,6 +92,7 @@ function parseField(line: string, a: number, b: number): number {
  */
 export function loadCsv(file: string, opts: CsvOptions = {}): CsvData {
   if (typeof file !== 'string') throw invalidType('path', 'a file path', file);
+  readOptions('loadCsv', opts, OPTION_KEYS); // before reading the file
   return parseCsv(fs.readFileSync(file, 'utf8'), opts, file);
 }
 
@@ -105,7 +107,7 @@ export function parseCsv(csvText: string, opts: CsvOptions = {}, name = '<text>'
   if (typeof csvText !== 'string') throw invalidType('csvText', 'a string', csvText);
   const file = name;
   if (opts === null || typeof opts !== 'object') throw invalidType('loadCsv options', 'an object', opts);
-  for (const k of Object.keys(opts)) if (!OPTION_KEYS.includes(k)) throw invalidRange('loadCsv options', `only ${OPTION_KEYS.join(', ')}`, `'${k}'`);
+  opts = readOptions<CsvOptions>('loadCsv', opts, OPTION_KEYS);
   const maxClasses = checkInt('maxClasses', opts.maxClasses ?? 65536, 1, 2 ** 24);
   const delimiter = opts.delimiter ?? ',';
   if (typeof delimiter !== 'string' || delimiter.length !== 1) throw invalidType('delimiter', 'a one-character string', delimiter);

@@ -9,6 +9,7 @@ import { checkInt, checkOneOf, invalidRange, invalidType } from '../validate';
 import { writeFileAtomic } from '../io/atomic';
 import { Tensor } from '../tensor';
 import { decodeImage, imageToPlanes } from './images';
+import { readOptions } from '../validate';
 
 export interface LoadImageOptions {
   /** Output [height, width] (or one number for a square); default: the file's own size. */
@@ -79,7 +80,7 @@ export function loadImages(files: readonly string[], opts: LoadImageOptions = {}
 
 function checkLoadImageOptions(opts: LoadImageOptions): { size: [number, number] | null; channels: 1 | 3; interpolation: 'bilinear' | 'nearest'; alpha: 'drop' | 'white' | 'black' } {
   if (opts === null || typeof opts !== 'object') throw invalidType('loadImage options', 'an object', opts);
-  rejectUnknown('loadImage', opts, LOAD_IMAGE_KEYS);
+  opts = readOptions<LoadImageOptions>('loadImage', opts, LOAD_IMAGE_KEYS);
   const channels = opts.channels ?? 3;
   if (channels !== 1 && channels !== 3) throw invalidRange('channels', '1 (grayscale) or 3 (RGB)', channels);
   return {
@@ -90,12 +91,6 @@ function checkLoadImageOptions(opts: LoadImageOptions): { size: [number, number]
   };
 }
 
-/** Placeholder until the shared options validator lands: unknown keys are refused. */
-function rejectUnknown(owner: string, opts: object, keys: readonly string[]): void {
-  for (const k of Object.keys(opts)) {
-    if (!keys.includes(k)) throw new RangeError(`${owner}: unknown option '${k}' (valid: ${keys.join(', ')})`);
-  }
-}
 
 export interface SaveImageOptions {
   /** Value range of the tensor: [0, 1] (default) or [0, 255]. */
@@ -113,7 +108,7 @@ export function saveImage(file: string, x: Tensor, opts: SaveImageOptions = {}):
   if (typeof file !== 'string' || file === '') throw invalidType('file', 'a PNG file path', file);
   if (!(x instanceof Tensor)) throw invalidType('x', 'a Tensor [C, H, W]', x);
   if (opts === null || typeof opts !== 'object') throw invalidType('saveImage options', 'an object', opts);
-  rejectUnknown('saveImage', opts, ['range']);
+  opts = readOptions<SaveImageOptions>('saveImage', opts, ['range']);
   const range = opts.range ?? 1;
   if (range !== 1 && range !== 255) throw invalidRange('range', '1 (values in [0, 1]) or 255', range);
   if (x.rank !== 3 || ![1, 3, 4].includes(x.shape[0])) throw invalidRange('x', 'a tensor [C, H, W] with C = 1, 3 or 4', `[${x.shape.join(', ')}]`);

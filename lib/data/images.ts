@@ -16,6 +16,7 @@ import { Tensor } from '../tensor';
 import { decodeImage, type DecodeOptions, type RgbaImage } from './decode';
 import type { LabeledSplit } from './dataset';
 import { stratifiedSplit } from './split';
+import { readOptions } from '../validate';
 
 export { decodeImage, type DecodeOptions, type RgbaImage } from './decode';
 
@@ -201,6 +202,9 @@ async function listImages(dir: string): Promise<string[]> {
  */
 export async function loadImageFolder(dir: string, opts: ImageFolderOptions = {}): Promise<ImageFolderData> {
   if (typeof dir !== 'string') throw invalidType('dir', 'a folder path', dir);
+  opts = readOptions<ImageFolderOptions>('loadImageFolder', opts, [
+    'targetSize', 'colorMode', 'validationSplit', 'seed', 'shuffle', 'interpolation', 'alpha', 'maxResolutionInMP', 'maxMemoryUsageInMB',
+  ]);
   const colorMode = checkOneOf('colorMode', opts.colorMode ?? 'rgb', ['grayscale', 'rgb'] as const);
   const interpolation = checkOneOf('interpolation', opts.interpolation ?? 'bilinear', ['bilinear', 'nearest'] as const);
   const alpha = checkOneOf('alpha', opts.alpha ?? 'drop', ['drop', 'white', 'black'] as const);

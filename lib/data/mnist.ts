@@ -12,6 +12,7 @@ import { invalidType } from '../validate';
 import { Tensor } from '../tensor';
 import { LabeledSplit, oneHot } from './dataset';
 import { IdxArray, readIdx } from './idx';
+import { readOptions } from '../validate';
 
 export interface IdxDatasetOptions {
   /** Pixels / 255 into [0, 1] (default true); otherwise raw values as float32. */
@@ -124,6 +125,7 @@ export function loadIdxDataset(imagesPath: string, labelsPath: string, opts: Idx
  */
 export function loadMnist(opts: MnistOptions = {}): MnistData {
   if (typeof opts !== 'object' || opts === null) throw invalidType('opts', 'an options object', opts);
+  opts = readOptions<MnistOptions>('loadMnist', opts, ['dir', 'normalize', 'flatten', 'oneHotLabel', 'numClasses']);
   const dir = opts.dir ?? mnistDataDir();
   if (typeof dir !== 'string') throw invalidType('opts.dir', 'a folder path', dir);
   const o: IdxDatasetOptions = { ...opts, numClasses: opts.numClasses ?? 10 };

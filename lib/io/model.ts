@@ -24,6 +24,7 @@ import { type NpyArray, type NpyInput, toFloat32 } from './npy';
 import { decodeSafetensors, encodeSafetensors, loadSafetensors, safetensorsChunks, safetensorToFloat32, type SafeTensor, type SafeTensorInput } from './safetensors';
 import { float32ToHalf } from '../float16';
 import { writeFileAtomic } from './atomic';
+import { readOptions } from '../validate';
 
 export const MODEL_FORMAT = 'simdnet';
 export const MODEL_VERSION = '1';
@@ -86,6 +87,7 @@ function nonFiniteError(where: string, bad: { i: number; v: number }): RangeErro
 
 function checkLoadOptions(opts: unknown): { allowNonFinite: boolean } {
   if (opts === null || typeof opts !== 'object') throw invalidType('loadModel options', 'an object', opts);
+  opts = readOptions<LoadModelOptions>('loadModel', opts, ['backend', 'allowNonFinite']);
   const o = opts as Record<string, unknown>;
   for (const k of Object.keys(o)) if (k !== 'backend' && k !== 'allowNonFinite') throw invalidRange('loadModel options', "only 'backend' and 'allowNonFinite'", `'${k}'`);
   if (o.allowNonFinite !== undefined && typeof o.allowNonFinite !== 'boolean') throw invalidType('allowNonFinite', 'a boolean', o.allowNonFinite);
@@ -129,9 +131,7 @@ function jsonOf(name: string, v: unknown): string {
 function modelContents(net: Network, opts: SaveModelOptions): { tensors: Record<string, SafeTensorInput>; metadata: Record<string, string> } {
   checkNet(net);
   if (opts === null || typeof opts !== 'object') throw invalidType('saveModel options', 'an object', opts);
-  for (const k of Object.keys(opts)) {
-    if (!SAVE_MODEL_KEYS.includes(k)) throw new RangeError(`saveModel: unknown option '${k}' (valid: ${SAVE_MODEL_KEYS.join(', ')})`);
-  }
+  opts = readOptions<SaveModelOptions>('saveModel', opts, SAVE_MODEL_KEYS);
   const weightsOnly = opts.weightsOnly ?? false;
   if (typeof weightsOnly !== 'boolean') throw invalidType('weightsOnly', 'a boolean', weightsOnly);
   const dtype = opts.dtype ?? 'f32';
@@ -336,6 +336,8 @@ export function decodeCheckpoint(bytes: Uint8Array, opts: LoadModelOptions = {},
  */
 export function loadCheckpoint(path: string, opts: LoadModelOptions = {}): Checkpoint {
   if (typeof path !== 'string' || path.length === 0) throw invalidType('path', 'a file path', path);
+  if (opts === null || typeof opts !== 'object') throw invalidType('loadModel options', 'an object', opts);
+  opts = readOptions<LoadModelOptions>('loadModel', opts, ['backend', 'allowNonFinite']); // before reading the file
   return checkpointFrom(`model ${path}`, loadSafetensors(path), opts);
 }
 

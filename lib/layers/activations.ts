@@ -3,6 +3,7 @@ import { checkNumber } from '../validate';
 import { Tensor } from '../tensor';
 import { Layer } from './layer';
 import { badShape, checkTensor, reuse, shapeStr } from './util';
+import { readOptions } from '../validate';
 
 /** Elementwise activation: one backend.activationForward / activationBackward call each way. Any input shape. */
 abstract class ActivationLayer extends Layer {
@@ -19,6 +20,7 @@ abstract class ActivationLayer extends Layer {
 
   constructor(opts: { backend?: Backend } = {}) {
     super();
+    opts = readOptions(new.target.name, opts, ['backend']);
     this.backend = opts.backend;
   }
 

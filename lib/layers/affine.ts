@@ -5,6 +5,7 @@ import { Tensor } from '../tensor';
 import { Layer, type Param } from './layer';
 import { checkInt, invalidType } from '../validate';
 import { badShape, checkTensor, reuse } from './util';
+import { readOptions } from '../validate';
 
 export interface AffineOptions {
   /** Initial weights: 'he' (default), 'relu', 'xavier', 'sigmoid' or a standard deviation (lib/init.ts). */
@@ -55,8 +56,7 @@ export class Affine extends Layer {
     super();
     // eslint-disable-next-line prefer-rest-params
     const inferred = arguments.length === 1 || (typeof b === 'object' && b !== null);
-    const opts = (inferred ? (b as AffineOptions | undefined) ?? {} : c) as AffineOptions;
-    if (opts === null || typeof opts !== 'object') throw invalidType('Affine options', 'an options object', opts);
+    const opts = readOptions<AffineOptions>('Affine', inferred ? b : c, ['weightInit', 'seed', 'initialize', 'backend']);
     this.outputSize = checkInt('Affine outputSize', inferred ? a : b, 1);
     this.weightInit = checkWeightInit('Affine weightInit', opts.weightInit ?? 'he');
     this.backend = opts.backend;

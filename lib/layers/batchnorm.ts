@@ -3,6 +3,7 @@ import { checkInt, checkNumber, checkOneOf } from '../validate';
 import { Tensor } from '../tensor';
 import { Layer, type Param } from './layer';
 import { badShape, checkTensor, reuse, shapeStr } from './util';
+import { readOptions } from '../validate';
 
 export type BatchNormAxis = 'feature' | 'channel';
 
@@ -51,6 +52,7 @@ export class BatchNormalization extends Layer {
 
   constructor(numFeatures: number, opts: BatchNormOptions = {}) {
     super();
+    opts = readOptions('BatchNormalization', opts, ['momentum', 'eps', 'axis', 'backend']);
     this.numFeatures = checkInt('BatchNormalization numFeatures', numFeatures, 1);
     this.momentum = checkNumber('BatchNormalization momentum', opts.momentum ?? 0.9, { min: 0, max: 1 });
     this.eps = checkNumber('BatchNormalization eps', opts.eps ?? 10e-7, { min: 0, exclusiveMin: true });

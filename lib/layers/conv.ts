@@ -6,6 +6,7 @@ import { Rng } from '../rng';
 import { Tensor } from '../tensor';
 import { Layer, type Param } from './layer';
 import { badShape, check4d, checkTensor, reuse, shapeStr } from './util';
+import { readOptions } from '../validate';
 
 export interface ConvolutionOptions {
   stride?: number;
@@ -60,6 +61,7 @@ export class Convolution extends Layer {
 
   constructor(inChannels: number, filterNum: number, filterSize: number | readonly [number, number], opts: ConvolutionOptions = {}) {
     super();
+    opts = readOptions('Convolution', opts, ['stride', 'pad', 'weightInit', 'seed', 'initialize', 'bias', 'backend']);
     this.inChannels = checkInt('Convolution inChannels', inChannels, 1);
     this.filterNum = checkInt('Convolution filterNum', filterNum, 1);
     if (Array.isArray(filterSize)) {

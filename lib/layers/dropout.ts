@@ -4,6 +4,7 @@ import { Rng } from '../rng';
 import { Tensor } from '../tensor';
 import { Layer } from './layer';
 import { badShape, checkTensor, reuse, shapeStr } from './util';
+import { readOptions } from '../validate';
 
 export type DropoutMode = 'book' | 'inverted';
 
@@ -43,6 +44,7 @@ export class Dropout extends Layer {
 
   constructor(ratio = 0.5, opts: DropoutOptions = {}) {
     super();
+    opts = readOptions('Dropout', opts, ['mode', 'seed', 'backend']);
     this.ratio = checkNumber('Dropout ratio', ratio, { min: 0, max: 1 });
     if (this.ratio >= 1) throw new RangeError(`Dropout ratio: expected a number in [0, 1), got number ${ratio}`);
     this.mode = checkOneOf('Dropout mode', opts.mode ?? 'book', ['book', 'inverted'] as const);

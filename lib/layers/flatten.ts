@@ -3,6 +3,7 @@ import { invalidType } from '../validate';
 import type { Tensor } from '../tensor';
 import { Layer } from './layer';
 import { badShape, checkTensor, shapeStr } from './util';
+import { readOptions } from '../validate';
 
 /**
  * Flattens each sample: x[N, …] -> y[N, D] with D the product of the other dimensions (C·H·W order, the book's
@@ -18,7 +19,7 @@ export class Flatten extends Layer {
 
   constructor(opts: { backend?: Backend } = {}) {
     super();
-    if (opts === null || typeof opts !== 'object') throw invalidType('Flatten options', 'an options object', opts);
+    opts = readOptions('Flatten', opts, ['backend']);
     this.backend = opts.backend;
   }
 

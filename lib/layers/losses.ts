@@ -8,6 +8,7 @@ import { checkNumber, invalidRange, invalidType } from '../validate';
 import { Tensor } from '../tensor';
 import { LossLayer, type Target } from './layer';
 import { badShape, checkTensor, reuse, sameShape, shapeStr } from './util';
+import { readOptions } from '../validate';
 
 function nonFinite(who: string, loss: number): RangeError {
   return new RangeError(
@@ -78,6 +79,7 @@ export class SoftmaxWithLoss extends LossLayer {
 
   constructor(opts: SoftmaxWithLossOptions = {}) {
     super();
+    opts = readOptions('SoftmaxWithLoss', opts, ['classWeights', 'backend']);
     this.backend = opts.backend;
     if (opts.classWeights !== undefined) {
       const cw = opts.classWeights;
@@ -187,6 +189,7 @@ export class SigmoidWithLoss extends LossLayer {
 
   constructor(opts: { backend?: Backend } = {}) {
     super();
+    opts = readOptions(new.target.name, opts, ['backend']);
     this.backend = opts.backend;
   }
 
@@ -276,6 +279,7 @@ export class MeanSquaredError extends LossLayer {
 
   constructor(opts: { backend?: Backend } = {}) {
     super();
+    opts = readOptions(new.target.name, opts, ['backend']);
     this.backend = opts.backend;
   }
 

@@ -7,6 +7,7 @@ import { invalidRange, invalidType } from '../validate';
 import { Tensor } from '../tensor';
 import { Layer } from './layer';
 import { badShape, checkTensor, reuse, sameShape, shapeStr } from './util';
+import { readOptions } from '../validate';
 
 /**
  * A layer of several inputs. A graph network calls `forwardMany(xs)` and `backwardMany(dout)` (one gradient per
@@ -58,7 +59,7 @@ export class Add extends MergeLayer {
 
   constructor(opts: { backend?: Backend } = {}) {
     super();
-    if (opts === null || typeof opts !== 'object') throw invalidType('Add options', 'an options object', opts);
+    opts = readOptions('Add', opts, ['backend']);
     this.backend = opts.backend;
   }
 
@@ -111,7 +112,7 @@ export class Concatenate extends MergeLayer {
 
   constructor(opts: { backend?: Backend } = {}) {
     super();
-    if (opts === null || typeof opts !== 'object') throw invalidType('Concatenate options', 'an options object', opts);
+    opts = readOptions('Concatenate', opts, ['backend']);
     this.backend = opts.backend;
   }
 

@@ -4,6 +4,7 @@ import { checkInt, checkOneOf, invalidRange } from '../validate';
 import { Tensor } from '../tensor';
 import { Layer } from './layer';
 import { badShape, check4d, checkTensor, reuse, shapeStr } from './util';
+import { readOptions } from '../validate';
 
 export type PoolMode = 'max' | 'avg';
 
@@ -87,6 +88,7 @@ export class Pooling extends PoolBase {
 
   constructor(poolH: number, poolW: number, opts: PoolingOptions = {}) {
     super();
+    opts = readOptions('Pooling', opts, ['stride', 'pad', 'mode', 'backend']);
     this.poolH = checkInt('Pooling poolH', poolH, 1);
     this.poolW = checkInt('Pooling poolW', poolW, 1);
     this.stride = checkInt('Pooling stride', opts.stride ?? 1, 1);
@@ -119,6 +121,7 @@ export class GlobalAvgPool extends PoolBase {
 
   constructor(opts: { backend?: Backend } = {}) {
     super();
+    opts = readOptions(new.target.name, opts, ['backend']);
     this.backend = opts.backend;
   }
 

@@ -12,6 +12,7 @@ import { forEachBatch } from '../nets/predict';
 import { Tensor } from '../tensor';
 import { binaryTargets, predictedClasses, targetClasses, type AccuracyKind } from './accuracy';
 import { averages, classStats, confusionMatrix, rocAuc } from './classification';
+import { readOptions } from '../validate';
 
 export interface EvaluateResult {
   /** Mean loss (inference mode) plus the weight-decay term, as in training logs. */
@@ -49,7 +50,7 @@ export interface EvaluateOptions {
 export function evaluate(net: Network, x: Tensor, t: Target, opts: EvaluateOptions = {}): EvaluateResult {
   if (!(x instanceof Tensor)) throw invalidType('x', 'a Tensor [N, ...inputShape]', x);
   if (opts === null || typeof opts !== 'object') throw invalidType('evaluate options', 'an object', opts);
-  for (const k of Object.keys(opts)) if (k !== 'batchSize') throw new RangeError(`evaluate: unknown option '${k}' (valid: batchSize)`);
+  opts = readOptions<EvaluateOptions>('evaluate', opts, ['batchSize']);
   const batchSize = checkInt('batchSize', opts.batchSize ?? 100, 1);
   const kind = net.accuracyKind;
   const N = x.shape[0];

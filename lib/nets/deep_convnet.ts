@@ -9,6 +9,8 @@ import { Network, type NetworkConfig, type NetworkOptions } from './network';
 import { outSize } from '../backend/types';
 import { checkInt, checkObject, checkShape, checkUnit, invalidRange } from '../validate';
 import { camelConvParam, checkConvParam, checkWeightSizes, type ConvParam } from './options';
+import { readOptions } from '../validate';
+import { NETWORK_OPTION_KEYS } from './options';
 
 export interface DeepConvNetOptions extends NetworkOptions {
   /** [C, H, W] of one sample (default [1, 28, 28]). */
@@ -73,7 +75,9 @@ export class DeepConvNet extends Network {
   readonly options: { inputDim: number[]; convParams: ConvParam[]; hiddenSize: number; outputSize: number; dropoutRatio: number };
 
   constructor(opts: DeepConvNetOptions = {}) {
-    const o = checkObject('DeepConvNet options', opts) as DeepConvNetOptions & Record<string, unknown>;
+    const o = readOptions<DeepConvNetOptions & Record<string, unknown>>('DeepConvNet', opts, [
+      'inputDim', ...DEFAULTS.map((_, i) => `convParam${i + 1}`), 'hiddenSize', 'outputSize', 'dropoutRatio', ...NETWORK_OPTION_KEYS,
+    ]);
     const inputDim = checkShape('DeepConvNet inputDim', o.inputDim ?? [1, 28, 28], 3);
     const convParams = DEFAULTS.map((d, i) => checkConvParam(`DeepConvNet convParam${i + 1}`, camelConvParam(o[`convParam${i + 1}`]), d));
     const hiddenSize = checkInt('DeepConvNet hiddenSize', o.hiddenSize ?? 50, 1);

@@ -23,6 +23,7 @@ import { layerFromConfig, type LayerConfig } from '../layers';
 import { Layer, LossLayer } from '../layers/layer';
 import { checkNodeName, Input, SymbolicTensor } from '../layers/symbolic';
 import { Network, NETWORK_INPUT, type NetworkConfig, type NetworkNode, type NetworkOptions } from './network';
+import { readOptions } from '../validate';
 
 export interface GraphOptions extends NetworkOptions {
   /** The graph's input: `Input(shape)`. */
@@ -68,7 +69,7 @@ export class Graph extends Network {
 
   constructor(opts: GraphOptions) {
     if (opts === null || typeof opts !== 'object') throw invalidType('Graph options', 'an object { input, output, loss }', opts);
-    for (const k of Object.keys(opts)) if (!OPTION_KEYS.has(k)) throw invalidRange('Graph options', `only ${[...OPTION_KEYS].join(', ')}`, `unknown option '${k}'`);
+    readOptions('Graph', opts, [...OPTION_KEYS]);
     const { input, output, loss } = opts;
     if (!(input instanceof SymbolicTensor) || input.layer !== null) throw invalidType('Graph input', 'the SymbolicTensor Input(shape) returned', input);
     if (!(output instanceof SymbolicTensor)) throw invalidType('Graph output', 'a SymbolicTensor (layer.apply(…))', output);

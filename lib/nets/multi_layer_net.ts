@@ -8,6 +8,8 @@ import type { Layer } from '../layers/layer';
 import { SoftmaxWithLoss } from '../layers/losses';
 import { Network, type NetworkConfig, type NetworkOptions } from './network';
 import { checkWeightSizes } from './options';
+import { readOptions } from '../validate';
+import { NETWORK_OPTION_KEYS } from './options';
 
 export type HiddenActivation = 'relu' | 'sigmoid' | 'tanh';
 
@@ -39,7 +41,10 @@ interface Resolved {
 }
 
 function resolve(who: string, opts: unknown): Resolved & Record<string, unknown> {
-  const o = checkObject(`${who} options`, opts);
+  const o = readOptions<Record<string, unknown>>(who, opts, [
+    'inputSize', 'hiddenSizeList', 'outputSize', 'activation', 'weightInitStd', ...NETWORK_OPTION_KEYS,
+    ...(who === 'MultiLayerNetExtend' ? ['useDropout', 'dropoutRatio', 'dropoutRation', 'useBatchnorm'] : []),
+  ]);
   if (o.inputSize === undefined) throw invalidType(`${who} inputSize`, 'an integer', undefined);
   if (o.outputSize === undefined) throw invalidType(`${who} outputSize`, 'an integer', undefined);
   if (!Array.isArray(o.hiddenSizeList)) throw invalidType(`${who} hiddenSizeList`, 'an array of layer sizes', o.hiddenSizeList);

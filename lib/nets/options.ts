@@ -1,6 +1,7 @@
 /** Option checks shared by the book's networks (worded through lib/validate.ts). */
 import { checkInt, checkObject, invalidRange } from '../validate';
 import { MAX_TENSOR_ELEMENTS } from '../tensor';
+import { readOptions } from '../validate';
 
 export interface ConvParam {
   filterNum: number;
@@ -11,7 +12,7 @@ export interface ConvParam {
 
 /** A conv param with defaults filled in: {filterNum, filterSize, pad, stride}. */
 export function checkConvParam(name: string, v: unknown, dflt: ConvParam): ConvParam {
-  const o = checkObject(name, v);
+  const o = readOptions<Record<string, unknown>>(name, v, ['filterNum', 'filterSize', 'pad', 'stride']);
   return {
     filterNum: checkInt(`${name}.filterNum`, o.filterNum ?? dflt.filterNum, 1),
     filterSize: checkInt(`${name}.filterSize`, o.filterSize ?? dflt.filterSize, 1),
@@ -20,16 +21,13 @@ export function checkConvParam(name: string, v: unknown, dflt: ConvParam): ConvP
   };
 }
 
-/** Accepts the book's snake_case names too (filter_num, filter_size). */
+/** The conv param as given (its snake_case keys, filter_num, filter_size, are read by checkConvParam). */
 export function camelConvParam(v: unknown): unknown {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
-  const o = v as Record<string, unknown>;
-  return {
-    ...o,
-    filterNum: o.filterNum ?? o.filter_num,
-    filterSize: o.filterSize ?? o.filter_size,
-  };
+  return v;
 }
+
+/** Keys every network takes (NetworkOptions). */
+export const NETWORK_OPTION_KEYS = ['backend', 'seed', 'weightDecayLambda', 'fuse'] as const;
 
 /**
  * Checks that the weights an option makes stay within MAX_TENSOR_ELEMENTS, before anything is allocated:

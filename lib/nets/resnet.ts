@@ -19,6 +19,7 @@ import { GlobalAvgPool, Pooling } from '../layers/pool';
 import { Input, type SymbolicTensor } from '../layers/symbolic';
 import { Graph } from './graph';
 import type { NetworkConfig, NetworkOptions } from './network';
+import { readOptions } from '../validate';
 
 export type ResNetShortcut = 'padding' | 'projection';
 
@@ -53,8 +54,7 @@ export class ResNet extends Graph {
   readonly options: { depth: 20 | 32 | 56; inputDim: number[]; outputSize: number; width: number; shortcut: ResNetShortcut };
 
   constructor(opts: ResNetOptions = {}) {
-    const o = checkObject('ResNet options', opts) as ResNetOptions & Record<string, unknown>;
-    for (const k of Object.keys(o)) if (!KEYS.has(k)) throw invalidRange('ResNet options', `only ${[...KEYS].join(', ')}`, `unknown option '${k}'`);
+    const o = readOptions<ResNetOptions & Record<string, unknown>>('ResNet', opts, [...KEYS]);
     const depth = o.depth ?? 20;
     if (depth !== 20 && depth !== 32 && depth !== 56) throw invalidRange('ResNet depth', '20, 32 or 56', depth);
     const inputDim = checkShape('ResNet inputDim', o.inputDim ?? [1, 28, 28], 3);

@@ -2,6 +2,8 @@ import { invalidType } from '../validate';
 import { layerFromConfig, type LayerConfig } from '../layers';
 import type { Layer } from '../layers/layer';
 import { Network, type NetworkConfig, type NetworkOptions } from './network';
+import { readOptions } from '../validate';
+import { NETWORK_OPTION_KEYS } from './options';
 
 export interface SequentialOptions extends NetworkOptions {
   /**
@@ -36,8 +38,7 @@ export class Sequential extends Network {
   readonly type = 'Sequential';
 
   constructor(layers: Layer[], opts: SequentialOptions = {}) {
-    if (opts === undefined) opts = {};
-    if (opts === null || typeof opts !== 'object') throw invalidType('Sequential options', 'an options object', opts);
+    opts = readOptions<SequentialOptions>('Sequential', opts, ['inputShape', 'initialize', ...NETWORK_OPTION_KEYS]);
     super(layers, opts.inputShape, opts, opts.initialize ?? true);
   }
 

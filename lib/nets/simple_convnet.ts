@@ -8,6 +8,8 @@ import { SoftmaxWithLoss } from '../layers/losses';
 import { Pooling } from '../layers/pool';
 import { Network, type NetworkConfig, type NetworkOptions } from './network';
 import { camelConvParam, checkConvParam, checkWeightSizes, type ConvParam } from './options';
+import { readOptions } from '../validate';
+import { NETWORK_OPTION_KEYS } from './options';
 
 export interface SimpleConvNetOptions extends NetworkOptions {
   /** [C, H, W] of one sample (default [1, 28, 28]). */
@@ -35,7 +37,7 @@ export class SimpleConvNet extends Network {
   readonly options: { inputDim: number[]; convParam: ConvParam; hiddenSize: number; outputSize: number; weightInitStd: WeightInit };
 
   constructor(opts: SimpleConvNetOptions = {}) {
-    const o = checkObject('SimpleConvNet options', opts) as SimpleConvNetOptions;
+    const o = readOptions<SimpleConvNetOptions>('SimpleConvNet', opts, ['inputDim', 'convParam', 'hiddenSize', 'outputSize', 'weightInitStd', ...NETWORK_OPTION_KEYS]);
     const inputDim = checkShape('SimpleConvNet inputDim', o.inputDim ?? [1, 28, 28], 3);
     const cp = checkConvParam('SimpleConvNet convParam', camelConvParam(o.convParam), { filterNum: 30, filterSize: 5, pad: 0, stride: 1 });
     const hiddenSize = checkInt('SimpleConvNet hiddenSize', o.hiddenSize ?? 100, 1);

@@ -6,7 +6,7 @@
  */
 import { getBackend } from '../backend';
 import type { Backend, OptimizerHyper, OptimizerRule } from '../backend/types';
-import { checkInt, checkNumber, checkOptions, checkUnit, describe, invalidRange, invalidType } from '../validate';
+import { checkInt, checkNumber, checkOptions, readOptions, checkUnit, describe, invalidRange, invalidType } from '../validate';
 import type { Param } from '../layers/layer';
 import { Tensor } from '../tensor';
 
@@ -95,7 +95,7 @@ export abstract class Optimizer {
     this.name = name;
     this.slotNames = Object.freeze([...slotNames]);
     this.spec = spec;
-    const given = checkOptions(this.constructor.name, opts ?? undefined, [...Object.keys(spec), 'backend']);
+    const given = readOptions<Record<string, unknown>>(this.constructor.name, opts ?? undefined, [...Object.keys(spec), 'backend']);
     for (const [key, s] of Object.entries(spec)) {
       this.hyper[key] = given[key] === undefined ? s.default : s.check(key, given[key]);
     }

@@ -11,6 +11,7 @@ import type { Target } from '../layers/layer';
 import { networkFromConfig } from '../nets';
 import { Network } from '../nets/network';
 import { Tensor } from '../tensor';
+import { readOptions } from '../validate';
 
 /** One parameter stored in half precision: its IEEE binary16 bit patterns and its shape. */
 export interface HalfParam {
@@ -70,6 +71,7 @@ function roundThroughHalf(backend: Backend, x: Float32Array): { half: Uint16Arra
 export function toFloat16<T extends Network>(net: T, opts: ToFloat16Options = {}): HalfNetwork<T> {
   checkNet(net);
   if (opts === null || typeof opts !== 'object') throw invalidType('toFloat16 options', 'an object', opts);
+  opts = readOptions<ToFloat16Options>('toFloat16', opts, ['inPlace', 'backend']);
   const backend = opts.backend ?? net.backend;
   let out: Network = net;
   if (!opts.inPlace) {

@@ -13,6 +13,7 @@ import type { Network } from '../nets/network';
 import type { Optimizer } from '../optimizers/optimizer';
 import type { Tensor } from '../tensor';
 import type { BatchLogs, EpochLogs, History } from './loop';
+import { readOptions } from '../validate';
 
 /** What a callback can see and do: the Trainer (or the fit run) that calls it. */
 export interface TrainerControl {
@@ -138,7 +139,7 @@ export class EarlyStopping implements Callback {
   private bestWeights: Map<string, Float32Array> | null = null;
 
   constructor(opts: EarlyStoppingOptions = {}) {
-    if (opts === null || typeof opts !== 'object') throw invalidType('EarlyStopping options', 'an object', opts);
+    opts = readOptions<EarlyStoppingOptions>('EarlyStopping', opts, ['monitor', 'patience', 'minDelta', 'mode', 'restoreBestWeights']);
     this.patience = checkInt('EarlyStopping patience', opts.patience ?? 0, 0);
     const minDelta = Math.abs(checkNumber('EarlyStopping minDelta', opts.minDelta ?? 0));
     this.monitor = new Monitor('EarlyStopping', opts.monitor ?? 'val_loss', opts.mode ?? 'auto', minDelta);
@@ -209,6 +210,7 @@ export class ModelCheckpoint implements Callback {
 
   constructor(opts: ModelCheckpointOptions) {
     if (opts === null || typeof opts !== 'object') throw invalidType('ModelCheckpoint options', 'an object with a path', opts);
+    opts = readOptions<ModelCheckpointOptions>('ModelCheckpoint', opts, ['path', 'monitor', 'saveBestOnly', 'mode']);
     if (typeof opts.path !== 'string' || opts.path === '') throw invalidType('ModelCheckpoint path', 'a file path', opts.path);
     this.path = opts.path;
     this.saveBestOnly = opts.saveBestOnly ?? false;
@@ -266,7 +268,7 @@ export class ReduceLROnPlateau implements Callback {
   readonly reductions: { epoch: number; lr: number }[] = [];
 
   constructor(opts: ReduceLROnPlateauOptions = {}) {
-    if (opts === null || typeof opts !== 'object') throw invalidType('ReduceLROnPlateau options', 'an object', opts);
+    opts = readOptions<ReduceLROnPlateauOptions>('ReduceLROnPlateau', opts, ['monitor', 'factor', 'patience', 'minLr', 'minDelta', 'cooldown', 'mode']);
     this.factor = checkNumber('ReduceLROnPlateau factor', opts.factor ?? 0.1, { min: 0, max: 1, exclusiveMin: true });
     if (this.factor >= 1) throw new RangeError(`ReduceLROnPlateau factor: expected a number in (0, 1), got number ${this.factor}`);
     this.patience = checkInt('ReduceLROnPlateau patience', opts.patience ?? 10, 0);

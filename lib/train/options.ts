@@ -13,7 +13,7 @@ import type { Network } from '../nets/network';
 import { createOptimizer, Optimizer, type CreateOptimizerOptions } from '../optimizers';
 import type { DistributedOptions } from '../dist';
 import type { Tensor } from '../tensor';
-import { checkInt, checkNumber, checkOneOf, checkOptions, invalidRange, invalidType } from '../validate';
+import { checkInt, checkNumber, checkOneOf, checkOptions, readOptions, invalidRange, invalidType } from '../validate';
 import type { Callback } from './callbacks';
 import { checkPair, targetRows, type DataPair } from './data';
 import type { History, LoopSettings, Sampling } from './loop';
@@ -136,7 +136,7 @@ export function resolveTrainerOptions(
   tTest: Target | null,
   options: TrainerOptions,
 ): ResolvedTrainer {
-  const opts = checkOptions('Trainer', options, TRAINER_OPTION_KEYS) as TrainerOptions;
+  const opts = readOptions<TrainerOptions>('Trainer', options, TRAINER_OPTION_KEYS);
   let train = checkPair('training data', xTrain, tTrain);
   const test = xTest === null && tTest === null ? null : checkPair('test data', xTest, tTest);
   let val: DataPair | null = null;

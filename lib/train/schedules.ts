@@ -4,6 +4,7 @@
  * (any `(epoch, initialLr) => lr` function works too).
  */
 import { checkInt, checkNumber, invalidType } from '../validate';
+import { readOptions } from '../validate';
 
 /** The learning rate for `epoch` (0-based), given the learning rate training started with. */
 export type LrSchedule = (epoch: number, initialLr: number) => number;
@@ -17,6 +18,7 @@ export type LrSchedule = (epoch: number, initialLr: number) => number;
  */
 export function stepDecay(opts: { stepSize: number; gamma?: number }): LrSchedule {
   if (opts === null || typeof opts !== 'object') throw invalidType('stepDecay options', 'an object', opts);
+  opts = readOptions('stepDecay', opts, ['stepSize', 'gamma']);
   const stepSize = checkInt('stepSize', opts.stepSize, 1);
   const gamma = checkNumber('gamma', opts.gamma ?? 0.1, { min: 0, max: 1, exclusiveMin: true });
   return (epoch, initialLr) => initialLr * Math.pow(gamma, Math.floor(epoch / stepSize));
@@ -32,6 +34,7 @@ export function stepDecay(opts: { stepSize: number; gamma?: number }): LrSchedul
  */
 export function cosineDecay(opts: { epochs: number; minLr?: number }): LrSchedule {
   if (opts === null || typeof opts !== 'object') throw invalidType('cosineDecay options', 'an object', opts);
+  opts = readOptions('cosineDecay', opts, ['epochs', 'minLr']);
   const epochs = checkInt('epochs', opts.epochs, 1);
   const minLr = checkNumber('minLr', opts.minLr ?? 0, { min: 0 });
   return (epoch, initialLr) => {
@@ -49,6 +52,7 @@ export function cosineDecay(opts: { epochs: number; minLr?: number }): LrSchedul
  */
 export function exponentialDecay(opts: { gamma: number }): LrSchedule {
   if (opts === null || typeof opts !== 'object') throw invalidType('exponentialDecay options', 'an object', opts);
+  opts = readOptions('exponentialDecay', opts, ['gamma']);
   const gamma = checkNumber('gamma', opts.gamma, { min: 0, max: 1, exclusiveMin: true });
   return (epoch, initialLr) => initialLr * Math.pow(gamma, epoch);
 }

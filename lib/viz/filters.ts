@@ -9,6 +9,7 @@
 import { checkInt, invalidRange, invalidType } from '../validate';
 import { Tensor } from '../tensor';
 import { BLACK, Canvas, type Color, type RGB, textHeight, textWidth, toRGB, WHITE } from './png';
+import { readOptions } from '../validate';
 
 export interface FilterOptions {
   /** Pixels per filter weight (default: enough to make a tile about 48 pixels wide). */
@@ -41,6 +42,7 @@ export function renderFilters(W: Tensor, opts: FilterOptions = {}): Canvas {
   if (!(W instanceof Tensor)) throw invalidType('W', 'a Tensor of shape [F, C, KH, KW]', W);
   if (W.rank !== 4) throw invalidRange('W', 'a tensor of shape [F, C, KH, KW]', `shape [${W.shape.join(', ')}]`);
   if (opts === null || typeof opts !== 'object') throw invalidType('options', 'an object', opts);
+  opts = readOptions<FilterOptions>('drawFilters', opts, ['scale', 'columns', 'gap', 'mode', 'channel', 'invert', 'background', 'title', 'textScale']);
   const [F, C, KH, KW] = W.shape;
   const scale = opts.scale === undefined ? Math.max(1, Math.round(48 / Math.max(KH, KW))) : checkInt('scale', opts.scale, 1, 256);
   const columns = opts.columns === undefined ? 8 : checkInt('columns', opts.columns, 1, 4096);

@@ -9,6 +9,7 @@
 import { checkInt, invalidRange, invalidType } from '../validate';
 import { Tensor } from '../tensor';
 import { BLACK, Canvas, type RGB, textHeight, textWidth } from './png';
+import { readOptions } from '../validate';
 
 export interface MisclassifiedOptions {
   /** At most this many images (default 20, as the book). */
@@ -67,6 +68,7 @@ export function renderMisclassified(
 ): { canvas: Canvas; indices: number[]; total: number; positions: { x: number; y: number }[] } {
   if (!(images instanceof Tensor)) throw invalidType('images', 'a Tensor', images);
   if (opts === null || typeof opts !== 'object') throw invalidType('options', 'an object', opts);
+  opts = readOptions<MisclassifiedOptions>('drawMisclassified', opts, ['max', 'columns', 'scale', 'classNames']);
   const [N, C, H, W] = imageDims(images);
   const t = checkLabels('trueLabels', trueLabels, N);
   const p = checkLabels('predLabels', predLabels, N);

@@ -10,6 +10,7 @@
  */
 import { checkInt, checkNumber, invalidRange, invalidType } from '../validate';
 import { BLACK, Canvas, type Color, type RGB, textHeight, textWidth, tint, toRGB } from './png';
+import { readOptions } from '../validate';
 
 /** One curve. `x` defaults to xStart, xStart + 1, … (the book plots epochs and iterations from 0). */
 export interface Series {
@@ -47,6 +48,8 @@ export const PALETTE: readonly RGB[] = [
   [31, 119, 180], [255, 127, 14], [44, 160, 44], [214, 39, 40], [148, 103, 189],
   [140, 86, 75], [227, 119, 194], [127, 127, 127], [188, 189, 34], [23, 190, 207],
 ];
+
+const PLOT_KEYS = ['title', 'xLabel', 'yLabel', 'width', 'height', 'yMin', 'yMax', 'xStart', 'smooth', 'textScale', 'lineWidth'];
 
 const AXIS: RGB = [60, 60, 60];
 const GRID: RGB = [225, 225, 225];
@@ -179,6 +182,7 @@ function range(arrays: Float64Array[]): [number, number] {
 /** Computes the layout of a chart for `series` (validating everything). */
 export function layoutChart(series: readonly Series[], opts: PlotOptions = {}): ChartLayout & { prepared: Prepared[]; scale: number } {
   if (opts === null || typeof opts !== 'object') throw invalidType('options', 'an object', opts);
+  opts = readOptions<PlotOptions>('plotCurves', opts, PLOT_KEYS);
   const width = opts.width === undefined ? 800 : checkInt('width', opts.width, 160, 8192);
   const height = opts.height === undefined ? 500 : checkInt('height', opts.height, 120, 8192);
   const scale = opts.textScale === undefined ? 2 : checkInt('textScale', opts.textScale, 1, 8);
@@ -249,6 +253,7 @@ function formatValue(v: number): string {
 
 /** Draws the chart into a Canvas (see `plotCurves`). */
 export function renderCurves(series: readonly Series[], opts: PlotOptions = {}): Canvas {
+  opts = readOptions<PlotOptions>('plotCurves', opts, PLOT_KEYS);
   const L = layoutChart(series, opts);
   const { scale: s, left, right, top, bottom } = L;
   const lineWidth = opts.lineWidth === undefined ? 2 : checkInt('lineWidth', opts.lineWidth, 1, 16);

@@ -47,5 +47,5 @@ test('labels must be below maxClasses: 2^31 - 1 does not make 2^31 classes', () 
 });
 
 test('unknown options are refused', () => {
-  expect(() => loadCsv(write('u.csv', '0,1\n'), { headers: true } as never)).toThrow(/loadCsv options: expected only labelColumn, .*got 'headers'/);
+  expect(() => loadCsv(write('u.csv', '0,1\n'), { headers: true } as never)).toThrow(/loadCsv options: expected options among labelColumn, .*got unknown option 'headers' \(did you mean 'header'\?\)/);
 });
