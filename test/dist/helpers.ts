@@ -43,6 +43,7 @@ export function describeMpi(name: string, fn: () => void): void {
   }
   describe(name, () => {
     beforeAll(() => ensureDist());
+    afterAll(() => removeTmpDirs());
     fn();
   });
 }
@@ -96,8 +97,17 @@ export function runRanks(np: number, cfg: Record<string, unknown>, timeoutMs = 6
   return run('mpirun', [...mpirunFlags(), ...xs, '-np', String(np), process.execPath, rankProgram], env, timeoutMs);
 }
 
+const made: string[] = [];
+
+/** A fresh temporary folder, removed after the suite (describeMpi's afterAll). */
 export function tmpDir(tag: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `simdnet-dist-${tag}-`));
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), `simdnet-dist-${tag}-`));
+  made.push(d);
+  return d;
+}
+
+function removeTmpDirs(): void {
+  for (const d of made.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 }
 
 export interface RankOutput {
