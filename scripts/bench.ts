@@ -39,7 +39,7 @@ import { foldBatchNorm } from '../lib/nets';
 import { createOptimizer } from '../lib/optimizers';
 import { packageRoot } from '../lib/package-root';
 import type { Tensor } from '../lib/tensor';
-import { timeLayers, type LayerTimes } from './bench/breakdown';
+import { timeLayers, timeNodes, type LayerTimes } from './bench/breakdown';
 import { layerCosts, stepFlop, type LayerCost } from './bench/flops';
 import { BATCH, DATA_SEED, isNetKind, makeBatch, makeNet, NET_KINDS, NET_NAME, NET_SEED, type NetKind } from './bench/nets';
 import { machineInfo, num, pct, printTable, ratio } from './bench/report';
@@ -411,14 +411,15 @@ async function main(): Promise<void> {
     : { rows: [], note: 'skipped (--no-onnx)' };
 
   // 4. per-layer breakdown, native best kernels, 2 threads
-  const breakdowns: { net: string; threads: number; times: LayerTimes; costs: LayerCost[]; plans: (string | undefined)[]; wholeStepMs: number | null }[] = [];
+  const breakdowns: { net: string; graph: boolean; threads: number; times: LayerTimes; costs: LayerCost[]; plans: (string | undefined)[]; wholeStepMs: number | null }[] = [];
   for (const kind of flags.nets) {
     configure(native, paths[1]);
     const net = makeNet(kind, native);
-    if (net.paramNaming !== 'book') continue; // the per-layer timer walks chains only (graph networks: see the FLOP bound below)
     const opt = createOptimizer('adam', { lr: LR, backend: native });
     process.stdout.write(`per-layer timing ${NET_NAME[kind]} native ${best} 2t … `);
-    const times = timeLayers(net, opt, batches[kind].x, batches[kind].t, P.layers.warmup, P.layers.steps);
+    // chains: a manual pass over the layers; graphs: the network's own loop with each node's calls timed
+    const time = net.paramNaming === 'book' ? timeLayers : timeNodes;
+    const times = time(net, opt, batches[kind].x, batches[kind].t, P.layers.warmup, P.layers.steps);
     console.log('done');
     // which path each convolution takes under these kernels and threads: direct (no unrolled columns) or im2col
     const plans = costs[kind].map((c) => {
@@ -426,7 +427,7 @@ async function main(): Promise<void> {
       const p = native.convPlan(c.conv, c.conv.F, c.conv.needDx);
       return `fwd ${p.forward}, dW ${p.weightGrad}, dx ${p.inputGrad}`;
     });
-    breakdowns.push({ net: NET_NAME[kind], threads: 2, times, costs: costs[kind], plans, wholeStepMs: find(kind, paths[1].label, 2)?.trainStepMs ?? null });
+    breakdowns.push({ net: NET_NAME[kind], graph: net.paramNaming !== 'book', threads: 2, times, costs: costs[kind], plans, wholeStepMs: find(kind, paths[1].label, 2)?.trainStepMs ?? null });
   }
 
   // 5. ResNet-20: physical bound and peak RSS (simdnet in a process of its own, PyTorch's from bench_torch.py)
@@ -501,7 +502,26 @@ async function main(): Promise<void> {
     console.log('RSS: peak resident set size of a process that builds the network and runs training steps (simdnet: node + addon; PyTorch: python + torch, whose import alone is a few hundred MB).');
   }
 
-  for (const b of breakdowns) {
+  for (const b of breakdowns.filter((x) => x.graph)) {
+    // graph networks (ResNet: 72 nodes): one row per layer type, the sums over its nodes
+    console.log(`\n== per-layer-type breakdown: ${b.net}, native ${best}, ${b.threads} threads, batch ${BATCH} (sums of per-node medians over ${P.layers.steps} steps; % peak of ${num(peak.gflops2)} GFLOP/s)`);
+    const types = [...new Set(b.costs.map((c) => c.type))];
+    const trows = types.map((type) => {
+      const idx = b.costs.map((c, i) => (c.type === type ? i : -1)).filter((i) => i >= 0);
+      const f = idx.reduce((a, i) => a + b.times.fwdMs[i], 0);
+      const bw = idx.reduce((a, i) => a + b.times.bwdMs[i], 0);
+      const flop = idx.reduce((a, i) => a + b.costs[i].fwdFlop + b.costs[i].bwdFlop, 0);
+      const bytes = idx.reduce((a, i) => a + b.costs[i].fwdBytes + b.costs[i].bwdBytes, 0);
+      const paths = [...new Set(idx.map((i) => b.plans[i]).filter((p): p is string => p !== undefined))];
+      const note = flop > 0 ? `${num(flop / (f + bw) / 1e6)} GFLOP/s, ${pct(flop / (f + bw) / 1e6 / peak.gflops2)} of peak${paths.length ? `; paths: ${paths.join(' | ')}` : ''}` : `${num(bytes / 1e6)} MB moved, ${num(bytes / (f + bw) / 1e6)} GB/s`;
+      return [type, String(idx.length), num(f), num(bw), pct((f + bw) / b.times.stepMs), flop > 0 ? num(flop / 1e6, 4) : '', note];
+    });
+    trows.push(['adam update', '', '', num(b.times.optimizerMs), pct(b.times.optimizerMs / b.times.stepMs), '', '']);
+    trows.push(['total', String(b.costs.length), '', '', '100%', num(stepFlop(b.costs).train / 1e6, 4), `step ${num(b.times.stepMs)} ms (whole-step timing: ${num(b.wholeStepMs)} ms)`]);
+    printTable(['layer type', 'nodes', 'fwd ms', 'bwd ms', 'share', 'MFLOP', 'rate / conv paths'], trows, [0, 6]);
+  }
+
+  for (const b of breakdowns.filter((x) => !x.graph)) {
     console.log(`\n== per-layer breakdown: ${b.net}, native ${best}, ${b.threads} threads, batch ${BATCH} (median ms over ${P.layers.steps} steps; % peak of ${num(peak.gflops2)} GFLOP/s)`);
     const lrows: string[][] = [];
     let fwdMs = 0;

@@ -60,3 +60,53 @@ export function timeLayers(net: Network, opt: Optimizer, x: Tensor, t: Int32Arra
   }
   return { fwdMs: fwd.map(median), bwdMs: bwd.map(median), optimizerMs: median(optT), stepMs: median(total) };
 }
+
+/**
+ * Per-node timing of a graph network's training step (`net.gradient` + `opt.step`, the network's own loop): every
+ * node's layer has its forward/backward (forwardMany/backwardMany for Add, Concatenate) wrapped with a timer, so
+ * the times include nothing of the loop around them. Returns medians per node (the loss layer last), like
+ * timeLayers.
+ */
+export function timeNodes(net: Network, opt: Optimizer, x: Tensor, t: Int32Array, warmup: number, steps: number): LayerTimes {
+  const layers = [...net.nodes.map((n) => n.layer), net.lossLayer];
+  const cur = { f: new Array<number>(layers.length).fill(0), b: new Array<number>(layers.length).fill(0) };
+  const restore: (() => void)[] = [];
+  layers.forEach((layer, i) => {
+    const obj = layer as unknown as Record<string, unknown>;
+    for (const [m, side] of [['forward', 'f'], ['forwardMany', 'f'], ['forwardLoss', 'f'], ['backward', 'b'], ['backwardMany', 'b'], ['backwardLoss', 'b']] as const) {
+      const orig = obj[m];
+      if (typeof orig !== 'function') continue;
+      obj[m] = (...args: unknown[]) => {
+        const t0 = nowMs();
+        const r = (orig as (...a: unknown[]) => unknown).apply(layer, args);
+        cur[side][i] += nowMs() - t0;
+        return r;
+      };
+      restore.push(() => delete obj[m]);
+    }
+  });
+  const fwd: number[][] = layers.map(() => []);
+  const bwd: number[][] = layers.map(() => []);
+  const optT: number[] = [];
+  const total: number[] = [];
+  try {
+    for (let s = 0; s < warmup + steps; s++) {
+      cur.f.fill(0);
+      cur.b.fill(0);
+      net.gradient(x, t);
+      const t0 = nowMs();
+      opt.step(net.namedParams());
+      const o = nowMs() - t0;
+      if (s < warmup) continue;
+      layers.forEach((_, i) => {
+        fwd[i].push(cur.f[i]);
+        bwd[i].push(cur.b[i]);
+      });
+      optT.push(o);
+      total.push(cur.f.reduce((a, v) => a + v, 0) + cur.b.reduce((a, v) => a + v, 0) + o);
+    }
+  } finally {
+    restore.forEach((r) => r());
+  }
+  return { fwdMs: fwd.map(median), bwdMs: bwd.map(median), optimizerMs: median(optT), stepMs: median(total) };
+}
