@@ -1,5 +1,5 @@
 import type { Backend } from '../backend/types';
-import { checkInt, invalidType } from '../validate';
+import { checkInt, checkOptions } from '../validate';
 import type { Tensor } from '../tensor';
 import { Layer } from './layer';
 import { badShape, check4d, checkTensor, reuse, shapeStr } from './util';
@@ -25,8 +25,7 @@ export class ChannelPad extends Layer {
     super();
     this.before = checkInt('ChannelPad before', before, 0);
     this.after = checkInt('ChannelPad after', after, 0);
-    if (opts === null || typeof opts !== 'object') throw invalidType('ChannelPad options', 'an options object', opts);
-    this.backend = opts.backend;
+    this.backend = checkOptions('ChannelPad', opts, ['backend']).backend as Backend | undefined;
   }
 
   outputShape(inputShape: readonly number[]): number[] {

@@ -132,6 +132,10 @@ describe('the functional API refuses bad graphs, naming the node', () => {
     expect(() => new Graph({ input: x, output: h, loss: new Relu() as never })).toThrow(TypeError);
     expect(() => new Add().forward(rand([1, 3]), false)).toThrow(/joins several inputs/);
     expect(() => Input([3, 0])).toThrow(/Input shape\[1\]/);
+    expect(() => new Add({ backnd: 1 } as never)).toThrow(/Add options: .*unknown option 'backnd' \(did you mean 'backend'\?\)/);
+    expect(() => new Concatenate({ axis: 2 } as never)).toThrow(/Concatenate options: .*unknown option 'axis'/);
+    expect(() => new Flatten({ start: 1 } as never)).toThrow(/unknown option 'start'/);
+    expect(() => new ChannelPad(1, 1, { value: 1 } as never)).toThrow(/unknown option 'value'/);
   });
 });
 
