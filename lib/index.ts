@@ -35,7 +35,7 @@ export {
 export { encodeIdx, readIdx, writeIdx, type IdxArray } from './data/idx';
 export { loadIdxDataset, loadMnist, mnistDataDir, type MnistData, type MnistOptions } from './data/mnist';
 export { decodeImage, loadImageFolder, type ImageFolderData, type ImageFolderOptions } from './data/images';
-export { loadCsv, type CsvData, type CsvOptions } from './data/csv';
+export { loadCsv, parseCsv, type CsvData, type CsvOptions } from './data/csv';
 export { loadImage, loadImages, saveImage, type LoadImageOptions, type SaveImageOptions } from './data/image_file';
 export { classCounts, stratifiedSplit } from './data/split';
 // Metrics (lib/metrics): one accuracy definition, evaluate(), scikit-learn-style classification metrics
