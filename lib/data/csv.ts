@@ -106,7 +106,6 @@ export function loadCsv(file: string, opts: CsvOptions = {}): CsvData {
 export function parseCsv(csvText: string, opts: CsvOptions = {}, name = '<text>'): CsvData {
   if (typeof csvText !== 'string') throw invalidType('csvText', 'a string', csvText);
   const file = name;
-  if (opts === null || typeof opts !== 'object') throw invalidType('loadCsv options', 'an object', opts);
   opts = readOptions<CsvOptions>('loadCsv', opts, OPTION_KEYS);
   const maxClasses = checkInt('maxClasses', opts.maxClasses ?? 65536, 1, 2 ** 24);
   const delimiter = opts.delimiter ?? ',';

@@ -255,6 +255,8 @@ const MORE_ROWS = [
   fnRow('encodeIdx', [{ name: 'arr', names: ['arr', 'array', 'data', 'shape'], kind: 'idxInput', good: () => ({ dims: [2], data: new Uint8Array(2) }) }], (sn, a) => sn.encodeIdx(a[0])),
   fnRow('loadIdxDataset', [{ name: 'imagesPath', kind: 'path', good: () => null }], (sn, a) => sn.loadIdxDataset(a[0], 'x'), { noGoodCall: true }),
   fnRow('loadCsv', [{ name: 'file', names: ['file', 'path'], kind: 'path', good: () => null }], (sn, a) => sn.loadCsv(a[0]), { noGoodCall: true }),
+  fnRow('parseCsv', [{ name: 'csvText', names: ['csvText', 'text'], kind: 'bytes', good: () => '1,2\n3,4\n', exclude: ['a string'] },
+    { name: 'options', names: ['options', 'loadCsv options'], kind: 'options', good: () => ({}) }], (sn, a) => sn.parseCsv(a[0], a[1])),
   fnRow('computeClassWeights', [lab(0, 2, 1), { name: 'numClasses', kind: 'dim', good: 3 }], (sn, a) => sn.computeClassWeights(a[0], a[1])),
   fnRow('sampleWeightsFor', [lab(0, 2), { name: 'classWeights', kind: 'f32Len', good: () => Float32Array.from([1, 2, 3]), exclude: ['an Array', 'one element too short', 'a Float64Array'] }],
     (sn, a) => sn.sampleWeightsFor(a[0], a[1])),
