@@ -1,11 +1,12 @@
 /**
  * `simdnet export`: a saved model (model.safetensors) as an ONNX file, for onnxruntime (Node, web, mobile) and
- * other ONNX runtimes. Class names come from --class-names, else from the model file's extra data
- * (`extra.classNames`) when it has them.
+ * other ONNX runtimes. Class names come from --class-names, else from the model file (simdnet train's data spec,
+ * or an `extra.classNames` given to saveModel) when it has them.
  */
 import { loadCheckpoint } from '../io/model';
 import { exportOnnx } from '../onnx/export';
 import { DEFAULT_OPSET, OPSET_IR_VERSION } from '../onnx/builder';
+import { specOf } from './datasets';
 import { choiceFlag, intFlag, parseFlags, strFlag, UsageError, type FlagSpec } from './args';
 
 const OPSETS = Object.keys(OPSET_IR_VERSION).map(Number);
@@ -36,10 +37,16 @@ const FLAGS: Record<string, FlagSpec> = {
   help: { type: 'boolean', short: 'h' },
 };
 
-/** Class names saved with a model (saveModel's extra.classNames), if they are an array of strings. */
+/**
+ * Class names saved with a model: `simdnet train`'s data spec (extra.metadata.data.classNames), else an
+ * `extra.classNames` array given to saveModel; only arrays of strings.
+ */
 function savedClassNames(extra: unknown): string[] | undefined {
+  const strings = (v: unknown): v is string[] => Array.isArray(v) && v.every((n) => typeof n === 'string');
+  const spec = specOf(extra)?.classNames;
+  if (strings(spec)) return spec;
   const names = (extra as { classNames?: unknown } | null)?.classNames;
-  return Array.isArray(names) && names.every((n) => typeof n === 'string') ? names : undefined;
+  return strings(names) ? names : undefined;
 }
 
 export async function exportCommand(argv: string[]): Promise<number> {

@@ -27,7 +27,7 @@ export interface ExportOnnxOptions {
    * (SoftmaxWithLoss: Softmax, SigmoidWithLoss: Sigmoid, MeanSquaredError: the values themselves).
    */
   output?: 'logits' | 'probabilities';
-  /** Class names, stored as JSON in the model's metadata under 'class_names' (one per output class). */
+  /** Class names, stored as JSON in the model's metadata under 'class_names' (one per output; 2 for one sigmoid output). */
   classNames?: readonly string[];
   /** Extra metadata entries (string → string). */
   metadata?: Record<string, string>;
@@ -111,7 +111,8 @@ export function encodeOnnx(net: Network, opts: ExportOnnxOptions = {}): Uint8Arr
   const o = checkOptions(opts);
   if (o.classNames !== undefined) {
     const classes = net.outputShape().slice(1).reduce((a, d) => a * d, 1);
-    if (o.classNames.length !== classes) {
+    const binary = classes === 1 && net.lossLayer.type === 'SigmoidWithLoss' && o.classNames.length === 2; // [negative, positive]
+    if (o.classNames.length !== classes && !binary) {
       throw invalidRange('exportOnnx classNames', `${classes} names (one per output of the ${net.type})`, `${o.classNames.length} names`);
     }
   }

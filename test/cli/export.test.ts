@@ -45,6 +45,13 @@ test('export writes an ONNX model that runs in onnxruntime-node and equals predi
   expect(r16.status).toBe(0);
   expect(r16.stdout).toMatch(/^wrote .*m16\.onnx \(\d+ bytes, opset 19, float16 weights\): SimpleConvNet, input \[batch, 1, 28, 28\] -> logits \[batch, 10\], classes 0,1,2/);
   expect(fs.statSync(out16).size).toBeLessThan(0.6 * bytes.length);
+
+  // class names from simdnet train's data spec in the model file
+  const trained = path.join(dir, 'trained.safetensors');
+  saveModel(net, trained, { extra: { metadata: { data: { source: 'images', path: null, classNames: 'abcdefghij'.split('').map((c) => `class-${c}`) } } } });
+  const rt = cli('export', '--model-file', trained, '--onnx', path.join(dir, 't.onnx'), '--json');
+  expect(rt.status).toBe(0);
+  expect(JSON.parse(rt.stdout).classNames[9]).toBe('class-j');
 });
 
 test('a wrong command line exits 2 naming the flag; a missing model file exits 1', () => {

@@ -11,7 +11,8 @@ import * as os from 'os';
 import * as path from 'path';
 import * as ort from 'onnxruntime-node';
 import { toFloat16 } from '../../lib/tools/half';
-import { MultiLayerNet, SimpleConvNet } from '../../lib/nets';
+import { Affine, SigmoidWithLoss } from '../../lib/layers';
+import { MultiLayerNet, Sequential, SimpleConvNet } from '../../lib/nets';
 import type { Network } from '../../lib/nets/network';
 import { decodeModelProto } from '../../lib/onnx/proto';
 import { encodeOnnx, exportOnnx, OPSET_IR_VERSION } from '../../lib/onnx';
@@ -119,5 +120,9 @@ test('bad arguments and unknown options are refused with clear errors', () => {
   expect(() => encodeOnnx(net, { opsett: 17 } as object)).toThrow(/unknown option 'opsett'/);
   expect(() => encodeOnnx(net, { classNames: ['a', 'b'] })).toThrow(/3 names \(one per output of the MultiLayerNet\), got 2 names/);
   expect(() => encodeOnnx(net, { inputName: '' })).toThrow(/inputName/);
+  // one sigmoid output takes two names: [negative, positive]
+  const binary = new Sequential([new Affine(4, 1), new SigmoidWithLoss()], { inputShape: [4], seed: 1 });
+  expect(() => encodeOnnx(binary, { classNames: ['no', 'yes'] })).not.toThrow();
+  expect(() => encodeOnnx(binary, { classNames: ['a', 'b', 'c'] })).toThrow(/1 names/);
   expect(() => exportOnnx(net, {} as unknown as string, {})).toThrow(/a file path when options follow/);
 });
