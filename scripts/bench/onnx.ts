@@ -63,6 +63,8 @@ export async function benchOnnxInference(
     process.stdout.write(`timing ${name} inference: simdnet vs onnxruntime-node ${version}, ${opts.threads}t … `);
     try {
       const net = make();
+      // a fresh network's BatchNorm statistics are 0-variance (NaN through a deep ResNet): unit variance instead
+      for (const [k, b] of Object.entries(net.namedBuffers())) if (k.includes('running_var')) b.data.fill(1);
       const session = await ort.InferenceSession.create(encodeOnnx(net), {
         intraOpNumThreads: opts.threads, interOpNumThreads: 1, executionProviders: ['cpu'], graphOptimizationLevel: 'all',
       });
