@@ -91,7 +91,7 @@ function parseField(line: string, a: number, b: number): number {
  *   under header 'auto' (the message gives the file, line and column); shape not matching the feature count
  */
 export function loadCsv(file: string, opts: CsvOptions = {}): CsvData {
-  if (typeof file !== 'string') throw invalidType('path', 'a file path', file);
+  if (typeof file !== 'string' || file.length === 0) throw invalidType('path', 'a file path', file);
   readOptions('loadCsv', opts, OPTION_KEYS); // before reading the file
   return parseCsv(fs.readFileSync(file, 'utf8'), opts, file);
 }

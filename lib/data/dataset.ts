@@ -71,8 +71,23 @@ export function splitIndices(
   return { train, validation };
 }
 
-/** The samples `indices` of a labelled set. */
+/**
+ * The samples `indices` of a labelled set.
+ *
+ * @example
+ * const s = subset(x, labels, [2, 0]);   // s.images holds rows 2 and 0 of x, s.labels [labels[2], labels[0]]
+ * @throws {TypeError} images is not a Tensor, labels not an Int32Array, indices not an array of numbers
+ * @throws {RangeError} labels not one per image, an index that is not an integer in [0, images.shape[0])
+ */
 export function subset(images: Tensor, labels: Int32Array, indices: ArrayLike<number>): { images: Tensor; labels: Int32Array } {
+  if (!(images instanceof Tensor)) throw invalidType('images', 'a Tensor', images);
+  checkI32('labels', labels);
+  const n = images.shape[0];
+  if (labels.length !== n) throw invalidRange('labels', `${n} labels (one per image)`, `${labels.length} labels`);
+  if (!Array.isArray(indices) && !(ArrayBuffer.isView(indices) && 'length' in indices)) {
+    throw invalidType('indices', 'an array of sample indices', indices);
+  }
+  for (let k = 0; k < indices.length; k++) checkInt(`indices[${k}]`, indices[k], 0, n - 1);
   const y = new Int32Array(indices.length);
   for (let k = 0; k < indices.length; k++) y[k] = labels[indices[k]];
   return { images: gatherRows(images, indices), labels: y };

@@ -8,7 +8,7 @@
  * never past what deflate can produce nor past what the caller allows.
  */
 import * as fs from 'fs';
-import { invalidType } from '../validate';
+import { checkInt, invalidType } from '../validate';
 import { byteSwapInPlace, bytesOf, copyTyped, inflateBounded, maxInflatedSize, TypedArrayConstructor } from '../io/bytes';
 import { writeFileAtomic } from '../io/atomic';
 import * as zlib from 'zlib';
@@ -101,8 +101,18 @@ export function readIdx(pathOrBuffer: string | Uint8Array, opts: IdxReadOptions 
   throw invalidType('pathOrBuffer', 'a file path or a Uint8Array', pathOrBuffer);
 }
 
-/** Encodes an array as IDX bytes (gzipped when `gzip`). */
+/**
+ * Encodes an array as IDX bytes (gzipped when `gzip`).
+ *
+ * @example
+ * fs.writeFileSync('labels-idx1-ubyte', encodeIdx({ dims: [3], data: Uint8Array.from([0, 7, 2]) }));
+ * @throws {TypeError} arr is not an { dims, data } object, data not a typed array of an IDX type
+ * @throws {RangeError} dims not integers in [0, 2^32) or not filled by data
+ */
 export function encodeIdx(arr: { dims: readonly number[]; data: IdxData; dtype?: IdxDtype }, gzip = false): Uint8Array {
+  if (arr === null || typeof arr !== 'object') throw invalidType('arr', 'an IDX array { dims, data }', arr);
+  if (!Array.isArray(arr.dims) || arr.dims.length > 255) throw invalidType('arr.dims', 'an array of at most 255 dimensions', arr.dims);
+  arr.dims.forEach((d, k) => checkInt(`arr.dims[${k}]`, d, 0, 0xffffffff));
   const type = arr.dtype ? TYPES.find((t) => t.dtype === arr.dtype) : TYPES.find((t) => arr.data instanceof t.ctor);
   if (!type || !(arr.data instanceof type.ctor)) throw invalidType('arr.data', 'a typed array matching an IDX type', arr.data);
   const count = arr.dims.reduce((a, b) => a * b, 1);

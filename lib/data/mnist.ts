@@ -84,8 +84,8 @@ function pixelsToFloat(img: IdxArray, normalize: boolean): Float32Array {
  * @throws {RangeError} image and label counts differ, labels not integers ≥ 0, unexpected ranks, bad files
  */
 export function loadIdxDataset(imagesPath: string, labelsPath: string, opts: IdxDatasetOptions = {}): LabeledSplit {
-  if (typeof imagesPath !== 'string') throw invalidType('imagesPath', 'a file path', imagesPath);
-  if (typeof labelsPath !== 'string') throw invalidType('labelsPath', 'a file path', labelsPath);
+  if (typeof imagesPath !== 'string' || imagesPath.length === 0) throw invalidType('imagesPath', 'a file path', imagesPath);
+  if (typeof labelsPath !== 'string' || labelsPath.length === 0) throw invalidType('labelsPath', 'a file path', labelsPath);
   const { normalize = true, flatten = true, oneHotLabel = false } = opts;
   const img = readIdx(imagesPath);
   const lab = readIdx(labelsPath);

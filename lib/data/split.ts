@@ -8,7 +8,7 @@
  * in training). The validation and
  * training index lists are each shuffled (one permutation from Rng(seed)), so neither is class-ordered.
  */
-import { checkI32, checkInt, checkNumber, invalidRange } from '../validate';
+import { checkI32, checkInt, checkNumber, invalidRange, invalidType } from '../validate';
 import { Rng } from '../rng';
 
 /**
@@ -70,10 +70,27 @@ function shuffled(idx: number[], rng: Rng): Int32Array {
   return Int32Array.from(perm, (p) => idx[p]);
 }
 
-/** Counts per class (index = class) of `labels` at `indices` (all when omitted). */
+/**
+ * Counts per class (index = class) of `labels` at `indices` (all when omitted).
+ *
+ * @example
+ * classCounts(Int32Array.from([0, 2, 2]), 3);   // [1, 0, 2]
+ * @throws {TypeError} labels is not an Int32Array, numClasses not a number, indices not an array
+ * @throws {RangeError} numClasses not an integer >= 1, a label outside [0, numClasses), an index outside labels
+ */
 export function classCounts(labels: Int32Array, numClasses: number, indices?: ArrayLike<number>): number[] {
+  checkI32('labels', labels);
+  checkInt('numClasses', numClasses, 1);
+  if (indices !== undefined && !Array.isArray(indices) && !(ArrayBuffer.isView(indices) && 'length' in indices)) {
+    throw invalidType('indices', 'an array of sample indices', indices);
+  }
   const out = new Array<number>(numClasses).fill(0);
   const n = indices ? indices.length : labels.length;
-  for (let k = 0; k < n; k++) out[labels[indices ? indices[k] : k]]++;
+  for (let k = 0; k < n; k++) {
+    const i = indices ? checkInt(`indices[${k}]`, indices[k], 0, labels.length - 1) : k;
+    const c = labels[i];
+    if (!(c >= 0 && c < numClasses)) throw invalidRange(`labels[${i}]`, `a class in [0, ${numClasses})`, c);
+    out[c]++;
+  }
   return out;
 }

@@ -332,9 +332,21 @@ export function encodeNpy(arr: NpyInput): Uint8Array {
   return out;
 }
 
-/** Converts any NpyArray's data to float32 (f2 decoded from half bits, integers and bools by value). */
+/**
+ * Converts any NpyArray's data to float32 (f2 decoded from half bits, integers and bools by value; a copy).
+ *
+ * @example
+ * const w = toFloat32(parseNpy(fs.readFileSync('W1.npy')));
+ * @throws {TypeError} arr is not an { dtype, data } object, data not the typed array of its dtype
+ * @throws {RangeError} an unknown dtype
+ */
 export function toFloat32(arr: NpyArray): Float32Array {
+  if (arr === null || typeof arr !== 'object') throw invalidType('arr', 'an NpyArray { dtype, shape, data }', arr);
+  if (typeof arr.dtype !== 'string' || !Object.prototype.hasOwnProperty.call(CTORS, arr.dtype)) {
+    throw invalidRange('arr.dtype', `one of ${NPY_DTYPES.join(', ')}`, typeof arr.dtype === 'string' ? `'${arr.dtype}'` : arr.dtype);
+  }
   const src = arr.data;
+  if (!(src instanceof CTORS[arr.dtype])) throw invalidType('arr.data', `a ${CTORS[arr.dtype].name} (dtype '${arr.dtype}')`, src);
   if (src instanceof Float32Array) return src.slice();
   const out = new Float32Array(src.length);
   if (arr.dtype === 'f2') {

@@ -220,7 +220,7 @@ export function saveSafetensors(path: string, tensors: Record<string, SafeTensor
 
 /** Reads a safetensors file (tensor data are views of the file's buffer). */
 export function loadSafetensors(path: string): { tensors: Record<string, SafeTensor>; metadata: Record<string, string> } {
-  if (typeof path !== 'string') throw invalidType('path', 'a file path', path);
+  if (typeof path !== 'string' || path.length === 0) throw invalidType('path', 'a file path', path);
   return decodeSafetensors(fs.readFileSync(path), path);
 }
 

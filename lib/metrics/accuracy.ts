@@ -15,14 +15,24 @@
  * index and the value (`checkLabels`). A row of logits holding a NaN has no predicted class (-1): it never counts
  * as correct (a diverged network scores 0, not the share of class-0 labels).
  */
-import { invalidRange, invalidType } from '../validate';
+import { checkInt, checkOneOf, invalidRange, invalidType } from '../validate';
 import type { Target } from '../layers/layer';
 import { Tensor } from '../tensor';
 
 export type AccuracyKind = 'categorical' | 'binary' | 'multi-label';
 
-/** The accuracy definition for a loss layer type and the number of outputs per sample. */
+const LOSS_TYPES = ['SoftmaxWithLoss', 'SigmoidWithLoss', 'MeanSquaredError'] as const;
+
+/**
+ * The accuracy definition for a loss layer type and the number of outputs per sample.
+ *
+ * @example
+ * accuracyKind('SigmoidWithLoss', 1);   // 'binary'
+ * @throws {TypeError|RangeError} lossType is not a loss layer type, outputsPerSample not an integer >= 1
+ */
 export function accuracyKind(lossType: string, outputsPerSample: number): AccuracyKind {
+  checkOneOf('lossType', lossType, LOSS_TYPES);
+  checkInt('outputsPerSample', outputsPerSample, 1);
   if (lossType === 'SigmoidWithLoss') return outputsPerSample === 1 ? 'binary' : 'multi-label';
   return 'categorical';
 }

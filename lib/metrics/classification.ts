@@ -8,7 +8,19 @@
  *  - ROC AUC of a binary problem from the positive class's scores, ties counted half (roc_auc_score: the area
  *    under the trapezoidal ROC curve equals this Mann–Whitney statistic).
  */
-import { checkI32, checkInt, invalidRange } from '../validate';
+import { checkI32, checkInt, invalidRange, invalidType } from '../validate';
+
+/** Checks `value` is an array (or typed array) of finite numbers, of length `n` when given (`what` words n). */
+function checkNumberList(name: string, value: unknown, n?: number, what = ''): ArrayLike<number> {
+  if (!Array.isArray(value) && !(ArrayBuffer.isView(value) && 'length' in value)) throw invalidType(name, 'an array of numbers', value);
+  const a = value as ArrayLike<unknown>;
+  if (n !== undefined && a.length !== n) throw invalidRange(name, `${n} numbers${what}`, `length ${a.length}`);
+  for (let i = 0; i < a.length; i++) {
+    if (typeof a[i] !== 'number' && typeof a[i] !== 'bigint') throw invalidType(`${name}[${i}]`, 'a number', a[i]);
+    if (!Number.isFinite(Number(a[i]))) throw invalidRange(`${name}[${i}]`, 'a finite number', a[i]);
+  }
+  return a as ArrayLike<number>;
+}
 
 export interface ClassStats {
   precision: number[];
@@ -33,9 +45,21 @@ export function confusionMatrix(yTrue: Int32Array, yPred: Int32Array, numClasses
   return m;
 }
 
-/** Per-class precision, recall, F1 and support from a confusion matrix (0/0 counts as 0). */
+/**
+ * Per-class precision, recall, F1 and support from a confusion matrix (0/0 counts as 0).
+ *
+ * @example
+ * classStats([[5, 1], [2, 4]]).precision;   // [5/7, 4/5]
+ * @throws {TypeError} confusion is not an array of arrays of numbers
+ * @throws {RangeError} a matrix that is not square, a count that is negative or not finite
+ */
 export function classStats(confusion: number[][]): ClassStats {
+  if (!Array.isArray(confusion)) throw invalidType('confusion', 'a square matrix (an array of rows)', confusion);
   const C = confusion.length;
+  confusion.forEach((row, i) => {
+    checkNumberList(`confusion[${i}]`, row, C, ' (a square matrix)');
+    for (let j = 0; j < C; j++) if (row[j] < 0) throw invalidRange(`confusion[${i}][${j}]`, 'a count >= 0', row[j]);
+  });
   const out: ClassStats = { precision: [], recall: [], f1: [], support: [] };
   for (let c = 0; c < C; c++) {
     const tp = confusion[c][c];
@@ -55,8 +79,17 @@ export function classStats(confusion: number[][]): ClassStats {
   return out;
 }
 
-/** Macro (unweighted) and support-weighted means of per-class values. */
+/**
+ * Macro (unweighted) and support-weighted means of per-class values.
+ *
+ * @example
+ * averages([0.5, 1], [1, 3]);   // { macro: 0.75, weighted: 0.875 }
+ * @throws {TypeError} values or support is not an array of numbers
+ * @throws {RangeError} a value that is not finite, support not as long as values
+ */
 export function averages(values: number[], support: number[]): { macro: number; weighted: number } {
+  checkNumberList('values', values);
+  checkNumberList('support', support, values.length, ' (as many as values)');
   const total = support.reduce((a, b) => a + b, 0);
   const macro = values.length ? values.reduce((a, b) => a + b, 0) / values.length : 0;
   const weighted = total > 0 ? values.reduce((a, v, i) => a + v * support[i], 0) / total : 0;
@@ -69,7 +102,7 @@ export function averages(values: number[], support: number[]): { macro: number; 
  */
 export function rocAuc(yTrue: Int32Array, scores: ArrayLike<number>): number | null {
   checkI32('yTrue', yTrue);
-  if (scores.length !== yTrue.length) throw invalidRange('scores', `${yTrue.length} scores (one per label)`, `${scores.length}`);
+  checkNumberList('scores', scores, yTrue.length, ' (one per label)');
   const n = yTrue.length;
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[a] - scores[b]);
   // average ranks (1-based) over ties

@@ -7,7 +7,7 @@
  */
 import { checkInt, invalidType } from '../validate';
 import type { Target } from '../layers/layer';
-import type { Network } from '../nets/network';
+import { Network } from '../nets/network';
 import { forEachBatch } from '../nets/predict';
 import { Tensor } from '../tensor';
 import { binaryTargets, predictedClasses, targetClasses, type AccuracyKind } from './accuracy';
@@ -48,6 +48,7 @@ export interface EvaluateOptions {
  * @throws {TypeError|RangeError} x of another shape than the network's input, targets that do not fit
  */
 export function evaluate(net: Network, x: Tensor, t: Target, opts: EvaluateOptions = {}): EvaluateResult {
+  if (!(net instanceof Network)) throw invalidType('net', 'a Network', net);
   if (!(x instanceof Tensor)) throw invalidType('x', 'a Tensor [N, ...inputShape]', x);
   if (opts === null || typeof opts !== 'object') throw invalidType('evaluate options', 'an object', opts);
   opts = readOptions<EvaluateOptions>('evaluate', opts, ['batchSize']);

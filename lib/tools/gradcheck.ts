@@ -10,7 +10,7 @@
  * it; `ok` means every element has |a − n| <= atol + rtol·max(|a|, |n|).
  */
 import { Layer, LossLayer, type Target } from '../layers/layer';
-import type { Network } from '../nets/network';
+import { Network } from '../nets/network';
 import { numericalGradientOf } from '../nets/numerical';
 import { Rng } from '../rng';
 import { Tensor } from '../tensor';
@@ -155,9 +155,12 @@ export function checkLayerGradient(layer: Layer, x: Tensor, opts: LayerGradCheck
  * @example
  * const res = checkNetworkGradient(net, x, labels, { maxPerTensor: 20 });
  * for (const e of Object.values(res)) console.log(e.name, e.maxRelError);
+ * @throws {TypeError} net is not a Network, x not a Tensor
  * @throws {RangeError} a bad h or maxPerTensor, or whatever the network's loss throws for bad inputs
  */
 export function checkNetworkGradient(net: Network, x: Tensor, t: Target, opts: GradCheckOptions = {}): Record<string, GradCheckEntry> {
+  if (!(net instanceof Network)) throw invalidType('net', 'a Network', net);
+  if (!(x instanceof Tensor)) throw invalidType('x', 'a Tensor [N, ...inputShape]', x);
   const h = checkNumber('h', opts.h ?? 1e-3, { min: 0, exclusiveMin: true });
   const max = opts.maxPerTensor === undefined ? Infinity : checkInt('maxPerTensor', opts.maxPerTensor, 1);
   const { rtol = 1e-2, atol = 1e-4 } = opts;

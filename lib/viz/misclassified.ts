@@ -52,10 +52,24 @@ function checkLabels(name: string, v: unknown, n: number): ArrayLike<number> {
   return a;
 }
 
-/** The indices i with trueLabels[i] != predLabels[i], in order, at most `max`. */
-export function misclassifiedIndices(trueLabels: ArrayLike<number>, predLabels: ArrayLike<number>, max = Infinity): number[] {
+/**
+ * The indices i with trueLabels[i] != predLabels[i], in order, at most `max` (default: all).
+ *
+ * @example
+ * misclassifiedIndices([0, 1, 2], [0, 2, 1]);      // [1, 2]
+ * @throws {TypeError} trueLabels or predLabels is not an array, max not a number
+ * @throws {RangeError} the label lists differ in length, max not an integer >= 0
+ */
+export function misclassifiedIndices(trueLabels: ArrayLike<number>, predLabels: ArrayLike<number>, max?: number): number[] {
+  for (const [name, v] of [['trueLabels', trueLabels], ['predLabels', predLabels]] as const) {
+    if (!Array.isArray(v) && !(ArrayBuffer.isView(v) && 'length' in v)) throw invalidType(name, 'an array of class labels', v);
+  }
+  if (predLabels.length !== trueLabels.length) {
+    throw invalidRange('predLabels', `${trueLabels.length} labels (as many as trueLabels)`, `${predLabels.length} labels`);
+  }
+  const limit = max === undefined ? Infinity : checkInt('max', max, 0);
   const out: number[] = [];
-  for (let i = 0; i < trueLabels.length && out.length < max; i++) if (trueLabels[i] !== predLabels[i]) out.push(i);
+  for (let i = 0; i < trueLabels.length && out.length < limit; i++) if (trueLabels[i] !== predLabels[i]) out.push(i);
   return out;
 }
 

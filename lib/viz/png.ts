@@ -194,8 +194,15 @@ export function textHeight(scale = 1): number {
   return GLYPH_ASCENT * scale;
 }
 
-/** Decodes a PNG file's bytes (for tests and tools): width, height and RGBA data. */
+/**
+ * Decodes a PNG file's bytes (for tests and tools): width, height and RGBA data.
+ *
+ * @example
+ * const { width, height, data } = decodePng(fs.readFileSync('plot.png'));
+ * @throws {TypeError} bytes is not a Uint8Array
+ */
 export function decodePng(bytes: Uint8Array): { width: number; height: number; data: Buffer } {
+  if (!(bytes instanceof Uint8Array)) throw invalidType('bytes', 'a Uint8Array (the bytes of a PNG file)', bytes);
   const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   return { width: png.width, height: png.height, data: png.data };
 }
