@@ -49,4 +49,11 @@ describe('oneHot, splitIndices, subset', () => {
     expect([...s.images.data]).toEqual([20, 21, 0, 1]);
     expect([...s.labels]).toEqual([7, 5]);
   });
+
+  test('subset refuses labels not one per image and indices outside the images', () => {
+    const x = Tensor.zeros([3, 2]);
+    expect(() => subset(x, Int32Array.from([5, 6]), [0])).toThrow(/^labels: expected 3 labels \(one per image\), got 2 labels$/);
+    expect(() => subset(x, Int32Array.from([5, 6, 7]), [0, 3])).toThrow(RangeError);
+    expect(() => subset(x, Int32Array.from([5, 6, 7]), [0, 3])).toThrow(/^indices\[1\]: expected an integer in \[0, 2\]/);
+  });
 });

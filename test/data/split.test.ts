@@ -40,3 +40,13 @@ describe('stratifiedSplit', () => {
     expect(stratifiedSplit(ordered([3, 3]), 0, 0).validation.length).toBe(0);
   });
 });
+
+describe('classCounts', () => {
+  test('counts per class, and refuses labels and indices out of range', () => {
+    expect(classCounts(Int32Array.from([0, 2, 2]), 3)).toEqual([1, 0, 2]);
+    expect(classCounts(Int32Array.from([0, 2, 2]), 3, [1, 2])).toEqual([0, 0, 2]);
+    expect(() => classCounts(Int32Array.from([0, 3]), 3)).toThrow(/^labels\[1\]: expected a class in \[0, 3\), got number 3$/);
+    expect(() => classCounts(Int32Array.from([0, -1]), 3)).toThrow(RangeError);
+    expect(() => classCounts(Int32Array.from([0, 1]), 3, [2])).toThrow(/^indices\[0\]: expected an integer in \[0, 1\]/);
+  });
+});

@@ -154,3 +154,12 @@ describe('encodeNpy', () => {
     expect(() => encodeNpy({ shape: [2], data: [1, 2] as unknown as Float32Array })).toThrow(TypeError);
   });
 });
+
+describe('toFloat32 on bad input', () => {
+  test('refuses an unknown dtype and data that is not the typed array of its dtype', () => {
+    const data = new Float32Array(1);
+    expect(() => toFloat32({ dtype: 'q9', shape: [1], data } as never)).toThrow(/^arr\.dtype: expected one of f4, /);
+    expect(() => toFloat32({ dtype: 'f4', shape: [1], data: new Float64Array(1) } as never)).toThrow(TypeError);
+    expect(() => toFloat32({ dtype: 'f2', shape: [1], data } as never)).toThrow(/^arr\.data: expected a Uint16Array \(dtype 'f2'\), got Float32Array\(1\)$/);
+  });
+});

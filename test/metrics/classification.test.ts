@@ -86,3 +86,12 @@ describe('Network.evaluate', () => {
     expect(r.confusionMatrix).toEqual(confusionMatrix(t, Int32Array.from(p, (v) => (v > 0.5 ? 1 : 0)), 2));
   });
 });
+
+describe('classification metrics on bad input', () => {
+  test('classStats refuses negative counts; averages and rocAuc refuse lists of another length or non-finite values', () => {
+    expect(() => classStats([[1, -1], [0, 1]])).toThrow(/^confusion\[0\]\[1\]: expected a count >= 0, got number -1$/);
+    expect(() => averages([0.5, 1], [1])).toThrow(/^support: expected 2 numbers \(as many as values\), got length 1$/);
+    expect(() => averages([0.5, Infinity], [1, 1])).toThrow(/^values\[1\]: expected a finite number/);
+    expect(() => rocAuc(Int32Array.from([0, 1]), [0.5, NaN])).toThrow(/^scores\[1\]: expected a finite number/);
+  });
+});

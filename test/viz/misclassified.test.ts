@@ -96,3 +96,12 @@ describe('drawMisclassified', () => {
     expect(fs.existsSync(f)).toBe(false);
   });
 });
+
+describe('misclassifiedIndices on bad input', () => {
+  test('refuses label lists of different lengths and a max that is not an integer >= 0', () => {
+    expect(misclassifiedIndices([0, 1, 2], [0, 2, 1])).toEqual([1, 2]);
+    expect(misclassifiedIndices([0, 1, 2], [0, 2, 1], 1)).toEqual([1]);
+    expect(() => misclassifiedIndices([0, 1, 2], [0, 2])).toThrow(/^predLabels: expected 3 labels \(as many as trueLabels\), got 2 labels$/);
+    expect(() => misclassifiedIndices([0], [0], -1)).toThrow(RangeError);
+  });
+});
