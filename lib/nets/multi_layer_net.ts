@@ -124,8 +124,8 @@ export class MultiLayerNetExtend extends Network {
 
   constructor(opts: MultiLayerNetExtendOptions) {
     const r = resolve('MultiLayerNetExtend', opts);
-    const useDropout = !!r.useDropout;
-    const useBatchnorm = !!r.useBatchnorm;
+    const useDropout = optBool('MultiLayerNetExtend useDropout', r.useDropout);
+    const useBatchnorm = optBool('MultiLayerNetExtend useBatchnorm', r.useBatchnorm);
     const ratio = checkUnit('MultiLayerNetExtend dropoutRatio', r.dropoutRatio ?? r.dropoutRation ?? 0.5);
     super(build(r, useBatchnorm, useDropout ? ratio : null), [r.inputSize], r as NetworkOptions);
     this.options = { ...pick(r), useDropout, dropoutRatio: ratio, useBatchnorm };
@@ -138,4 +138,11 @@ export class MultiLayerNetExtend extends Network {
 
 function pick(r: Resolved): Resolved {
   return { inputSize: r.inputSize, hiddenSizeList: [...r.hiddenSizeList], outputSize: r.outputSize, activation: r.activation, weightInitStd: r.weightInitStd };
+}
+
+/** An optional boolean option: undefined is false; anything but a boolean is refused. */
+function optBool(name: string, v: unknown): boolean {
+  if (v === undefined) return false;
+  if (typeof v !== 'boolean') throw invalidType(name, 'a boolean', v);
+  return v;
 }

@@ -38,6 +38,7 @@ export class Sequential extends Network {
   readonly type = 'Sequential';
 
   constructor(layers: Layer[], opts: SequentialOptions = {}) {
+    if (!Array.isArray(layers)) throw invalidType('Sequential layers', 'an array of layers', layers);
     opts = readOptions<SequentialOptions>('Sequential', opts, ['inputShape', 'initialize', ...NETWORK_OPTION_KEYS]);
     super(layers, opts.inputShape, opts, opts.initialize ?? true);
   }

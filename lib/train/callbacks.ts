@@ -8,12 +8,13 @@
  */
 import * as path from 'path';
 import { makeDirs } from '../io/atomic';
-import { checkInt, checkNumber, checkOneOf, invalidType } from '../validate';
+import { checkInt, checkNumber, checkOneOf, invalidRange, invalidType, nearestKey } from '../validate';
+import { METRIC_NAMES } from '../metrics/epoch_metrics';
 import type { Network } from '../nets/network';
 import type { Optimizer } from '../optimizers/optimizer';
 import type { Tensor } from '../tensor';
 import type { BatchLogs, EpochLogs, History } from './loop';
-import { readOptions } from '../validate';
+import { checkOptions, readOptions } from '../validate';
 
 /** What a callback can see and do: the Trainer (or the fit run) that calls it. */
 export interface TrainerControl {
@@ -57,6 +58,12 @@ function resolveMode(mode: Mode, key: string): 'min' | 'max' {
   return mode === 'auto' ? (/acc|precision|recall|f1|auc/.test(key) ? 'max' : 'min') : mode;
 }
 
+/** What the epoch logs can hold (lib/train/loop.ts EpochLogs, plus the `metrics` extras with and without `val_`). */
+const MONITOR_KEYS: readonly string[] = [
+  'loss', 'acc', 'val_loss', 'val_acc', 'test_acc', 'lr',
+  ...METRIC_NAMES.flatMap((m) => [m, `val_${m}`]),
+];
+
 /** Tracks the best value of a monitored log entry. */
 class Monitor {
   readonly key: string;
@@ -67,6 +74,10 @@ class Monitor {
   constructor(readonly who: string, monitor: unknown, mode: unknown, readonly minDelta = 0) {
     if (typeof monitor !== 'string' || monitor === '') throw invalidType(`${who} monitor`, "a log name such as 'val_loss'", monitor);
     this.key = monitorKey(monitor);
+    if (!MONITOR_KEYS.includes(this.key)) {
+      const near = nearestKey(this.key, MONITOR_KEYS);
+      throw invalidRange(`${who} monitor`, `one of the epoch logs (${MONITOR_KEYS.join(', ')})${near ? ` (did you mean '${near}'?)` : ''}`, monitor);
+    }
     this.mode = resolveMode(checkOneOf(`${who} mode`, mode, ['auto', 'min', 'max'] as const), this.key);
     this.best = this.mode === 'min' ? Infinity : -Infinity;
   }
@@ -315,9 +326,16 @@ export class ReduceLROnPlateau implements Callback {
  * @example
  * new LambdaCallback({ onEpochEnd: ({ epoch, logs }) => console.log(epoch, logs.val_acc) })
  */
+const HOOKS = ['onTrainBegin', 'onEpochBegin', 'onBatchEnd', 'onEpochEnd', 'onTrainEnd'] as const;
+
 export class LambdaCallback implements Callback {
   constructor(hooks: Callback) {
     if (hooks === null || typeof hooks !== 'object') throw invalidType('LambdaCallback hooks', 'an object of hook functions', hooks);
+    checkOptions('LambdaCallback hooks', hooks, HOOKS);
+    for (const k of HOOKS) {
+      const f = (hooks as Record<string, unknown>)[k];
+      if (f !== undefined && typeof f !== 'function') throw invalidType(`LambdaCallback hooks.${k}`, 'a function', f);
+    }
     Object.assign(this, hooks);
   }
 }
