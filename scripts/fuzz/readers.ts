@@ -17,6 +17,8 @@ import { encodeNpz, readNpz } from '../../lib/io/npz';
 import { decodeSafetensors, encodeSafetensors } from '../../lib/io/safetensors';
 import { Affine, Relu, SoftmaxWithLoss } from '../../lib/layers';
 import { DeepConvNet, MultiLayerNet, Sequential, SimpleConvNet } from '../../lib/nets';
+import { exportOnnx } from '../../lib/onnx/export';
+import { importOnnx } from '../../lib/onnx/import';
 
 export interface Reader {
   name: string;
@@ -136,6 +138,19 @@ export const READERS: Reader[] = [
       metadata.config = Buffer.from(b).toString('utf8');
       return decodeCheckpoint(encodeSafetensors(tensors, metadata), {}, 'fuzz.safetensors');
     },
+  },
+  {
+    name: 'onnx',
+    // exported models of each family (chain and convolutional); importOnnx parses the protobuf, checks the graph
+    // and builds a network, so mutations reach the schema decoder, the graph walk and the layer builders
+    seeds: () => [
+      exportOnnx(new MultiLayerNet({ inputSize: 4, hiddenSizeList: [3], outputSize: 2, seed: 1 })),
+      exportOnnx(new SimpleConvNet({ inputDim: [1, 8, 8], convParam: { filterNum: 2, filterSize: 3 }, hiddenSize: 4, outputSize: 3, seed: 2 })),
+      exportOnnx(new Sequential([new Affine(3, 2), new Relu(), new Affine(2, 2), new SoftmaxWithLoss()], { inputShape: [3], seed: 3 })),
+    ],
+    dict: ['Conv', 'Gemm', 'Relu', 'MaxPool', 'Add', 'Concat', 'Flatten', 'Reshape', 'input', 'logits', 'external_data', 'location', '../x',
+      '\xff\xff\xff\xff\x0f', '\x08\x11', '\x12\x00', '\x3a\x00'],
+    run: (b) => importOnnx(b),
   },
 ];
 
