@@ -9,6 +9,7 @@
 import { nativeBackendInstance, tsBackendInstance } from '../lib/backend';
 import type { NativeBackend } from '../lib/backend/native';
 import { Rng } from '../lib/rng';
+import { Tensor } from '../lib/tensor';
 
 export const ts = tsBackendInstance();
 
@@ -98,4 +99,17 @@ export function withThreads<T>(nb: NativeBackend, n: number, fn: () => T): T {
   } finally {
     nb.setThreads(before);
   }
+}
+
+/** n points of `classes` Gaussian blobs on the unit circle (x [n, 2], labels t), seeded; `noise` is the std. */
+export function blobs(n: number, seed: number, classes: number, noise: number): { x: Tensor; t: Int32Array } {
+  const rng = new Rng(seed);
+  const x = new Float32Array(n * 2);
+  const t = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    t[i] = rng.int(classes);
+    x[2 * i] = Math.cos(t[i] * 2) + rng.normal() * noise;
+    x[2 * i + 1] = Math.sin(t[i] * 2) + rng.normal() * noise;
+  }
+  return { x: new Tensor(x, [n, 2]), t };
 }

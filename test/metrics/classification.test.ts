@@ -9,8 +9,7 @@ import * as path from 'path';
 import { Affine, Relu, SigmoidWithLoss, SoftmaxWithLoss } from '../../lib/layers';
 import { averages, classStats, confusionMatrix, rocAuc } from '../../lib/metrics/classification';
 import { Sequential } from '../../lib/nets';
-import { Rng } from '../../lib/rng';
-import { Tensor } from '../../lib/tensor';
+import { blobs } from '../helpers';
 
 interface Case {
   yTrue: number[]; yPred: number[]; classes: number; accuracy: number; confusion: number[][];
@@ -50,21 +49,9 @@ describe('classification metrics = scikit-learn', () => {
   });
 });
 
-function blobs(n: number, seed: number, classes: number): { x: Tensor; t: Int32Array } {
-  const rng = new Rng(seed);
-  const x = new Float32Array(n * 2);
-  const t = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    t[i] = rng.int(classes);
-    x[2 * i] = Math.cos(t[i] * 2) + rng.normal() * 0.7;
-    x[2 * i + 1] = Math.sin(t[i] * 2) + rng.normal() * 0.7;
-  }
-  return { x: new Tensor(x, [n, 2]), t };
-}
-
 describe('Network.evaluate', () => {
   test('softmax: accuracy, confusion of predictClasses, loss = Network.loss in inference mode', () => {
-    const { x, t } = blobs(150, 1, 3);
+    const { x, t } = blobs(150, 1, 3, 0.7);
     const net = new Sequential([new Affine(2, 8), new Relu(), new Affine(8, 3), new SoftmaxWithLoss()], { inputShape: [2], seed: 2 });
     const r = net.evaluate(x, t, { batchSize: 32 });
     expect(r.accuracy).toBe(net.accuracy(x, t));
@@ -76,7 +63,7 @@ describe('Network.evaluate', () => {
   });
 
   test('one sigmoid output: two classes, ROC AUC of σ(logit), threshold 0.5', () => {
-    const { x, t } = blobs(120, 3, 2);
+    const { x, t } = blobs(120, 3, 2, 0.7);
     const net = new Sequential([new Affine(2, 8), new Relu(), new Affine(8, 1), new SigmoidWithLoss()], { inputShape: [2], seed: 4 });
     const r = net.evaluate(x, t);
     expect(r.classes).toBe(2);

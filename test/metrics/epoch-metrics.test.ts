@@ -1,28 +1,16 @@
 /** The Trainer's `metrics` option: per-epoch precision/recall/F1/AUC in the logs, equal to Network.evaluate's. */
 import { Affine, Relu, SigmoidWithLoss, SoftmaxWithLoss } from '../../lib/layers';
 import { Sequential } from '../../lib/nets';
-import { Rng } from '../../lib/rng';
-import { Tensor } from '../../lib/tensor';
 import { EarlyStopping, Trainer, type EpochLogs } from '../../lib/train';
+import { blobs } from '../helpers';
 
-function blobs(n: number, seed: number, classes: number): { x: Tensor; t: Int32Array } {
-  const rng = new Rng(seed);
-  const x = new Float32Array(n * 2);
-  const t = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    t[i] = rng.int(classes);
-    x[2 * i] = Math.cos(t[i] * 2) + rng.normal() * 0.8;
-    x[2 * i + 1] = Math.sin(t[i] * 2) + rng.normal() * 0.8;
-  }
-  return { x: new Tensor(x, [n, 2]), t };
-}
 const net = (out: number, loss: 'softmax' | 'sigmoid') =>
   new Sequential([new Affine(2, 8), new Relu(), new Affine(8, out), loss === 'softmax' ? new SoftmaxWithLoss() : new SigmoidWithLoss()], { inputShape: [2], seed: 5 });
 
 describe('Trainer metrics', () => {
   test('precision/recall/f1 per epoch on train and validation = evaluate() macro averages; EarlyStopping maximizes val_f1', async () => {
-    const tr = blobs(200, 1, 3);
-    const va = blobs(90, 2, 3);
+    const tr = blobs(200, 1, 3, 0.8);
+    const va = blobs(90, 2, 3, 0.8);
     const n = net(3, 'softmax');
     const seen: EpochLogs[] = [];
     const es = new EarlyStopping({ monitor: 'val_f1', patience: 50 });
@@ -48,8 +36,8 @@ describe('Trainer metrics', () => {
   });
 
   test('auc for one sigmoid output = evaluate().rocAuc; refused for three classes; unknown names refused', () => {
-    const tr = blobs(200, 3, 2);
-    const va = blobs(80, 4, 2);
+    const tr = blobs(200, 3, 2, 0.8);
+    const va = blobs(80, 4, 2, 0.8);
     const n = net(1, 'sigmoid');
     let last: EpochLogs | null = null;
     new Trainer(n, tr.x, tr.t, null, null, {
