@@ -17,6 +17,11 @@ export interface BatchNormOptions {
    * numFeatures = C·H·W. 'channel': statistics per channel over N·H·W (numFeatures = C), as for convolutions.
    */
   axis?: BatchNormAxis;
+  /**
+   * The running variance a fresh layer starts from (default 0, the book's). 1 (PyTorch's) makes an untrained
+   * network's inference finite: with 0, inference divides by √eps at every layer, which overflows in a deep network.
+   */
+  initialRunningVar?: number;
   backend?: Backend;
 }
 
@@ -30,7 +35,8 @@ export interface BatchNormOptions {
  * const bn = new BatchNormalization(100);                  // after Affine(…, 100)
  * const y = bn.forward(h, true);                           // h [N, 100]
  * const bnc = new BatchNormalization(16, { axis: 'channel' });   // after a 16-filter Convolution
- * @throws {TypeError|RangeError} numFeatures not a positive integer, momentum outside [0, 1], eps <= 0, unknown axis;
+ * @throws {TypeError|RangeError} numFeatures not a positive integer, momentum outside [0, 1], eps <= 0, unknown axis,
+ *   initialRunningVar < 0;
  *   in forward, an input whose feature count is not numFeatures
  */
 export class BatchNormalization extends Layer {
@@ -39,6 +45,7 @@ export class BatchNormalization extends Layer {
   readonly momentum: number;
   readonly eps: number;
   readonly axis: BatchNormAxis;
+  readonly initialRunningVar: number;
   readonly gamma: Param;
   readonly beta: Param;
   readonly runningMean: Tensor;
@@ -52,11 +59,12 @@ export class BatchNormalization extends Layer {
 
   constructor(numFeatures: number, opts: BatchNormOptions = {}) {
     super();
-    opts = readOptions('BatchNormalization', opts, ['momentum', 'eps', 'axis', 'backend']);
+    opts = readOptions('BatchNormalization', opts, ['momentum', 'eps', 'axis', 'initialRunningVar', 'backend']);
     this.numFeatures = checkInt('BatchNormalization numFeatures', numFeatures, 1);
     this.momentum = checkNumber('BatchNormalization momentum', opts.momentum ?? 0.9, { min: 0, max: 1 });
     this.eps = checkNumber('BatchNormalization eps', opts.eps ?? 10e-7, { min: 0, exclusiveMin: true });
     this.axis = checkOneOf('BatchNormalization axis', opts.axis ?? 'feature', ['feature', 'channel'] as const);
+    this.initialRunningVar = checkNumber('BatchNormalization initialRunningVar', opts.initialRunningVar ?? 0, { min: 0 });
     this.backend = opts.backend;
     const D = this.numFeatures;
     this.gamma = { value: Tensor.zeros([D]), grad: Tensor.zeros([D]) };
@@ -66,12 +74,12 @@ export class BatchNormalization extends Layer {
     this.initialize();
   }
 
-  /** gamma = 1, beta = 0, running statistics 0 (as the book). */
+  /** gamma = 1, beta = 0, running mean 0, running variance initialRunningVar (0 as the book). */
   override initialize(): void {
     this.gamma.value.data.fill(1);
     this.beta.value.data.fill(0);
     this.runningMean.data.fill(0);
-    this.runningVar.data.fill(0);
+    this.runningVar.data.fill(this.initialRunningVar);
   }
 
   override params(): Record<string, Param> {
@@ -127,7 +135,11 @@ export class BatchNormalization extends Layer {
   }
 
   config(): { type: string } & Record<string, unknown> {
-    return { type: this.type, numFeatures: this.numFeatures, momentum: this.momentum, eps: this.eps, axis: this.axis };
+    // initialRunningVar only where it is not the book's 0: the book networks' saved JSON stays as it was.
+    return {
+      type: this.type, numFeatures: this.numFeatures, momentum: this.momentum, eps: this.eps, axis: this.axis,
+      ...(this.initialRunningVar === 0 ? {} : { initialRunningVar: this.initialRunningVar }),
+    };
   }
 
   /** x viewed as [N, C, S] for the backend (see the axis option). */

@@ -79,7 +79,7 @@ export function layerFromConfig(cfg: LayerConfig, opts: { backend?: Backend } = 
     case 'Dropout':
       return new Dropout(c.ratio, { mode: c.mode as DropoutMode | undefined, backend });
     case 'BatchNormalization':
-      return new BatchNormalization(c.numFeatures, { momentum: c.momentum, eps: c.eps, axis: c.axis as BatchNormAxis | undefined, backend });
+      return new BatchNormalization(c.numFeatures, { momentum: c.momentum, eps: c.eps, axis: c.axis as BatchNormAxis | undefined, initialRunningVar: c.initialRunningVar, backend });
     case 'SoftmaxWithLoss':
       return new SoftmaxWithLoss({ classWeights: c.classWeights, backend });
     case 'SigmoidWithLoss':

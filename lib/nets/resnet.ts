@@ -5,7 +5,8 @@
  * (20, 32, 56). Each basic block: conv3×3-BN-ReLU-conv3×3-BN, plus the shortcut, then ReLU. Where a block changes
  * the shape the shortcut is 'padding' (the paper's option A: the input subsampled by 2 and widened with zero
  * channels; no parameters) or 'projection' (option B: 1×1 convolution with stride 2, then BN). Convolutions have
- * no bias (BN follows); He initialization; per-channel BN (eps 1e-5, as PyTorch's).
+ * no bias (BN follows); He initialization; per-channel BN (eps 1e-5 and running variance starting at 1, as
+ * PyTorch's: a fresh network predicts finite values; the book's 0 would divide by √eps in each of 19 layers).
  */
 import { checkInt, checkObject, checkOneOf, checkShape, invalidRange } from '../validate';
 import { Relu } from '../layers/activations';
@@ -82,7 +83,7 @@ function resnetGraph(depth: number, inputDim: number[], outputSize: number, widt
   const input = Input(inputDim);
   const conv = (x: SymbolicTensor, C: number, F: number, k: number, stride: number, name: string) =>
     new Convolution(C, F, k, { stride, pad: (k - 1) / 2, bias: false, initialize: false }).apply(x, name);
-  const bn = (x: SymbolicTensor, F: number, name: string) => new BatchNormalization(F, { axis: 'channel', eps: 1e-5 }).apply(x, name);
+  const bn = (x: SymbolicTensor, F: number, name: string) => new BatchNormalization(F, { axis: 'channel', eps: 1e-5, initialRunningVar: 1 }).apply(x, name);
   const relu = (x: SymbolicTensor, name: string) => new Relu().apply(x, name);
   const F0 = 16 * width;
   let h = relu(bn(conv(input, inputDim[0], F0, 3, 1, 'stem/conv'), F0, 'stem/bn'), 'stem/relu');

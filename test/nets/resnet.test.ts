@@ -5,7 +5,9 @@
  */
 import { networkFromConfig, ResNet } from '../../lib/nets';
 import { Tensor } from '../../lib/tensor';
-import { expectClose, randomArray, requireNative, ts, tsOnly } from '../helpers';
+import { BatchNormalization } from '../../lib/layers/batchnorm';
+import { layerFromConfig } from '../../lib/layers';
+import { backendsUnderTest, expectClose, randomArray, requireNative, ts, tsOnly } from '../helpers';
 
 test.each([
   [20, 'padding', [3, 32, 32], 269722],
@@ -70,4 +72,33 @@ test('bad options are refused', () => {
     for (const k of Object.keys(ga)) expectClose(gb[k].data, ga[k].data, { rtol: 1e-2, atol: 1e-4 }, `gradient ${k}`);
     expect(b.lastLoss).toBeCloseTo(a.lastLoss, 4);
   });
+});
+
+/*
+ * Issue 12: a fresh ResNet predicted NaN (the book's running variance 0: inference divides by √eps in each of 19 BN
+ * layers and overflows). ResNet's BN layers start from running variance 1 (PyTorch's); the book's layer keeps 0 and
+ * its saved config stays as it was.
+ */
+test.each(backendsUnderTest().map((b) => [b.name, b.backend] as const))('a fresh ResNet-20 predicts finite values (%s backend)', (_name, backend) => {
+  for (const inputDim of [[1, 28, 28], [3, 32, 32]]) {
+    const net = new ResNet({ depth: 20, inputDim, seed: 1, backend });
+    const x = new Tensor(randomArray(2 * inputDim[0] * inputDim[1] * inputDim[2], 5, 0, 1), [2, ...inputDim]);
+    const y = net.predict(x);
+    expect(Array.from(y.data).every(Number.isFinite)).toBe(true);
+    expect(Math.max(...Array.from(y.data, Math.abs))).toBeLessThan(1e4);
+  }
+  expect(Array.from(new ResNet({ seed: 2 }).namedBuffers()['stem/bn.running_var'].data)).toEqual(new Array(16).fill(1));
+});
+
+test("BatchNormalization initialRunningVar: the book's default 0 stays out of the config; 1 round-trips; bad values refused", () => {
+  const book = new BatchNormalization(4);
+  expect(Array.from(book.runningVar.data)).toEqual([0, 0, 0, 0]);
+  expect(book.config()).toEqual({ type: 'BatchNormalization', numFeatures: 4, momentum: 0.9, eps: 1e-6, axis: 'feature' });
+  const one = new BatchNormalization(3, { axis: 'channel', initialRunningVar: 1 });
+  expect(Array.from(one.runningVar.data)).toEqual([1, 1, 1]);
+  const copy = layerFromConfig(JSON.parse(JSON.stringify(one.config()))) as BatchNormalization;
+  expect(copy.initialRunningVar).toBe(1);
+  expect(Array.from(copy.runningVar.data)).toEqual([1, 1, 1]);
+  expect(() => new BatchNormalization(3, { initialRunningVar: -1 })).toThrow(/BatchNormalization initialRunningVar/);
+  expect(() => new BatchNormalization(3, { initialRunningVar: NaN })).toThrow(/BatchNormalization initialRunningVar/);
 });
