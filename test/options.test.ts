@@ -50,6 +50,11 @@ const TABLE: Record<string, Entry> = {
   },
   loadImageFolder: { call: (o) => simdnet.loadImageFolder('nowhere', o), typo: ['targetSise', 'targetSize'] },
   loadMnist: { call: (o) => simdnet.loadMnist(o), typo: ['flaten', 'flatten'] },
+  streamImageFolder: { call: (o) => simdnet.streamImageFolder('nowhere', o), typo: ['prefech', 'prefetch'] },
+  StreamingDataset: {
+    call: (o) => new simdnet.StreamingDataset([], new Int32Array(0), { size: [1, 1], colorMode: 'rgb', interpolation: 'bilinear', alpha: 'drop', resize: true, sizeFrom: '', decode: {} }, o),
+    typo: ['worker', 'workers'],
+  },
   loadModel: { call: (o) => simdnet.loadModel(tmp, o), typo: ['backnd', 'backend'] },
   augment: { call: (o) => simdnet.resolveAugmentOptions(o), typo: ['shif', 'shift'] },
   ResNet: { call: (o) => new simdnet.ResNet({ depth: 20, ...o }), typo: ['dept', 'depth'] },

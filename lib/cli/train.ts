@@ -18,6 +18,7 @@ import { shareTarget, shareTensor } from '../train/data';
 import { optimizerNames } from '../optimizers';
 import { EarlyStopping, ModelCheckpoint, type Callback } from '../train/callbacks';
 import { Trainer } from '../train/trainer';
+import { isStreaming } from '../data/stream/dataset';
 import { choiceFlag, intFlag, numFlag, parseFlags, strFlag, UsageError, type FlagSpec } from './args';
 import { fitInput, loadTrainData, parseShape, parseSize, type DataSource } from './datasets';
 import { buildModel, checkClasses, isBuiltin, parseHidden } from './models';
@@ -338,7 +339,9 @@ export async function trainCommand(argv: string[]): Promise<number> {
   files.push(...drawCurves(a.out, result.history, trainer.trainLossList, trainer.iterPerEpoch));
   const filtersAfter = path.join(a.out, 'filters_after.png');
   if (drawFirstLayer(net, filtersAfter, `after ${result.epochs} epoch${result.epochs === 1 ? '' : 's'}`)) files.push(filtersAfter);
-  const shown = test ?? (trainer.data.val ? { x: trainer.data.val.x, t: trainer.data.val.t as Int32Array } : null);
+  const vx = trainer.data.val?.x;
+  // a streamed validation set: its first 2000 images are decoded for the picture
+  const shown = test ?? (vx ? { x: isStreaming(vx) ? vx.load(0, Math.min(2000, vx.length)) : vx, t: trainer.data.val!.t as Int32Array } : null);
   if (shown) {
     const mis = path.join(a.out, 'misclassified.png');
     drawMisclassifiedTest(net, shown.x, shown.t, mis, 20, data.spec.source === 'mnist' ? undefined : data.spec.classNames);

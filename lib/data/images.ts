@@ -190,6 +190,33 @@ async function listImages(dir: string): Promise<string[]> {
 }
 
 /**
+ * The files of an image folder without decoding them: class names (sorted sub-folder names), every image file
+ * (class, then path order) and its class index. Shared by loadImageFolder and streamImageFolder.
+ * @throws {Error} no class folders, an empty class folder, no images
+ */
+export async function listImageFolder(dir: string): Promise<{ classNames: string[]; files: string[]; classes: number[] }> {
+  const classNames = (await fs.promises.readdir(dir, { withFileTypes: true }))
+    .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+    .map((e) => e.name)
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  if (classNames.length === 0) throw new Error(`images: ${dir} has no class sub-folders`);
+  const files: string[] = [];
+  const classes: number[] = [];
+  for (let c = 0; c < classNames.length; c++) {
+    const found = await listImages(path.join(dir, classNames[c]));
+    if (found.length === 0) {
+      throw new Error(`images: class folder ${path.join(dir, classNames[c])} has no .png/.jpg/.jpeg files (every sub-folder of ${dir} is a class)`);
+    }
+    for (const f of found) {
+      files.push(f);
+      classes.push(c);
+    }
+  }
+  if (files.length === 0) throw new Error(`images: no .png/.jpg/.jpeg files under ${dir}`);
+  return { classNames, files, classes };
+}
+
+/**
  * Loads a folder of class sub-folders of PNG/JPEG images as [N, C, h, w] tensors in [0, 1].
  *
  * @example
@@ -219,24 +246,7 @@ export async function loadImageFolder(dir: string, opts: ImageFolderOptions = {}
   }
   const decodeOpts: DecodeOptions = { maxResolutionInMP: opts.maxResolutionInMP, maxMemoryUsageInMB: opts.maxMemoryUsageInMB };
 
-  const classNames = (await fs.promises.readdir(dir, { withFileTypes: true }))
-    .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
-    .map((e) => e.name)
-    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  if (classNames.length === 0) throw new Error(`images: ${dir} has no class sub-folders`);
-  const files: string[] = [];
-  const classes: number[] = [];
-  for (let c = 0; c < classNames.length; c++) {
-    const found = await listImages(path.join(dir, classNames[c]));
-    if (found.length === 0) {
-      throw new Error(`images: class folder ${path.join(dir, classNames[c])} has no .png/.jpg/.jpeg files (every sub-folder of ${dir} is a class)`);
-    }
-    for (const f of found) {
-      files.push(f);
-      classes.push(c);
-    }
-  }
-  if (files.length === 0) throw new Error(`images: no .png/.jpg/.jpeg files under ${dir}`);
+  const { classNames, files, classes } = await listImageFolder(dir);
 
   // stratified by class and shuffled (lib/data/split.ts): class-ordered folders never give a one-class validation set
   if (validationSplit >= 1) throw new RangeError(`images: validationSplit: expected a fraction in [0, 1), got ${validationSplit}`);

@@ -6,11 +6,21 @@
 import { invalidRange, invalidType } from '../validate';
 import type { Target } from '../layers/layer';
 import { Tensor } from '../tensor';
+import { isStreaming, type StreamingDataset } from '../data/stream/dataset';
 
-/** Inputs and targets of one data set; row i of `t` belongs to row i of `x`. */
+/** Inputs and targets of one data set; row i of `t` belongs to row i of `x` (a tensor, or rows streamed from disk). */
 export interface DataPair {
-  x: Tensor;
+  x: Tensor | StreamingDataset;
   t: Target;
+}
+
+/** Rows `idx` of a target (a copy). */
+export function gatherTarget(t: Target, idx: ArrayLike<number>): Target {
+  if (t instanceof Int32Array) return Int32Array.from(idx as ArrayLike<number>, (i) => t[i]);
+  const per = t.size / t.shape[0];
+  const out = new Float32Array(idx.length * per);
+  for (let k = 0; k < idx.length; k++) out.set(t.data.subarray(idx[k] * per, idx[k] * per + per), k * per);
+  return new Tensor(out, [idx.length, ...t.shape.slice(1)]);
 }
 
 /** Number of rows of a target (labels: its length; tensors: the first dimension). */
@@ -23,7 +33,7 @@ export function targetRows(t: Target): number {
  * @throws {TypeError|RangeError} naming `name`
  */
 export function checkPair(name: string, x: unknown, t: unknown): DataPair {
-  if (!(x instanceof Tensor)) throw invalidType(`${name} x`, 'a Tensor [N, …]', x);
+  if (!(x instanceof Tensor) && !isStreaming(x)) throw invalidType(`${name} x`, 'a Tensor [N, …] or a StreamingDataset', x);
   if (x.rank < 2) throw invalidRange(`${name} x`, 'a tensor of rank ≥ 2 [N, …]', `shape [${x.shape.join(', ')}]`);
   if (!(t instanceof Int32Array) && !(t instanceof Tensor)) {
     throw invalidType(`${name} t`, 'an Int32Array of class indices or a Tensor [N, …] (one-hot)', t);
@@ -54,12 +64,12 @@ export class BatchGatherer {
   private readonly xPer: number;
   private readonly tPer: number;
 
-  constructor(private readonly data: DataPair) {
+  constructor(private readonly data: { x: Tensor; t: Target }) {
     this.xPer = data.x.size / data.x.shape[0];
     this.tPer = data.t instanceof Int32Array ? 1 : data.t.size / data.t.shape[0];
   }
 
-  gather(idx: ArrayLike<number>, n: number): DataPair {
+  gather(idx: ArrayLike<number>, n: number): { x: Tensor; t: Target } {
     const { x, t } = this.data;
     if (!this.xBuf || this.xBuf.shape[0] !== n) {
       this.xBuf = new Tensor(new Float32Array(n * this.xPer), [n, ...x.shape.slice(1)]);

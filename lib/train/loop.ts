@@ -4,7 +4,10 @@
  * can stop anywhere between two batches and continue bit-identically. `Trainer.train()` drives it on the
  * calling thread; `fit()` drives an identical copy inside a worker thread (lib/train/worker.ts).
  */
-import { augmentBatch, type AugmentOptions } from '../data/augment';
+import { augmentBatch, isIdentityAugment, resolveAugmentOptions, type AugmentOptions } from '../data/augment';
+import type { AugmentConfig } from '../backend/types';
+import { isStreaming, type StreamingDataset } from '../data/stream/dataset';
+import type { BatchRequest, Prefetcher } from '../data/stream/prefetch';
 import { sampleWeightsFor } from '../data/dataset';
 import { invalidRange } from '../validate';
 import type { Target } from '../layers/layer';
@@ -13,8 +16,8 @@ import { MetricAccumulator, type MetricName } from '../metrics/epoch_metrics';
 import type { Network } from '../nets/network';
 import type { Optimizer } from '../optimizers/optimizer';
 import { Rng, type RngState } from '../rng';
-import type { Tensor } from '../tensor';
-import { BatchGatherer, sliceRows, sliceTarget, targetRows, type DataPair } from './data';
+import { Tensor } from '../tensor';
+import { BatchGatherer, gatherTarget, sliceRows, sliceTarget, targetRows, type DataPair } from './data';
 import { checkLoopState, historyFromJson } from './state';
 
 /** How mini-batches are drawn: 'epoch' shuffles once per epoch and visits every sample once; 'replacement'
@@ -196,7 +199,7 @@ export class TrainLoop {
   private epochLossSum = 0;
   private epochSamples = 0;
   private epochStart = 0;
-  private readonly gatherer: BatchGatherer;
+  private readonly gatherer: BatchGatherer | null;
   private idxBuf: Int32Array;
   /** The network's accuracy definition (lib/metrics/accuracy.ts), fixed for the run. */
   readonly accKind: AccuracyKind;
@@ -204,6 +207,12 @@ export class TrainLoop {
   private readonly outputs: number;
   /** Data-parallel hooks (null: one process); set with useParallel. */
   parallel: LoopParallel | null = null;
+  /** Where streaming inputs come from (lib/data/stream): set with useStream while a run has streaming data. */
+  private stream: Prefetcher | null = null;
+  /** The resolved augmentation (streaming: applied in the decode workers). */
+  private readonly augCfg: AugmentConfig | null;
+  /** Evaluation passes so far (names prefetched evaluation batches). */
+  private evalPass = 0;
 
   constructor(
     readonly network: Network,
@@ -216,11 +225,28 @@ export class TrainLoop {
     this.stepsPerEpoch = Math.max(1, Math.ceil(this.trainSize / miniBatchSize));
     this.rng = new Rng(settings.seed);
     this.augRng = new Rng(augSeed(settings.seed));
-    this.gatherer = new BatchGatherer(data.train);
+    this.gatherer = isStreaming(data.train.x) ? null : new BatchGatherer({ x: data.train.x, t: data.train.t });
+    this.augCfg = settings.augment ? resolveAugmentOptions(settings.augment) : null;
     this.idxBuf = new Int32Array(sampling === 'replacement' ? miniBatchSize : 0);
     this.lr = this.initialLr = optimizer.lr;
     this.accKind = network.accuracyKind;
     this.outputs = network.outputShape().slice(1).reduce((a, b) => a * b, 1);
+  }
+
+  /** True when some data of this loop is a StreamingDataset (read through useStream's prefetcher). */
+  get streaming(): boolean {
+    const { train, val, test } = this.data;
+    return isStreaming(train.x) || (val !== null && isStreaming(val.x)) || (test !== null && isStreaming(test.x));
+  }
+
+  /** Streaming inputs are read through `p` from now on (null: detach). */
+  useStream(p: Prefetcher | null): void {
+    this.stream = p;
+  }
+
+  /** The prefetcher in use (for instrumentation). */
+  get prefetcher(): Prefetcher | null {
+    return this.stream;
   }
 
   /** Makes this loop one rank of a data-parallel run (before the first step). */
@@ -294,10 +320,64 @@ export class TrainLoop {
   private localBatch(idx: Int32Array): LocalBatch {
     const { settings, network: net } = this;
     const n = idx.length;
-    const { x, t } = this.gatherer.gather(idx, n);
+    if (isStreaming(this.data.train.x)) return this.streamBatch(this.data.train.x, idx);
+    const { x, t } = this.gatherer!.gather(idx, n);
     const xb = settings.augment ? augmentBatch(x, settings.augment, this.augRng, net.backend) : x;
     const sw = settings.classWeights ? sampleWeightsFor(targetClasses(this.accKind, t, n), settings.classWeights) : null;
     return { x: xb, t, sw, kind: this.accKind };
+  }
+
+  /**
+   * A training batch of a streaming dataset: the same rows and the same augmentation stream as the in-memory path
+   * (augmentBatch draws one stream per batch, and so does this), prepared by the decode workers; the requests of
+   * the next batches of the epoch go out first, so they are decoded while this one trains.
+   */
+  private streamBatch(ds: StreamingDataset, idx: Int32Array): LocalBatch {
+    if (!this.stream) throw new Error('TrainLoop: streaming data without decode workers (the Trainer starts them for train()/fit())');
+    const n = idx.length;
+    const req = (b: number, rows: ArrayLike<number>, counter: number | null): BatchRequest => ({
+      key: `train:${this.epoch}:${b}`,
+      files: Array.from(rows, (i) => ds.files[i]),
+      spec: ds.spec,
+      aug: counter === null ? null : { cfg: this.augCfg!, seed: this.augRng.seed, counter },
+    });
+    let counter: number | null = null;
+    const augOn = this.augCfg !== null && !isIdentityAugment(this.augCfg);
+    if (this.augCfg) counter = this.augRng.nextStream().counter; // one stream per batch, as augmentBatch
+    const ahead: BatchRequest[] = [];
+    const bs = this.settings.miniBatchSize;
+    let future: Rng | null = null;
+    for (let j = 1; j <= this.stream.depth && this.batch + j < this.stepsPerEpoch; j++) {
+      const b = this.batch + j;
+      let rows: ArrayLike<number>;
+      if (this.settings.sampling === 'epoch') {
+        rows = this.perm!.subarray(b * bs, Math.min(this.trainSize, (b + 1) * bs));
+      } else {
+        if (!future) {
+          future = new Rng(0);
+          future.setState(this.rng.getState());
+        }
+        const r = new Int32Array(bs);
+        for (let i = 0; i < bs; i++) r[i] = future.int(this.trainSize);
+        rows = r;
+      }
+      ahead.push(req(b, rows, augOn ? (counter! + j) >>> 0 : null));
+    }
+    const data = this.stream.take(req(this.batch, idx, augOn ? counter : null), ahead);
+    const x = new Tensor(data, [n, ...ds.shape.slice(1)]);
+    const t = gatherTarget(this.data.train.t, idx);
+    const sw = this.settings.classWeights ? sampleWeightsFor(targetClasses(this.accKind, t, n), this.settings.classWeights) : null;
+    return { x, t, sw, kind: this.accKind };
+  }
+
+  /** Rows [s, s + n) of a pair's inputs: a view in memory, or read through the prefetcher (the next ranges asked ahead). */
+  private evalRows(x: Tensor | StreamingDataset, s: number, n: number, end: number, bs: number, pass: number): Tensor {
+    if (!isStreaming(x)) return sliceRows(x, s, s + n);
+    if (!this.stream) throw new Error('TrainLoop: streaming data without decode workers (the Trainer starts them for train()/fit())');
+    const req = (a: number, m: number): BatchRequest => ({ key: `eval:${pass}:${a}`, files: x.files.slice(a, a + m), spec: x.spec, aug: null });
+    const ahead: BatchRequest[] = [];
+    for (let a = s + n, j = 0; a < end && j < this.stream.depth; a += bs, j++) ahead.push(req(a, Math.min(bs, end - a)));
+    return new Tensor(this.stream.take(req(s, n), ahead), [n, ...x.shape.slice(1)]);
   }
 
   /** True when every batch of the current epoch has run (endEpoch is due). */
@@ -380,9 +460,10 @@ export class TrainLoop {
     // every rank evaluates every row instead
     const split = this.parallel !== null && acc === null;
     const [lo, hi] = split ? this.parallel!.evalRange(N) : [0, N];
+    const pass = this.evalPass++;
     for (let s = lo; s < hi; s += bs) {
       const n = Math.min(bs, hi - s);
-      const xb = sliceRows(pair.x, s, s + n);
+      const xb = this.evalRows(pair.x, s, n, hi, bs, pass);
       const tb = sliceTarget(pair.t, s, s + n);
       const y = net.forward(xb, false);
       const r = countCorrect(kind, y.data, n, tb);

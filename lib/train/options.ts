@@ -13,6 +13,7 @@ import type { Network } from '../nets/network';
 import { createOptimizer, Optimizer, type CreateOptimizerOptions } from '../optimizers';
 import type { DistributedOptions } from '../dist';
 import type { Tensor } from '../tensor';
+import { isStreaming, type StreamingDataset } from '../data/stream/dataset';
 import { checkInt, checkNumber, checkOneOf, checkOptions, readOptions, invalidRange, invalidType } from '../validate';
 import type { Callback } from './callbacks';
 import { checkPair, targetRows, type DataPair } from './data';
@@ -47,7 +48,7 @@ export interface TrainerOptions {
    */
   validationSplit?: number;
   /** Validation data: [x, t] or { x, t } (takes precedence over validationSplit). */
-  validationData?: [Tensor, Target] | DataPair | null;
+  validationData?: [Tensor | StreamingDataset, Target] | DataPair | null;
   /**
    * Per-class loss weights (index = class), as Keras' class_weight: each sample's loss is multiplied by its class's
    * weight. SoftmaxWithLoss: one weight per class; SigmoidWithLoss with one output: [w0, w1] (w1 weighs the
@@ -130,9 +131,9 @@ const CALLBACK_HOOKS = ['onTrainBegin', 'onEpochBegin', 'onBatchEnd', 'onEpochEn
  */
 export function resolveTrainerOptions(
   network: Network,
-  xTrain: Tensor,
+  xTrain: Tensor | StreamingDataset,
   tTrain: Target,
-  xTest: Tensor | null,
+  xTest: Tensor | StreamingDataset | null,
   tTest: Target | null,
   options: TrainerOptions,
 ): ResolvedTrainer {
@@ -238,7 +239,7 @@ function holdOut(network: Network, data: DataPair, fraction: number, seed: numbe
     throw invalidRange('validationSplit', `a fraction leaving samples on both sides of ${n}`, fraction);
   }
   const pick = (idx: Int32Array): DataPair => ({
-    x: gatherRows(data.x, idx),
+    x: isStreaming(data.x) ? data.x.subset(idx) : gatherRows(data.x, idx),
     t: data.t instanceof Int32Array ? Int32Array.from(idx, (i) => (data.t as Int32Array)[i]) : gatherRows(data.t, idx),
   });
   return { train: pick(train), val: pick(validation) };

@@ -11,12 +11,16 @@ import type { Target } from '../layers/layer';
 import type { Network, NetworkConfig } from '../nets/network';
 import type { Optimizer, OptimizerState } from '../optimizers/optimizer';
 import { Tensor } from '../tensor';
+import { isStreaming, StreamingDataset } from '../data/stream/dataset';
+import type { ImageSpec } from '../data/stream/prepare';
+import type { PoolEndpoint } from '../data/stream/pool';
 import { sharedArray, type DataPair } from './data';
 import type { BatchLogs, EpochLogs, LoopSettings, LoopState, TrainLoop } from './loop';
 
 /** A data set in messages: arrays over shared memory plus shapes. */
 export interface WirePair {
-  x: { data: Float32Array; shape: number[] };
+  /** In memory (shared), or the description of a StreamingDataset (file names, spec: read by decode workers). */
+  x: { data: Float32Array; shape: number[] } | { files: string[]; labels: Int32Array; spec: ImageSpec; shape: number[]; workers: number; prefetch: number };
   t: { labels: Int32Array } | { data: Float32Array; shape: number[] };
 }
 
@@ -36,6 +40,8 @@ export interface InitPayload {
   snapshot: Snapshot;
   /** Int32Array over this: [0] = stop requested. */
   control: SharedArrayBuffer;
+  /** The decode workers' consumer side, when some data is streamed (the ports are transferred). */
+  stream: PoolEndpoint | null;
 }
 
 export type Request =
@@ -56,13 +62,20 @@ export type WorkerMessage =
   | { kind: 'batches'; logs: BatchLogs[] };
 
 export function pairToWire(p: DataPair): WirePair {
-  const x = { data: sharedArray(p.x.data), shape: [...p.x.shape] };
+  const x = isStreaming(p.x)
+    ? { files: [...p.x.files], labels: p.x.labels, spec: p.x.spec, shape: [...p.x.shape], workers: p.x.workers, prefetch: p.x.prefetch }
+    : { data: sharedArray(p.x.data), shape: [...p.x.shape] };
   const t = p.t instanceof Int32Array ? { labels: sharedArray(p.t) } : { data: sharedArray(p.t.data), shape: [...p.t.shape] };
   return { x, t };
 }
 
 export function pairFromWire(w: WirePair): DataPair {
   const t: Target = 'labels' in w.t ? w.t.labels : new Tensor(w.t.data, w.t.shape);
+  if ('files' in w.x) {
+    const s = w.x;
+    const ds = new StreamingDataset(s.files, new Int32Array(s.labels), s.spec, { workers: s.workers, prefetch: s.prefetch }, s.shape.slice(1));
+    return { x: ds, t };
+  }
   return { x: new Tensor(w.x.data, w.x.shape), t };
 }
 

@@ -11,7 +11,8 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { Worker } from 'worker_threads';
+import { Worker, type MessagePort } from 'worker_threads';
+import type { PoolEndpoint } from '../data/stream/pool';
 import { packageRoot } from '../package-root';
 import type { Network } from '../nets/network';
 import type { Optimizer } from '../optimizers/optimizer';
@@ -61,6 +62,7 @@ export class RemoteEngine implements Engine {
     private readonly loop: TrainLoop,
     data: { train: DataPair; val: DataPair | null; test: DataPair | null },
     settings: LoopSettings,
+    stream: PoolEndpoint | null = null,
   ) {
     const init: InitPayload = {
       backend: network.backend.name,
@@ -73,12 +75,13 @@ export class RemoteEngine implements Engine {
       },
       snapshot: takeSnapshot(network, optimizer, loop),
       control: this.control,
+      stream,
     };
     this.worker = startTrainingWorker();
     this.worker.on('message', (m: WorkerMessage) => this.onMessage(m));
     this.worker.on('error', (err) => this.fail(err));
     this.worker.on('exit', (code) => this.fail(new Error(`fit(): the training worker exited (code ${code})`)));
-    this.ready = this.request({ cmd: 'init', init });
+    this.ready = this.request({ cmd: 'init', init }, stream ? stream.ports : []);
     this.ready.catch(() => undefined); // observed by the first real request
   }
 
@@ -124,12 +127,12 @@ export class RemoteEngine implements Engine {
     }
   }
 
-  private request(body: RequestBody): Promise<unknown> {
+  private request(body: RequestBody, transfer: MessagePort[] = []): Promise<unknown> {
     if (this.dead) return Promise.reject(this.dead);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ ...body, id } as Request);
+      this.worker.postMessage({ ...body, id } as Request, transfer);
     });
   }
 

@@ -17,7 +17,8 @@ import { accuracyLabel } from '../metrics/accuracy';
 import { Network } from '../nets/network';
 import type { Optimizer } from '../optimizers';
 import type { Tensor } from '../tensor';
-import { checkNumber, checkOptions, invalidType } from '../validate';
+import type { StreamingDataset } from '../data/stream/dataset';
+import { checkNumber, checkOptions, invalidRange, invalidType } from '../validate';
 import type { Callback, TrainerControl } from './callbacks';
 import { restoreTrainingCheckpoint, saveTrainingCheckpoint } from './checkpoint';
 import type { DataPair } from './data';
@@ -25,6 +26,9 @@ import { localEngine, yieldingEngine, type Engine } from './engines';
 import { TrainLoop, type BatchLogs, type EpochLogs, type History, type LoopSettings, type LoopState } from './loop';
 import { FIT_OPTION_KEYS, resolveTrainerOptions, type FitOptions, type TrainerOptions, type TrainResult } from './options';
 import { RemoteEngine } from './remote';
+import { DecodePool } from '../data/stream/pool';
+import { Prefetcher } from '../data/stream/prefetch';
+import { isStreaming } from '../data/stream/dataset';
 import { makeParallel, type DataParallel } from '../dist';
 import type { LrSchedule } from './schedules';
 
@@ -71,6 +75,11 @@ export class Trainer implements TrainerControl {
    * how inputs were prepared; loadCheckpoint(file).extra.metadata gives it back. Default null (none).
    */
   checkpointMetadata: unknown = null;
+  /**
+   * Streaming data, the last run on this thread (train(), fit({ worker: false })): the most batches requested
+   * ahead at once (never above depth), batches taken, and how many were ready without waiting. Null otherwise.
+   */
+  lastStreamStats: { maxHeld: number; depth: number; taken: number; hits: number } | null = null;
   /** The data-parallel side (`distributed` option), else null. */
   readonly parallel: DataParallel | null = null;
   private readonly log: ((line: string) => void) | null;
@@ -83,9 +92,9 @@ export class Trainer implements TrainerControl {
 
   constructor(
     network: Network,
-    xTrain: Tensor,
+    xTrain: Tensor | StreamingDataset,
     tTrain: Target,
-    xTest: Tensor | null,
+    xTest: Tensor | StreamingDataset | null,
     tTest: Target | null,
     opts: TrainerOptions = {},
   ) {
@@ -104,6 +113,7 @@ export class Trainer implements TrainerControl {
     this.miniBatchSize = r.settings.miniBatchSize;
     this.loop = new TrainLoop(network, this.optimizer, this.data, this.settings);
     if (opts.distributed != null && opts.distributed !== false) {
+      if (this.loop.streaming) throw invalidRange('distributed', 'in-memory data (a StreamingDataset is read on one process)', 'a StreamingDataset');
       const dp = makeParallel(network, this.loop, opts.distributed);
       dp.localStop = () => this.stopVote;
       dp.onStop = () => {
@@ -189,7 +199,9 @@ export class Trainer implements TrainerControl {
    */
   train(): TrainResult {
     this.begin();
+    let pool: DecodePool | null = null;
     try {
+      pool = this.startStream(true);
       const gen = this.drive(localEngine(this.loop, () => this.stopTraining));
       let r = gen.next();
       while (!r.done) {
@@ -203,6 +215,7 @@ export class Trainer implements TrainerControl {
       return r.value;
     } finally {
       this.running = false;
+      this.stopStream(pool); // the decode workers exit (asynchronously: this thread cannot wait here)
     }
   }
 
@@ -227,11 +240,14 @@ export class Trainer implements TrainerControl {
       else opts.signal.addEventListener('abort', onAbort, { once: true });
     }
     let engine: Engine;
+    let pool: DecodePool | null = null;
     try {
-      if (opts.worker === false || this.parallel) { // data-parallel: the collectives run from this thread's loop
+      const here = opts.worker === false || this.parallel !== null; // data-parallel: the collectives run from this thread's loop
+      pool = this.startStream(here);
+      if (here) {
         engine = yieldingEngine(this.loop, () => this.stopTraining);
       } else {
-        const remote = new RemoteEngine(this.network, this.optimizer, this.loop, this.data, this.settings);
+        const remote = new RemoteEngine(this.network, this.optimizer, this.loop, this.data, this.settings, pool ? pool.endpoint() : null);
         this.stopHook = () => remote.stop();
         if (this.stopTraining) remote.stop();
         engine = remote;
@@ -249,6 +265,7 @@ export class Trainer implements TrainerControl {
       this.running = false;
       this.stopHook = null;
       opts.signal?.removeEventListener('abort', onAbort);
+      await this.stopStream(pool); // fit() settles only once the decode workers have exited
     }
   }
 
@@ -294,6 +311,30 @@ export class Trainer implements TrainerControl {
         throw err;
       }
     }
+  }
+
+  /**
+   * Streaming data: starts the decode workers (train data's workers/prefetch settings) and, when the loop runs on
+   * this thread (`here`), reads through them; null for in-memory data.
+   */
+  private startStream(here: boolean): DecodePool | null {
+    if (!this.loop.streaming) return null;
+    const { train, val, test } = this.data;
+    const ds = [train.x, val?.x, test?.x].find(isStreaming)!;
+    const pool = new DecodePool(ds.workers, ds.prefetch, this.network.backend.name);
+    if (here) this.loop.useStream(new Prefetcher(pool.endpoint()));
+    return pool;
+  }
+
+  private stopStream(pool: DecodePool | null): Promise<void> {
+    if (!pool) return Promise.resolve();
+    const p = this.loop.prefetcher;
+    if (p) {
+      this.lastStreamStats = { maxHeld: p.maxHeld, depth: p.depth, taken: p.taken, hits: p.hits };
+      p.close();
+      this.loop.useStream(null);
+    }
+    return pool.close();
   }
 
   private applySchedule(): void {
@@ -375,9 +416,9 @@ function rejectPromise(v: unknown, what: string): void {
  */
 export async function fit(
   network: Network,
-  xTrain: Tensor,
+  xTrain: Tensor | StreamingDataset,
   tTrain: Target,
-  opts: TrainerOptions & FitOptions & { testData?: [Tensor, Target] | DataPair | null } = {},
+  opts: TrainerOptions & FitOptions & { testData?: [Tensor | StreamingDataset, Target] | DataPair | null } = {},
 ): Promise<TrainResult & { trainer: Trainer }> {
   const { signal, resumeFrom, worker, testData, ...trainerOpts } = opts;
   const td = testData == null ? null : Array.isArray(testData) ? { x: testData[0], t: testData[1] } : testData;

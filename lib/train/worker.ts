@@ -11,6 +11,7 @@ import type { Network } from '../nets/network';
 import { createOptimizer } from '../optimizers';
 import type { Optimizer } from '../optimizers/optimizer';
 import { TrainLoop, type BatchLogs } from './loop';
+import { Prefetcher } from '../data/stream/prefetch';
 import { applySnapshot, pairFromWire, takeSnapshot, type EndEpochResult, type InitPayload, type Request, type WorkerMessage } from './protocol';
 
 interface Session {
@@ -44,6 +45,7 @@ function init(p: InitPayload): null {
     test: p.data.test ? pairFromWire(p.data.test) : null,
   };
   const loop = new TrainLoop(net, opt, data, p.settings);
+  if (p.stream) loop.useStream(new Prefetcher(p.stream));
   applySnapshot(p.snapshot, net, opt, loop);
   session = { net, opt, loop, control: new Int32Array(p.control) };
   return null;
