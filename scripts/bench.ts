@@ -18,7 +18,9 @@
  *     pass), in rows of its own;
  *  5. ResNet-20: the step's physical bound (FLOP / the measured 2-thread FMA peak) and the peak RSS of a
  *     training step, simdnet (scripts/bench/rss.ts, a process of its own) beside PyTorch's (bench_torch.py);
- *  6. inference of each net exported to ONNX through onnxruntime-node beside simdnet's, 2 threads (scripts/bench/onnx.ts);
+ *  6. inference of each net exported to ONNX through onnxruntime-node beside simdnet's, 2 threads: onnxruntime with its
+ *     defaults and with intra-op spinning off, in blocks after idle gaps so no runtime's spinning threads slow
+ *     the next one (the method: scripts/bench/onnx.ts);
  *  7. the target ratios, each with PASS/MISS.
  * Prints the tables and writes everything to .bench/bench.json (machine, versions, samples).
  *
@@ -475,12 +477,17 @@ async function main(): Promise<void> {
   console.log(`PyTorch: ${torchNote}`);
   console.log(`tfjs: ${tfjsNote}`);
   if (onnx.rows.length > 0) {
-    console.log(`\n== inference through onnxruntime-node beside simdnet, batch ${BATCH}, ${onnxPlan.threads} threads, alternating rounds (median ms per batch)`);
+    console.log(`\n== inference through onnxruntime-node beside simdnet, batch ${BATCH}, ${onnxPlan.threads} threads, blocks alternating in rounds after idle gaps (median ms per batch)`);
     printTable(
-      ['net', 'simdnet ms', 'simdnet images/s', 'onnxruntime ms', 'onnxruntime images/s', 'simdnet / onnxruntime images/s', 'max |diff|', 'note'],
+      ['net', 'simdnet ms', 'simdnet images/s', 'ORT defaults ms', 'ORT defaults images/s', 'ORT no-spin ms', 'ORT no-spin images/s',
+        'simdnet / ORT defaults', 'simdnet / ORT no-spin', 'max |diff|', 'note'],
       onnx.rows.map((r) => [r.net, num(r.simdnetInferMs), num(r.simdnetImagesPerS, 4), num(r.ortInferMs), num(r.ortImagesPerS, 4),
-        r.simdnetImagesPerS && r.ortImagesPerS ? ratio(r.simdnetImagesPerS / r.ortImagesPerS) : '', r.maxDiff === null ? '' : r.maxDiff.toExponential(1), r.error ?? `${r.samples} calls each`]),
-      [0, 7],
+        num(r.ortNoSpinInferMs), num(r.ortNoSpinImagesPerS, 4),
+        r.simdnetImagesPerS && r.ortImagesPerS ? ratio(r.simdnetImagesPerS / r.ortImagesPerS) : '',
+        r.simdnetImagesPerS && r.ortNoSpinImagesPerS ? ratio(r.simdnetImagesPerS / r.ortNoSpinImagesPerS) : '',
+        r.maxDiff === null ? '' : r.maxDiff.toExponential(1),
+        r.error ?? `${r.samples} calls each; idle before blocks ≤ ${(r.maxIdleCores ?? 0).toFixed(2)} cores`]),
+      [0, 10],
     );
   }
   console.log(`onnxruntime: ${onnx.note}`);
@@ -601,8 +608,10 @@ async function main(): Promise<void> {
   }
   for (const r of onnx.rows) {
     const goal = r.net === 'DeepConvNet' ? '≥ 1.2×' : '> 1×';
-    add(`${r.net} inference images/s, simdnet 2t / onnxruntime 2t`, r.simdnetImagesPerS && r.ortImagesPerS ? r.simdnetImagesPerS / r.ortImagesPerS : null, goal,
+    add(`${r.net} inference images/s, simdnet 2t / onnxruntime 2t (its defaults)`, r.simdnetImagesPerS && r.ortImagesPerS ? r.simdnetImagesPerS / r.ortImagesPerS : null, goal,
       (v) => (r.net === 'DeepConvNet' ? v >= 1.2 : v > 1));
+    add(`${r.net} inference images/s, simdnet 2t / onnxruntime 2t (spinning off)`,
+      r.simdnetImagesPerS && r.ortNoSpinImagesPerS ? r.simdnetImagesPerS / r.ortNoSpinImagesPerS : null, '(info)');
   }
   console.log('\n== targets');
   printTable(['target', 'measured', 'goal', 'result'], targets.map((t) => [t.target, ratio(t.measured), t.goal, t.goal === '(info)' ? 'info' : t.pass === null ? 'n/a' : t.pass ? 'PASS' : 'MISS']), [0]);
