@@ -1,7 +1,10 @@
 """Makes the ONNX import fixtures of test/fixtures/onnx with PyTorch's exporter (run once, outputs committed).
 
     apt-get install python3-torch python3-onnx      # Debian's packages (torch 1.13, onnx 1.12 on Debian 12)
-    /usr/bin/python3 scripts/make_onnx_fixtures.py
+    /usr/bin/python3 scripts/make_onnx_fixtures.py [name ...]
+
+Names given: only those fixtures are written (every model is still built, in order, so the seeded draws and thus
+the other fixtures stay as committed).
 
 For each model: <name>.onnx (torch.onnx.export, opset 17, dynamic batch), <name>_x.npy (an input batch) and
 <name>_y.npy (PyTorch's output for it, float32). Weights are seeded random values, BatchNorm running statistics
@@ -9,6 +12,7 @@ are set to non-trivial values, so every op's parameters matter. The test suite (
 each model with simdnet and compares its predict with PyTorch's output; it needs no Python.
 """
 import os
+import sys
 
 import numpy as np
 import onnx
@@ -20,6 +24,11 @@ here = os.path.dirname(os.path.abspath(__file__))
 out_dir = os.path.join(here, '..', 'test', 'fixtures', 'onnx')
 os.makedirs(out_dir, exist_ok=True)
 OPSET = 17
+ONLY = set(sys.argv[1:])
+
+
+def wanted(name):
+    return not ONLY or name in ONLY
 
 
 class DeepConvNet(nn.Module):
@@ -91,6 +100,8 @@ def randomize_bn(model, gen):
 
 def export(name, model, x):
     model.eval()
+    if not wanted(name):
+        return
     path = os.path.join(out_dir, f'{name}.onnx')
     torch.onnx.export(model, x, path, opset_version=OPSET, input_names=['input'], output_names=['output'],
                       dynamic_axes={'input': {0: 'batch'}, 'output': {0: 'batch'}}, do_constant_folding=True)
@@ -121,6 +132,8 @@ def matmul_model():
         [helper.make_tensor_value_info('output', TensorProto.FLOAT, ['batch', 3])],
         [numpy_helper.from_array(a, n) for n, a in [('W1', W1), ('b1', b1), ('W2', W2), ('b2', b2)]],
     )
+    if not wanted('matmul'):
+        return
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid('', OPSET)], producer_name='onnx.helper')
     model.ir_version = 8
     onnx.checker.check_model(model)
@@ -195,3 +208,39 @@ class ResNet20(nn.Module):
 resnet = ResNet20()
 randomize_bn(resnet, gen)
 export('resnet20', resnet, torch.randn(2, 3, 32, 32, generator=gen))
+
+
+class ViewBatch(nn.Module):
+    """Flatten written as x.view(x.size(0), -1): with a dynamic batch, PyTorch exports it as Shape -> Gather ->
+    Unsqueeze -> Concat (with -1) -> Reshape."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(2, 4, 3, padding=1)
+        self.pool = nn.MaxPool2d(2, 2)
+        self.fc = nn.Linear(4 * 4 * 4, 5)
+
+    def forward(self, x):
+        h = self.pool(torch.relu(self.conv(x)))
+        return self.fc(h.view(h.size(0), -1))
+
+
+class ViewDims(nn.Module):
+    """Flatten written from the sizes: n, c, h, w = x.size(); x.view(n, c * h * w) -- Shape -> Gather per dim, Mul
+    of the known dims, Unsqueeze, Concat, Reshape."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, stride=2)
+        self.fc = nn.Linear(4 * 3 * 4, 3)
+
+    def forward(self, x):
+        h = torch.tanh(self.conv(x))
+        n, c, hh, ww = h.size()
+        return self.fc(h.view(n, c * hh * ww))
+
+
+gen2 = torch.Generator().manual_seed(15)
+torch.manual_seed(15)
+export('view_batch', ViewBatch(), torch.randn(3, 2, 8, 8, generator=gen2))
+export('view_dims', ViewDims(), torch.randn(2, 3, 7, 9, generator=gen2))

@@ -23,6 +23,8 @@ export interface Const {
   dims: number[];
   data: Float32Array | null;
   ints: number[] | null;
+  /** Per entry of `ints`: true where it is the batch size, folded from a Shape node (lib/onnx/constfold.ts). */
+  batch?: boolean[];
 }
 
 /** The value flowing along the chain: its ONNX shape and the simdnet tensor's shape (batch as 1). */
@@ -367,12 +369,15 @@ export const CONVERTERS: Record<string, Converter> = {
     if ((a.allowzero ?? 0) !== 0) throw unsupported(c, 'allowzero 1 is not supported');
     const k = c.constant((c.node.input ?? [])[1]);
     if (!k || !k.ints) throw unsupported(c, 'its shape must be a constant INT64 tensor');
-    const target = resolveReshape(c, k.ints);
+    // the batch size from a Shape node (x.view(x.size(0), -1)) means "the batch" in the first entry, as 0 does
+    const marked = (k.batch ?? []).flatMap((b, i) => (b ? [i] : []));
+    if (marked.some((i) => i !== 0)) throw unsupported(c, `its target has the batch size (from a Shape node) at entry ${marked.find((i) => i !== 0)}; only the first entry may be the batch`);
+    const target = resolveReshape(c, marked.length > 0 ? [0, ...k.ints.slice(1)] : k.ints);
     const f = flat(c.flow.shape);
     if (target.length === 2 && target[1] === f[1]) return flatten(c);
     const virtual = c.flow.shape.length !== c.flow.actual.length;
     if (virtual && target.length === c.flow.actual.length && target.every((d, i) => i === 0 || d === c.flow.actual[i])) return next(null, c, [...c.flow.actual]);
-    throw unsupported(c, `reshape to [${k.ints.join(', ')}] is not supported (only [N, -1]-style flattening, or back to the unflattened shape)`);
+    throw unsupported(c, `reshape to [${k.ints.map((d, i) => (k.batch?.[i] ? 'N' : d)).join(', ')}] is not supported (only [N, -1]-style flattening, or back to the unflattened shape)`);
   },
 };
 

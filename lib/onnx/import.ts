@@ -22,7 +22,7 @@ import { Graph } from '../nets/graph';
 import { Sequential } from '../nets/sequential';
 import type { Network } from '../nets/network';
 import { withAllocationBudget } from '../tensor';
-import { FOLDABLE_OPS, foldNode } from './constfold';
+import { FOLDABLE_OPS, foldNode, foldShapeOfValue, hasBatch } from './constfold';
 import { CONVERTERS, IMPORTABLE_OPS, unsupported, type Const, type Flow } from './convert';
 import { DataType, decodeModelProto, toInt, type GraphProto, type ModelProto, type NodeProto, type TensorProto } from './proto';
 import { checkedDims, MAX_TENSOR_ELEMENTS, readTensor, typeName, type ExternalDataContext } from './tensor';
@@ -139,12 +139,29 @@ function topoOrder(nodes: NodeProto[], available: Set<string>, label: string): N
   return order;
 }
 
-/** Folds Constant nodes and the ops of lib/onnx/constfold.ts on constants; returns the remaining (data) nodes. */
-function foldConstants(order: NodeProto[], consts: Map<string, () => Const>, label: string, backend: Backend, ext: ExternalDataContext): NodeProto[] {
+/**
+ * Folds Constant nodes and the ops of lib/onnx/constfold.ts on constants, and Shape nodes of computed values (their
+ * dims, known by the time a reader asks: `flowOf`); returns the remaining (data) nodes.
+ */
+function foldConstants(
+  order: NodeProto[], consts: Map<string, () => Const>, label: string, backend: Backend, ext: ExternalDataContext, flowOf: (name: string) => Flow | undefined,
+): NodeProto[] {
   const rest: NodeProto[] = [];
   order.forEach((n, i) => {
     const lab = `${label}: ${nodeLabel(n, i)}`;
     const out = (n.output ?? [])[0];
+    const first = (n.input ?? [])[0];
+    if (n.opType === 'Shape' && first && !consts.has(first)) {
+      let value: Const | null = null;
+      consts.set(out, () => {
+        if (value) return value;
+        const flow = flowOf(first);
+        if (!flow) throw new RangeError(`${lab}: the shape of '${first}' is not known where it is read`);
+        if (flow.pad || flow.sub) throw unsupported({ label: lab }, 'the shape of a value between a Pad or Slice node and the node that takes it over is not supported');
+        return (value = foldShapeOfValue(n, flow.shape, lab));
+      });
+      return;
+    }
     if (n.opType === 'Constant') {
       const a = n.attribute ?? [];
       if (a.length !== 1 || a[0].name !== 'value' || !a[0].t) throw new RangeError(`${lab}: only Constant with a 'value' tensor is supported`);
@@ -177,7 +194,8 @@ function makeLoss(loss: string): Layer {
  * simdnet network). Supported ops: Conv, MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool, Gemm, MatMul
  * (+ Add of a bias), Relu, Sigmoid, Tanh, LeakyRelu, BatchNormalization, Dropout, Flatten, Reshape (flattening),
  * Pad (zeros: of the channels, or of H and W before a Conv/AveragePool), Slice (x[:, :, ::s, ::s]), Identity,
- * Add/Sum/Concat of computed values, and constant computations (lib/onnx/constfold.ts). External tensor data is
+ * Add/Sum/Concat of computed values, and constant computations (lib/onnx/constfold.ts), Shape chains included
+ * (`x.view(x.size(0), -1)`: the batch size only as a Reshape target's first entry). External tensor data is
  * read only from files inside the model's folder.
  *
  * @example
@@ -221,7 +239,8 @@ export function importOnnx(file: string | Uint8Array, opts: ImportOnnxOptions = 
     if ((n.domain ?? '') !== '' && n.domain !== 'ai.onnx') throw unsupported({ label: `${label}: ${nodeLabel(n, i)}` }, `domain '${n.domain}' is not supported (the default ONNX domain only)`);
   });
   const order = topoOrder(nodes, new Set([input.name, ...initializers.keys()]), label);
-  const data = foldConstants(order, consts, label, backend, ext);
+  const values = new Map<string, Val>([[input.name, { flow: { shape: input.shape, actual: input.shape }, last: null }]]);
+  const data = foldConstants(order, consts, label, backend, ext, (name) => values.get(name)?.flow);
   const cache = new Map<string, Const>();
   const constant = (name: string | undefined): Const | null => {
     if (!name || !consts.has(name)) return null;
@@ -233,7 +252,6 @@ export function importOnnx(file: string | Uint8Array, opts: ImportOnnxOptions = 
   const readers = new Map<string, NodeProto[]>();
   for (const n of data) for (const x of new Set(n.input ?? [])) if (x !== '' && !consts.has(x)) readers.set(x, [...(readers.get(x) ?? []), n]);
   checkReachesOutput(data, readers, outputName, label, nodes);
-  const values = new Map<string, Val>([[input.name, { flow: { shape: input.shape, actual: input.shape }, last: null }]]);
   const steps: Step[] = [];
   const names = new NodeNames();
   let stored = 0; // a budget on what the layers allocate: params + grads are at most twice what the file holds
@@ -263,14 +281,20 @@ export function importOnnx(file: string | Uint8Array, opts: ImportOnnxOptions = 
         continue;
       }
       const convert = CONVERTERS[n.opType ?? ''];
-      if (!convert) throw unsupported({ label: lab }, `op ${n.opType} is not supported; supported ops: ${IMPORTABLE_OPS.join(', ')}, Add/Sum/Concat of computed values, Softmax (last), Constant, Cast`);
+      if (!convert) throw unsupported({ label: lab }, `op ${n.opType} is not supported; supported ops: ${IMPORTABLE_OPS.join(', ')}, Add/Sum/Concat of computed values, Softmax (last), Constant, Cast, Shape (folded)`);
       if (x.flow.sub && n.opType !== 'Slice') throw unsupported({ label: lab }, 'a Slice of H alone or W alone must be followed by the Slice of the other axis with the same step');
       if (x.flow.pad && n.opType !== 'Conv' && n.opType !== 'AveragePool') {
         throw unsupported({ label: lab }, 'a Pad node must be followed by the Conv or AveragePool that takes its zeros as padding');
       }
       // MatMul's bias Add may fold into the Affine only when nothing else reads the MatMul's output
       const exclusive = (readers.get(dataInputs[0]) ?? []).length === 1 && dataInputs[0] !== outputName;
-      const r = convert({ node: n, label: lab, constant, layers: x.last && exclusive ? [x.last] : [], flow: x.flow });
+      // the batch size folded from a Shape node may only be a Reshape target's first entry (checked there)
+      const guarded = (name: string | undefined): Const | null => {
+        const k = constant(name);
+        if (hasBatch(k) && n.opType !== 'Reshape') throw unsupported({ label: lab }, `its input '${name}' holds the batch size (from a Shape node); only a Reshape target may`);
+        return k;
+      };
+      const r = convert({ node: n, label: lab, constant: guarded, layers: x.last && exclusive ? [x.last] : [], flow: x.flow });
       steps.push({ name, input: dataInputs[0], output: out, layers: r.layers, merge: null });
       values.set(out, { flow: r.flow, last: r.layers.length > 0 ? r.layers[r.layers.length - 1] : x.last });
     }

@@ -19,6 +19,7 @@ import { Affine, Relu, SoftmaxWithLoss } from '../../lib/layers';
 import { DeepConvNet, MultiLayerNet, Sequential, SimpleConvNet } from '../../lib/nets';
 import { exportOnnx } from '../../lib/onnx/export';
 import { importOnnx } from '../../lib/onnx/import';
+import { packageRoot } from '../../lib/package-root';
 
 export interface Reader {
   name: string;
@@ -147,8 +148,10 @@ export const READERS: Reader[] = [
       exportOnnx(new MultiLayerNet({ inputSize: 4, hiddenSizeList: [3], outputSize: 2, seed: 1 })),
       exportOnnx(new SimpleConvNet({ inputDim: [1, 8, 8], convParam: { filterNum: 2, filterSize: 3 }, hiddenSize: 4, outputSize: 3, seed: 2 })),
       exportOnnx(new Sequential([new Affine(3, 2), new Relu(), new Affine(2, 2), new SoftmaxWithLoss()], { inputShape: [3], seed: 3 })),
+      // PyTorch's x.view(n, c * h * w) with a dynamic batch: the Shape → Gather → Mul → Unsqueeze → Concat chain
+      new Uint8Array(fs.readFileSync(path.join(packageRoot(), 'test', 'fixtures', 'onnx', 'view_dims.onnx'))),
     ],
-    dict: ['Conv', 'Gemm', 'Relu', 'MaxPool', 'Add', 'Concat', 'Flatten', 'Reshape', 'input', 'logits', 'external_data', 'location', '../x',
+    dict: ['Conv', 'Gemm', 'Relu', 'MaxPool', 'Add', 'Concat', 'Flatten', 'Reshape', 'Shape', 'Gather', 'Unsqueeze', 'Squeeze', 'Mul', 'Div', 'input', 'logits', 'external_data', 'location', '../x',
       '\xff\xff\xff\xff\x0f', '\x08\x11', '\x12\x00', '\x3a\x00'],
     run: (b) => importOnnx(b),
   },

@@ -45,6 +45,9 @@ describe("PyTorch's exports (torch.onnx.export, opset 17) match PyTorch's output
     ['deep_convnet', 'Convolution,Relu,Convolution,Relu,Pooling,Convolution,Relu,Convolution,Relu,Pooling,Convolution,Relu,Convolution,Relu,Pooling,Flatten,Affine,Relu,Affine'],
     ['zoo', 'Convolution,LeakyReLU,BatchNormalization,Pooling,Convolution,Tanh,Pooling,Flatten,Affine,BatchNormalization,Sigmoid,Affine'],
     ['matmul', 'Affine,Relu,Affine'],
+    // x.view(x.size(0), -1) and n, c, h, w = x.size(); x.view(n, c * h * w): Shape → Gather (→ Mul) → Unsqueeze → Concat → Reshape
+    ['view_batch', 'Convolution,Relu,Pooling,Flatten,Affine'],
+    ['view_dims', 'Convolution,Tanh,Flatten,Affine'],
   ])('%s', (name, layers) => {
     const net = importOnnx(path.join(FIXTURES, `${name}.onnx`));
     expect(net).toBeInstanceOf(Sequential);
@@ -162,6 +165,49 @@ test("an imported PyTorch DeepConvNet fine-tunes (the loss falls) and saves as a
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+describe("dynamic-shape views (PyTorch's x.view(x.size(0), -1)): the Shape chain folds over the known dims", () => {
+  const node = (m: ModelProto, name: string) => m.graph!.node!.find((n) => n.name === name)!;
+  /** Sets the value of the Constant node `name` to the INT64 scalar v. */
+  const setScalar = (m: ModelProto, name: string, v: number) => {
+    const t = node(m, name).attribute![0].t!;
+    t.rawData = new Uint8Array(new BigInt64Array([BigInt(v)]).buffer);
+  };
+
+  test.each(['view_batch', 'view_dims'])('%s: the batch is any size, and the network exports again for onnxruntime', async (name) => {
+    const net = importOnnx(fixture(name));
+    const x = npy(`${name}_x.npy`);
+    const y = npy(`${name}_y.npy`);
+    const per = y.shape[1];
+    // each sample alone gives its row of PyTorch's output: the view took the batch from the input, not from the export
+    for (let i = 0; i < x.shape[0]; i++) {
+      const xi = new Tensor(x.data.slice(i * (x.size / x.shape[0]), (i + 1) * (x.size / x.shape[0])), [1, ...x.shape.slice(1)]);
+      expectWithin(net.predict(xi).data, y.data.subarray(i * per, (i + 1) * per), `${name} sample ${i}`);
+    }
+    expectWithin((await runOrt(encodeOnnx(net), x)).data, y.data, `${name} exported again`);
+  });
+
+  test('a Shape of a constant folds to its dims', () => {
+    const bytes = mutate(fixture('view_batch'), (m) => (node(m, '/Shape').input = ['fc.bias']));
+    // fc.bias has 5 values: the target becomes [5, -1] (no batch entry), which does not fit a sample of 64 values
+    expect(() => importOnnx(bytes)).toThrow(/node '\/Reshape' \(Reshape\): shape \[5, -1\] does not fit an input of shape \[1, 4, 4, 4\]/);
+  });
+
+  test.each<[string, string, (m: ModelProto) => void, RegExp]>([
+    ['the batch size multiplied (Mul)', 'view_dims', (m) => setScalar(m, '/Constant_1', 0),
+      /node '\/Mul' \(Mul\): its input '\/Gather_1_output_0' holds the batch size \(from a Shape node\); simdnet folds the batch size only where it is moved/],
+    ['the batch size not first in the Reshape target', 'view_batch', (m) => (node(m, '/Concat').input = ['/Constant_1_output_0', '/Unsqueeze_output_0']),
+      /node '\/Reshape' \(Reshape\): its target has the batch size \(from a Shape node\) at entry 1; only the first entry may be the batch/],
+    ['the batch size read by another op than Reshape', 'view_batch', (m) => (node(m, '/fc/Gemm').input![2] = '/Unsqueeze_output_0'),
+      /node '\/fc\/Gemm' \(Gemm\): its input '\/Unsqueeze_output_0' holds the batch size \(from a Shape node\); only a Reshape target may/],
+    ['a Gather index out of range', 'view_batch', (m) => setScalar(m, '/Constant', 4),
+      /node '\/Gather' \(Gather\): index 4 is out of range for 4 values/],
+    ['a shape op simdnet does not fold', 'view_batch', (m) => (node(m, '/Gather').opType = 'GatherElements'),
+      /node '\/Gather' \(GatherElements\): an op computing on constants only; supported there: Constant, .*Shape, Gather, Unsqueeze/],
+  ])('refused, naming the node: %s', (_what, name, change, message) => {
+    expect(() => importOnnx(mutate(fixture(name), change))).toThrow(message);
+  });
 });
 
 describe('ops and attributes outside the supported set are refused, naming the node, the op and what is supported', () => {
