@@ -108,19 +108,19 @@ function asan() {
 
 function tsan() {
   // The core tools' CMake build (SIMDNET_CORE_TOOLS: native/core + kernels from native/sources.json, no Node),
-  // every unit with -fsanitize=thread; only the stress driver is built and run.
+  // every unit with -fsanitize=thread; the pool's unit test and the stress driver are built and run.
   const dir = path.join(out, 'tsan');
   const san = '-fsanitize=thread -fno-omit-frame-pointer -g';
-  step('TSan: build native/dev/core_stress.cpp with the core', () =>
+  step('TSan: build native/dev/pool_test.cpp and core_stress.cpp with the core', () =>
     run('cmake', ['-S', root, '-B', dir, '-DSIMDNET_CORE_TOOLS=ON', '-DCMAKE_BUILD_TYPE=Release', `-DCMAKE_CXX_FLAGS=${san}`,
       '-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread'], { stdio: ['ignore', 'ignore', 'inherit'] }) &&
-    run('cmake', ['--build', dir, '--parallel', '2', '--target', 'simdnet_core_stress']));
+    run('cmake', ['--build', dir, '--parallel', '2', '--target', 'simdnet_pool_test', 'simdnet_core_stress']));
   freshReports();
-  step('TSan: run core_stress', () => {
+  step('TSan: run pool_test and core_stress', () => {
     const env = { ...process.env, TSAN_OPTIONS: `halt_on_error=1:second_deadlock_stack=1:log_path=${reports}/tsan` };
-    // setarch -R (util-linux) turns ASLR off for the driver only.
-    const exe = path.join(dir, 'simdnet_core_stress');
-    const ok = run('setarch', [process.arch === 'x64' ? 'x86_64' : process.arch, '-R', exe], { env });
+    // setarch -R (util-linux) turns ASLR off for the drivers only.
+    const arch = process.arch === 'x64' ? 'x86_64' : process.arch;
+    const ok = ['simdnet_pool_test', 'simdnet_core_stress'].every((exe) => run('setarch', [arch, '-R', path.join(dir, exe)], { env }));
     const found = collectReports();
     for (const r of found) process.stderr.write(`\nsanitizer report ${r}\n`);
     process.stdout.write(`sanitizer reports: ${found.length}\n`);

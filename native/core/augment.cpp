@@ -101,15 +101,12 @@ void augment_batch(const float* x, std::size_t N, int C, int H, int W, const Aug
                    uint32_t counter, float* y) {
   const uint32_t base = stream_base(seed, counter);
   const std::size_t image = static_cast<std::size_t>(C) * H * W;
-  parallel_run(
-      [&](int ith, int nth) {
-        std::size_t b, e;
-        split_range(N, ith, nth, b, e);
-        for (std::size_t n = b; n < e; n++) {
-          augment_image(x + n * image, C, H, W, opt, augment_draw(opt, H, W, base, n), y + n * image);
-        }
-      },
-      static_cast<int>(std::min<std::size_t>(N, 256)));
+  // images in chunks claimed over the pool; each image's draw depends on its index only
+  parallel_for(N, grain_for(N), [&](std::size_t b, std::size_t e) {
+    for (std::size_t n = b; n < e; n++) {
+      augment_image(x + n * image, C, H, W, opt, augment_draw(opt, H, W, base, n), y + n * image);
+    }
+  });
 }
 
 }  // namespace simdnet

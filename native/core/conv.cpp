@@ -8,11 +8,13 @@
 //   backward: dx_n the same kernel on dy_n with the flipped filters; dW by the tier's lane loop where there are
 //             fewer than 32 filters (reference and AVX-512 tiers).
 // Otherwise the im2col path (conv_im2col.cpp).
-// Threads: forward, pool tasks claim images one at a time; backward, contiguous ranges of images per pool
-// task, each with its own dWT/db partial (claiming chunks with a partial each measured slower: the longer
-// reduction cost more than the balancing bought). Each task has its own workspace; partials are summed in
-// task order (and transposed into dw), split over the pool by rows of dw. With fewer images than threads
-// the images run one after another and each GEMM uses the whole pool instead.
+// Threads: forward, pool tasks claim images one at a time; backward, contiguous chunks of images claimed over
+// the pool (backward_chunks(): 8 up to 4 threads, whatever the thread count: a thread descheduled by other work on its core
+// holds back one chunk, not half the batch), each chunk with its own dWT/db partial. Partials are summed in
+// chunk order (and transposed into dw), split over the pool by rows of dw: dW does not depend on which thread
+// ran which chunk, nor on the thread count (1 to 4) while images run in parallel. Each executing thread has its own
+// workspace. With fewer images than threads the images run one after another and each GEMM uses the whole
+// pool instead.
 #include "core/conv.h"
 
 #include <atomic>
@@ -26,6 +28,10 @@ namespace simdnet {
 namespace {
 
 using namespace conv;
+
+// Backward chunks of images (each one dWT/db partial): 8 hold a descheduled thread's loss to 1/8 of the batch
+// at 2 threads while the reduction reads 8 partials (DeepConvNet: 8 x 286 KB per step), more with many threads.
+int backward_chunks(int tasks) { return tasks > 4 ? 2 * tasks : 8; }
 
 thread_local Workspace t_partials;  // flipped filters and dWT/db partials, per calling thread
 thread_local Workspace t_group;     // direct dW: padded input, masked gradient, lane partials, per executing thread
@@ -115,7 +121,9 @@ bool conv_backward(const float* dy, const float* x, const float* w, const Window
   // (K*F + F floats) per task. Partials are transposed (dwT[K, F]): the GEMM then has the wide dimension
   // K as rows and reads the unrolled image in place.
   const bool conv_dx = dx && dx_as_conv(g);
-  const int64_t nwf = conv_dx ? DW : 0, stride = DW + F, slots = tasks == 0 ? 1 : tasks;
+  // images in chunks of `grain`, one partial each
+  const int64_t grain = tasks == 0 ? g.N : (g.N + backward_chunks(tasks) - 1) / backward_chunks(tasks);
+  const int64_t nwf = conv_dx ? DW : 0, stride = DW + F, slots = grain == 0 ? 1 : (g.N + grain - 1) / grain;
   float* buf = t_partials.get(nwf + stride * slots);
   if (!buf) return false;
   float* wf = conv_dx ? buf : nullptr;
@@ -138,19 +146,13 @@ bool conv_backward(const float* dy, const float* x, const float* w, const Window
     for (int64_t n = 0; n < g.N; ++n) {
       if (!backward_image(kt, image(n, partials, n == 0), w, wf, g, F, nullptr)) return false;
     }
+  } else if (grain == 0) {  // no images: a zero gradient
+    std::memset(partials, 0, sizeof(float) * static_cast<std::size_t>(stride));
   } else {
     std::atomic<bool> ok{true};
-    std::atomic<int> nth_used{1};
-    parallel_run(
-        [&](int ith, int nth) {
-          if (ith == 0) nth_used.store(nth);
-          std::size_t lo, hi;
-          split_range(static_cast<std::size_t>(g.N), ith, nth, lo, hi);
-          float* pdw = partials + stride * ith;
-          if (lo == hi) {  // cannot happen with N >= nth; keep the partial well-defined anyway
-            std::memset(pdw, 0, sizeof(float) * static_cast<std::size_t>(stride));
-            return;
-          }
+    parallel_for(
+        static_cast<std::size_t>(g.N), static_cast<std::size_t>(grain), [&](std::size_t lo, std::size_t hi) {
+          float* pdw = partials + stride * static_cast<int64_t>(lo / static_cast<std::size_t>(grain));
           if (dw_path == DwPath::lanes) {
             // Per image: the bias gradient, ReLU mask and dx, then its dW directly into 16-lane partials,
             // reduced into this task's dwT partial at the end.
@@ -184,10 +186,9 @@ bool conv_backward(const float* dy, const float* x, const float* w, const Window
               return;
             }
           }
-        },
-        tasks);
+        });
     if (!ok.load()) return false;
-    used = nth_used.load();
+    used = static_cast<int>(slots);
   }
   reduce_partials(partials, used, stride, F, K, dw, db);
   return true;

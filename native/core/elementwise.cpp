@@ -113,14 +113,9 @@ void add_bias(float* y, const float* b, size_t rows, size_t cols) {
     for (size_t r = 0; r < rows; r++) k.add(y + r * cols, b, cols);
     return;
   }
-  const int tasks = static_cast<int>(std::min<size_t>(static_cast<size_t>(threads()), rows));
-  parallel_run(
-      [&](int ith, int nth) {
-        size_t r0, r1;
-        split_range(rows, ith, nth, r0, r1);
-        for (size_t r = r0; r < r1; r++) k.add(y + r * cols, b, cols);
-      },
-      tasks);
+  parallel_for(rows, grain_for(rows), [&](size_t r0, size_t r1) {
+    for (size_t r = r0; r < r1; r++) k.add(y + r * cols, b, cols);
+  });
 }
 
 void sum_rows(const float* x, size_t rows, size_t cols, float* out) {
@@ -252,14 +247,7 @@ void softmax_cross_entropy_backward(const float* probs, size_t N, size_t C, cons
     rows(0, N);
     return;
   }
-  const int tasks = static_cast<int>(std::min<size_t>(static_cast<size_t>(threads()), N));
-  parallel_run(
-      [&](int ith, int nth) {
-        size_t r0, r1;
-        split_range(N, ith, nth, r0, r1);
-        rows(r0, r1);
-      },
-      tasks);
+  parallel_for(N, grain_for(N), rows);
 }
 
 void dropout_forward(const float* x, float* y, uint8_t* mask, size_t n, float ratio, float scale_, uint32_t seed,

@@ -55,7 +55,8 @@ extern const ElementwiseKernels elementwise_kernels_avx2;  // native/kernels/x86
 constexpr size_t kParallelMin = size_t(1) << 16;
 
 // Runs f(begin, end) over [0, n) in contiguous chunks (multiples of 16 elements, so no two threads share a cache
-// line of a float array), on the pool when n >= kParallelMin.
+// line of a float array), on the pool when n >= kParallelMin: about 4 chunks per thread of at least
+// kParallelMin / 4 elements, claimed dynamically (threadpool.h), so a descheduled thread holds back one chunk.
 template <typename F>
 void for_each_chunk(size_t n, F&& f) {
   if (n < kParallelMin || threads() <= 1) {
@@ -63,16 +64,11 @@ void for_each_chunk(size_t n, F&& f) {
     return;
   }
   const size_t blocks = (n + 15) / 16;
-  const int tasks = static_cast<int>(std::min<size_t>(static_cast<size_t>(threads()), n / (kParallelMin / 4)));
-  parallel_run(
-      [&](int ith, int nth) {
-        size_t b, e;
-        split_range(blocks, ith, nth, b, e);
-        b *= 16;
-        e = std::min(e * 16, n);
-        if (b < e) f(b, e);
-      },
-      std::max(tasks, 1));
+  parallel_for(blocks, grain_for(blocks, kParallelMin / 4 / 16), [&](size_t b, size_t e) {
+    b *= 16;
+    e = std::min(e * 16, n);
+    if (b < e) f(b, e);
+  });
 }
 
 // ---- ops (shapes as in lib/backend/types.ts; sizes already checked by the binding) -----------------------------

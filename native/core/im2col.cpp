@@ -139,26 +139,23 @@ constexpr int64_t kBookBandFloats = int64_t(1) << 20;
 
 thread_local Workspace t_book_scratch;
 
-// Runs fn(n, oh0, oh1, scratch) for every image and band, images split over the pool.
+// Runs fn(n, oh0, oh1, scratch) for every image and band, images in chunks claimed over the pool (scratch is
+// per executing thread and rewritten before it is read).
 template <typename Fn>
 bool for_each_band(const WindowGeom& g, Fn fn) {
   const int64_t rows = band_rows(g, kBookBandFloats);
   std::atomic<bool> ok{true};
-  parallel_run(
-      [&](int ith, int nth) {
-        std::size_t b, e;
-        split_range(static_cast<std::size_t>(g.N), ith, nth, b, e);
-        if (b == e) return;
-        float* scratch = t_book_scratch.get(g.taps() * rows * g.OW);
-        if (!scratch) {
-          ok.store(false);
-          return;
-        }
-        for (int64_t n = static_cast<int64_t>(b); n < static_cast<int64_t>(e); ++n) {
-          for (int64_t oh0 = 0; oh0 < g.OH; oh0 += rows) fn(n, oh0, oh0 + rows < g.OH ? oh0 + rows : g.OH, scratch);
-        }
-      },
-      static_cast<int>(g.N < (int64_t(1) << 30) ? g.N : (int64_t(1) << 30)));
+  const auto N = static_cast<std::size_t>(g.N);
+  parallel_for(N, grain_for(N), [&](std::size_t b, std::size_t e) {
+    float* scratch = t_book_scratch.get(g.taps() * rows * g.OW);
+    if (!scratch) {
+      ok.store(false);
+      return;
+    }
+    for (int64_t n = static_cast<int64_t>(b); n < static_cast<int64_t>(e); ++n) {
+      for (int64_t oh0 = 0; oh0 < g.OH; oh0 += rows) fn(n, oh0, oh0 + rows < g.OH ? oh0 + rows : g.OH, scratch);
+    }
+  });
   return ok.load();
 }
 

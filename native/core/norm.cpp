@@ -12,21 +12,14 @@
 namespace simdnet {
 namespace {
 
-// Runs f(c0, c1) over channel ranges, on the pool when the tensor is large and has several channels.
+// Runs f(c0, c1) over channel ranges claimed over the pool, when the tensor is large and has several channels.
 template <typename F>
 void for_channels(size_t total, size_t C, F&& f) {
   if (total < kParallelMin || threads() <= 1 || C == 1) {
     f(size_t(0), C);
     return;
   }
-  const int tasks = static_cast<int>(std::min<size_t>(static_cast<size_t>(threads()), C));
-  parallel_run(
-      [&](int ith, int nth) {
-        size_t c0, c1;
-        split_range(C, ith, nth, c0, c1);
-        if (c0 < c1) f(c0, c1);
-      },
-      tasks);
+  parallel_for(C, grain_for(C), f);  // each channel's arithmetic is the same in any range
 }
 
 }  // namespace

@@ -12,19 +12,16 @@
 namespace simdnet {
 namespace {
 
-// Runs fn(plane) for the N*C planes, split over the pool (small jobs stay on the calling thread).
+// Runs fn(plane) for the N*C planes, in chunks of planes claimed over the pool (small jobs stay on the calling
+// thread).
 template <typename Fn>
 void for_each_plane(const WindowGeom& g, Fn fn) {
   const int64_t planes = g.N * g.C;
   const int64_t work = planes * g.positions() * g.KH * g.KW;
-  const int max_tasks = work < (int64_t(1) << 14) ? 1 : static_cast<int>(std::min<int64_t>(planes, 1 << 20));
-  parallel_run(
-      [&](int ith, int nth) {
-        std::size_t b, e;
-        split_range(static_cast<std::size_t>(planes), ith, nth, b, e);
-        for (int64_t p = static_cast<int64_t>(b); p < static_cast<int64_t>(e); ++p) fn(p);
-      },
-      max_tasks);
+  const auto n = static_cast<std::size_t>(planes);
+  parallel_for(n, work < (int64_t(1) << 14) ? n : grain_for(n), [&](std::size_t b, std::size_t e) {
+    for (int64_t p = static_cast<int64_t>(b); p < static_cast<int64_t>(e); ++p) fn(p);
+  });
 }
 
 // The window rows/cols of output o clipped to [0, in): [lo, hi).

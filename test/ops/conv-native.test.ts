@@ -124,6 +124,26 @@ for (const nb of natives) {
         expectClose(one[k], two1[k], { rtol: 1e-5, atol: 1e-5 }, `${k}: 1 vs 2 threads`);
       }
     });
+    // With at least as many images as threads, images run in parallel and the weight gradient is summed from
+    // fixed chunks of images (conv.cpp backward_chunks: 8 up to 4 threads) in chunk order: the same bits at 1
+    // to 4 threads, whichever thread claimed which chunk. Lane-loop dW (F < 32) and im2col + SGEMM dW (F >= 32).
+    const wide: Case[] = [
+      { N: 23, C: 3, H: 9, W: 11, KH: 3, KW: 3, stride: 1, pad: 1, F: 16 },
+      { N: 17, C: 8, H: 7, W: 7, KH: 3, KW: 3, stride: 1, pad: 1, F: 40 },
+      { N: 9, C: 4, H: 8, W: 8, KH: 2, KW: 2, stride: 2, pad: 0, F: 6 },
+    ];
+    test.each(wide.map((c) => [label(c), c] as const))('the same bits at 1, 2, 3 and 4 threads: %s', (_l, g) => {
+      const { OH, OW } = outDims(g);
+      const x = randomArray(g.N * g.C * g.H * g.W, 19);
+      const w = randomArray(g.F * g.C * g.KH * g.KW, 20);
+      const b = randomArray(g.F, 21);
+      const dy = randomArray(g.N * g.F * OH * OW, 22);
+      const one = withThreads(nb, 1, () => run(g, x, w, b, dy));
+      for (const t of [2, 3, 4]) {
+        const got = withThreads(nb, t, () => run(g, x, w, b, dy));
+        for (const k of ['y', 'dx', 'dw', 'db'] as const) expectClose(got[k], one[k], { rtol: 0, atol: 0 }, `${k}: ${t} vs 1 thread`);
+      }
+    });
   });
 }
 
