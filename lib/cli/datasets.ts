@@ -12,6 +12,7 @@ import { decodeImage, loadImageFolder } from '../data/images';
 import { loadIdxDataset, loadMnist, mnistDataDir } from '../data/mnist';
 import { stratifiedSplit } from '../data/split';
 import { gatherRows } from '../data/dataset';
+import { isStreaming, streamImageFolder, type StreamingDataset } from '../data/stream/dataset';
 import type { Network } from '../nets/network';
 import { Tensor } from '../tensor';
 import { UsageError } from './args';
@@ -35,7 +36,8 @@ export interface DataSpec {
 }
 
 export interface LabeledData {
-  x: Tensor;
+  /** In memory, or streamed from disk by decode workers (an image folder above the threshold, or --stream on). */
+  x: Tensor | StreamingDataset;
   t: Int32Array;
   /** Files of the samples (images only). */
   files?: string[];
@@ -43,6 +45,8 @@ export interface LabeledData {
 
 export interface TrainData {
   spec: DataSpec;
+  /** True when the images are streamed from disk (StreamingDataset inputs). */
+  streamed?: boolean;
   train: LabeledData;
   validation: LabeledData | null;
   test: LabeledData | null;
@@ -59,7 +63,15 @@ export interface DataFlags {
   seed: number;
   limit: number | null;
   testLimit: number | null;
+  /** Images: stream from disk 'on', 'off', or 'auto' (above streamAboveMB of decoded float32 data). */
+  stream?: 'auto' | 'on' | 'off';
+  streamAboveMB?: number;
+  workers?: number | null;
+  prefetch?: number | null;
 }
+
+/** Default of --stream-above: decoded image data (float32) above this many MiB is streamed from disk. */
+export const STREAM_ABOVE_MB = 1024;
 
 /** Parses "32x32" (or "32") into [h, w]. */
 export function parseSize(v: string): [number, number] {
@@ -110,7 +122,7 @@ function detectColor(dir: string): 'grayscale' | 'rgb' {
 function first(d: LabeledData, n: number | null): LabeledData {
   if (n === null || n >= d.t.length) return d;
   const idx = Int32Array.from({ length: n }, (_, i) => i);
-  return { x: gatherRows(d.x, idx), t: d.t.slice(0, n), files: d.files?.slice(0, n) };
+  return { x: isStreaming(d.x) ? d.x.subset(idx) : gatherRows(d.x, idx), t: d.t.slice(0, n), files: d.files?.slice(0, n) };
 }
 
 /**
@@ -133,6 +145,26 @@ export async function loadTrainData(f: DataFlags): Promise<TrainData> {
     const dir = f.path!;
     if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`--images: ${dir} is not a folder`);
     const color = f.color === 'auto' ? detectColor(dir) : f.color;
+    // listed first (nothing decoded): above the threshold the images are streamed, never all in memory
+    const listed = await streamImageFolder(dir, {
+      targetSize: f.size ?? undefined, colorMode: color, validationSplit: f.valSplit, seed: f.seed,
+      workers: f.workers ?? undefined, prefetch: f.prefetch ?? undefined,
+    });
+    const rows = Math.min(listed.train.length, f.limit ?? Infinity) + (listed.validation?.length ?? 0);
+    const mb = (rows * listed.train.shape.slice(1).reduce((a, b) => a * b, 1) * 4) / 2 ** 20;
+    const mode = f.stream ?? 'auto';
+    if (mode === 'on' || (mode === 'auto' && mb > (f.streamAboveMB ?? STREAM_ABOVE_MB))) {
+      const s = listed.train;
+      const spec: DataSpec = { source: 'images', path: dir, classNames: listed.classNames, size: [s.shape[2], s.shape[3]], color };
+      const v = listed.validation;
+      return {
+        spec,
+        train: first({ x: s, t: s.labels, files: [...s.files] }, f.limit),
+        validation: v ? { x: v, t: v.labels, files: [...v.files] } : null,
+        test: null,
+        streamed: true,
+      };
+    }
     const d = await loadImageFolder(dir, { targetSize: f.size ?? undefined, colorMode: color, validationSplit: f.valSplit, seed: f.seed });
     const x = d.train.images;
     const spec: DataSpec = { source: 'images', path: dir, classNames: d.classNames, size: [x.shape[2], x.shape[3]], color };
@@ -196,12 +228,14 @@ export function prepareImage(spec: DataSpec, file: string): Tensor {
  * x reshaped for the network's input: as it is, or flattened for a network with flat input of the same size.
  * @throws {Error} another size, naming where the model and the data come from
  */
-export function fitInput(net: Network, x: Tensor, model: string, data: string): Tensor {
+export function fitInput<X extends Tensor | StreamingDataset>(net: Network, x: X, model: string, data: string): X {
   const want = net.inputShape;
   const got = x.shape.slice(1);
   if (want.length === got.length && want.every((d, i) => d === got[i])) return x;
   const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
-  if (want.length === 1 && size(got) === want[0]) return new Tensor(x.data, [x.shape[0], want[0]]);
+  if (want.length === 1 && size(got) === want[0]) {
+    return (isStreaming(x) ? x.withRowShape([want[0]]) : new Tensor((x as Tensor).data, [x.shape[0], want[0]])) as X;
+  }
   throw new Error(`${model} takes inputs of shape [${want.join(', ')}], but ${data} gives [${got.join(', ')}]`);
 }
 

@@ -3,6 +3,7 @@
  * problems) ROC AUC (lib/metrics/evaluate.ts) on the MNIST test set, an MNIST-layout IDX folder, a folder of class
  * sub-folders of images or a CSV file, prepared as the model was trained (the data spec `simdnet train` saves).
  */
+import type { Tensor } from '../tensor';
 import { setThreads, useBackend } from '../backend';
 import { loadCheckpoint } from '../io/model';
 import { accuracyLabel } from '../metrics/accuracy';
@@ -66,7 +67,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
   if (source !== 'mnist' && where === null) throw new UsageError('no data: give --images DIR, --csv FILE or --data DIR');
   const data = await loadEvalData(spec, source, where, limit);
   const dataName = where ?? 'the MNIST test set';
-  const x = fitInput(net, data.x, `the model ${file}`, dataName);
+  const x = fitInput(net, data.x as Tensor, `the model ${file}`, dataName); // loadEvalData loads into memory
   checkClasses(net, spec.classNames.length, `the model ${file}`, dataName);
   const r = net.evaluate(x, data.t, { batchSize: batch });
   const correct = Math.round(r.accuracy * (r.accuracyKind === 'multi-label' ? r.samples * r.classes : r.samples));

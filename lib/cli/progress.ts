@@ -33,10 +33,16 @@ export function formatDuration(ms: number): string {
 }
 
 /** One line per epoch, e.g. "epoch 3/20: loss 0.1234, train acc 0.9650, test acc 0.9601, lr 0.001, 31.2 s". */
+const STANDARD = new Set(['loss', 'acc', 'val_loss', 'val_acc', 'test_acc', 'lr', 'time_ms']);
+
 export function epochLine(epoch: number, epochs: number, l: EpochLogs): string {
   const parts = [`loss ${l.loss.toFixed(4)}`, `train acc ${l.acc.toFixed(4)}`];
   if (l.val_loss !== undefined) parts.push(`val loss ${l.val_loss.toFixed(4)}`, `val acc ${l.val_acc!.toFixed(4)}`);
   if (l.test_acc !== undefined) parts.push(`test acc ${l.test_acc.toFixed(4)}`);
+  for (const k of Object.keys(l)) {
+    // the Trainer's `metrics` extras (--metrics): f1, val_f1, …
+    if (!STANDARD.has(k) && typeof l[k] === 'number') parts.push(`${k.replace('_', ' ')} ${l[k]!.toFixed(4)}`);
+  }
   parts.push(`lr ${Number(l.lr.toPrecision(4))}`, `${(l.time_ms / 1000).toFixed(1)} s`);
   return `epoch ${epoch + 1}/${epochs}: ${parts.join(', ')}`;
 }

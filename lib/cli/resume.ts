@@ -18,7 +18,7 @@ const FIXED: [keyof TrainArgs, string][] = [
   ['weightDecay', 'weight-decay'], ['lrSchedule', 'lr-schedule'], ['hidden', 'hidden'],
 ];
 /** Settings restored when not given, that may be changed. */
-const FREE: (keyof TrainArgs)[] = ['epochs', 'patience', 'evalSamples', 'testLimit'];
+const FREE: (keyof TrainArgs)[] = ['epochs', 'patience', 'evalSamples', 'testLimit', 'metrics', 'stream', 'streamAboveMB', 'workers', 'prefetch'];
 
 /** The flag(s) that set a TrainArgs key. */
 function flagsOf(key: keyof TrainArgs, a: TrainArgs): string[] {
@@ -30,6 +30,7 @@ function flagsOf(key: keyof TrainArgs, a: TrainArgs): string[] {
     case 'lrSchedule': return ['lr-schedule'];
     case 'evalSamples': return ['eval-samples'];
     case 'testLimit': return ['test-limit'];
+    case 'streamAboveMB': return ['stream-above'];
     default: return [key];
   }
 }

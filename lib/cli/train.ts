@@ -20,7 +20,8 @@ import { EarlyStopping, ModelCheckpoint, type Callback } from '../train/callback
 import { Trainer } from '../train/trainer';
 import { isStreaming } from '../data/stream/dataset';
 import { choiceFlag, intFlag, numFlag, parseFlags, strFlag, UsageError, type FlagSpec } from './args';
-import { fitInput, loadTrainData, parseShape, parseSize, type DataSource } from './datasets';
+import { fitInput, loadTrainData, parseShape, parseSize, STREAM_ABOVE_MB, type DataSource } from './datasets';
+import { METRIC_NAMES, type MetricName } from '../metrics/epoch_metrics';
 import { buildModel, checkClasses, isBuiltin, parseHidden } from './models';
 import { readResumePoint, restoreSettings, savedSettings, type ResumePoint } from './resume';
 import { distributedSummary, finishDistributed, startDistributed } from './distributed';
@@ -61,6 +62,13 @@ Options:
   --val-split X       hold out a fraction X of the training data for validation (stratified by class, shuffled, seeded)
   --eval-samples N    per-epoch train/test accuracy on the first N samples (default 10000; 0 = all)
   --sampling MODE     epoch (shuffle every epoch) | replacement (the book's)  (default epoch)
+  --metrics LIST      per-epoch extras in the log, history.json and summary.json: precision, recall, f1, auc
+                      (macro averages; auc for binary problems), e.g. --metrics f1,auc
+  --stream MODE       --images: auto | on | off  (default auto: stream from disk when the decoded images
+                      exceed --stream-above; results are the same either way)
+  --stream-above MB   the auto threshold, in MiB of decoded float32 data   (default 1024)
+  --workers N         streaming: decode worker threads        (default: cores - 1, 1 to 4)
+  --prefetch N        streaming: batches decoded ahead        (default 2 per worker)
   --patience N        stop early after N epochs without improvement of the monitored value
   --weight-decay X    L2 weight decay λ                               (default 0)
   --lr-schedule NAME  none | cosine (to 0 over --epochs) | step (×0.5 every 5 epochs)  (default none)
@@ -100,6 +108,11 @@ const FLAGS: Record<string, FlagSpec> = {
   'val-split': { type: 'string' },
   'eval-samples': { type: 'string' },
   sampling: { type: 'string' },
+  metrics: { type: 'string' },
+  stream: { type: 'string' },
+  'stream-above': { type: 'string' },
+  workers: { type: 'string' },
+  prefetch: { type: 'string' },
   patience: { type: 'string' },
   'weight-decay': { type: 'string' },
   'lr-schedule': { type: 'string' },
@@ -133,6 +146,11 @@ export interface TrainArgs {
   valSplit: number;
   evalSamples: number | null;
   sampling: 'epoch' | 'replacement';
+  metrics: MetricName[];
+  stream: 'auto' | 'on' | 'off';
+  streamAboveMB: number;
+  workers: number | null;
+  prefetch: number | null;
   patience: number | null;
   weightDecay: number;
   lrSchedule: 'none' | 'cosine' | 'step';
@@ -156,6 +174,9 @@ export function parseTrainArgs(argv: string[]): TrainArgs | 'help' {
   const source: DataSource = v.images !== undefined ? 'images' : v.csv !== undefined ? 'csv' : 'mnist';
   for (const k of ['size', 'color'] as const) if (v[k] !== undefined && source !== 'images') throw new UsageError(`--${k}: only with --images`);
   for (const k of ['shape', 'normalize'] as const) if (v[k] !== undefined && source !== 'csv') throw new UsageError(`--${k}: only with --csv`);
+  for (const k of ['stream', 'stream-above', 'workers', 'prefetch'] as const) {
+    if (v[k] !== undefined && source !== 'images') throw new UsageError(`--${k}: only with --images (image folders are streamed; MNIST and CSV data are loaded)`);
+  }
   let augment: AugmentOptions | null = null;
   if (v.augment !== undefined) {
     try {
@@ -190,6 +211,12 @@ export function parseTrainArgs(argv: string[]): TrainArgs | 'help' {
     valSplit: numFlag('val-split', v['val-split'], 0, { min: 0, max: 1, maxExclusive: true }),
     evalSamples: evalSamples === 0 ? null : evalSamples,
     sampling: choiceFlag('sampling', v.sampling, 'epoch', ['epoch', 'replacement'] as const),
+    metrics: v.metrics === undefined ? [] : String(v.metrics).split(',').map((m) => m.trim()).filter((m) => m !== '')
+      .map((m) => choiceFlag('metrics', m, 'f1', METRIC_NAMES)),
+    stream: choiceFlag('stream', v.stream, 'auto', ['auto', 'on', 'off'] as const),
+    streamAboveMB: numFlag('stream-above', v['stream-above'], STREAM_ABOVE_MB, { min: 0 }),
+    workers: v.workers === undefined ? null : intFlag('workers', v.workers, 1, 1, 64),
+    prefetch: v.prefetch === undefined ? null : intFlag('prefetch', v.prefetch, 1, 1, 1024),
     patience: v.patience === undefined ? null : intFlag('patience', v.patience, 0, 0),
     weightDecay: numFlag('weight-decay', v['weight-decay'], 0, { min: 0 }),
     lrSchedule: choiceFlag('lr-schedule', v['lr-schedule'], 'none', ['none', 'cosine', 'step'] as const),
@@ -230,7 +257,11 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const data = await loadTrainData({
     source: a.source, path: a.dataPath, size: a.size, color: a.color, shape: a.shape, normalize: a.normalize,
     valSplit: a.source === 'mnist' ? 0 : a.valSplit, seed: a.seed, limit: a.limit, testLimit: a.testLimit,
+    stream: a.stream, streamAboveMB: a.streamAboveMB, workers: a.workers, prefetch: a.prefetch,
   });
+  for (const k of ['workers', 'prefetch'] as const) {
+    if (a.given.has(k) && !data.streamed) say(`note: --${k} only applies when the images are streamed (--stream on, or above --stream-above)`);
+  }
   const dataName = a.source === 'mnist' ? 'MNIST' : `${a.dataPath}`;
   const classes = data.spec.classNames.length;
   const net: Network = resumed
@@ -238,10 +269,11 @@ export async function trainCommand(argv: string[]): Promise<number> {
     : buildModel(a.model, { seed: a.seed, hidden: a.hidden, weightDecay: a.weightDecay, inputShape: data.train.x.shape.slice(1), classes });
   const modelName = resumed ? a.resume! : isBuiltin(a.model) ? a.model : a.model;
   checkClasses(net, classes, `the model ${modelName}`, dataName);
-  const xTrain = shareTensor(fitInput(net, data.train.x, `the model ${modelName}`, dataName));
+  const xIn = fitInput(net, data.train.x, `the model ${modelName}`, dataName);
+  const xTrain = isStreaming(xIn) ? xIn : shareTensor(xIn); // streamed: the decode workers read the files
   const tTrain = shareTarget(data.train.t) as Int32Array;
   const val = data.validation ? { x: fitInput(net, data.validation.x, modelName, dataName), t: data.validation.t } : null;
-  const test = data.test ? { x: fitInput(net, data.test.x, modelName, dataName), t: data.test.t } : null;
+  const test = data.test ? { x: fitInput(net, data.test.x as Tensor, modelName, dataName), t: data.test.t } : null; // MNIST only
   if (a.augment && xTrain.rank !== 4) throw new UsageError('--augment: needs image input [C, H, W]; this model takes flat input');
 
   if (root) makeDirs(a.out);
@@ -267,6 +299,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
       evaluateSampleNumPerEpoch: a.evalSamples,
       sampling: a.sampling,
       seed: a.seed,
+      metrics: a.metrics,
       ...(val ? { validationData: [val.x, val.t] as [Tensor, Int32Array] } : { validationSplit: a.valSplit }),
       augment: a.augment,
       callbacks,
@@ -304,7 +337,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
     `simdnet train: ${net.type} (${net.paramCount()} parameters) on ${trainer.trainSize} training ${unit}` +
     `${nVal ? ` (+${nVal} validation)` : ''}${test ? `, ${test.t.length} test ${unit}` : ''} of ${dataName}, ${classes} classes; ` +
     `${a.epochs} epochs of ${trainer.iterPerEpoch} batches of ${a.batch}, ${a.optimizer} lr ${a.lr}${a.lrSchedule === 'none' ? '' : ` (${a.lrSchedule} schedule)`}` +
-    `${a.augment ? `, augment ${formatAugmentSpec(a.augment)}` : ''}; backend ${info.backend} (${info.isa}, ${info.threads} threads)` +
+    `${a.augment ? `, augment ${formatAugmentSpec(a.augment)}` : ''}` +
+    `${isStreaming(xTrain) ? `; streaming from disk (${xTrain.workers} decode workers, prefetch ${xTrain.prefetch})` : ''}; backend ${info.backend} (${info.isa}, ${info.threads} threads)` +
     `${a.resume ? `; resuming at epoch ${startEpoch + 1}, batch ${trainer.getState().batch + 1}` : ''}`,
   );
 
@@ -341,7 +375,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
   if (drawFirstLayer(net, filtersAfter, `after ${result.epochs} epoch${result.epochs === 1 ? '' : 's'}`)) files.push(filtersAfter);
   const vx = trainer.data.val?.x;
   // a streamed validation set: its first 2000 images are decoded for the picture
-  const shown = test ?? (vx ? { x: isStreaming(vx) ? vx.load(0, Math.min(2000, vx.length)) : vx, t: trainer.data.val!.t as Int32Array } : null);
+  const vt = trainer.data.val?.t as Int32Array | undefined;
+  const shown = test ?? (vx ? isStreaming(vx) ? { x: vx.load(0, Math.min(2000, vx.length)), t: vt!.subarray(0, Math.min(2000, vx.length)) } : { x: vx, t: vt! } : null);
   if (shown) {
     const mis = path.join(a.out, 'misclassified.png');
     drawMisclassifiedTest(net, shown.x, shown.t, mis, 20, data.spec.source === 'mnist' ? undefined : data.spec.classNames);
@@ -364,6 +399,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
     lr: a.lr,
     seed: a.seed,
     sampling: a.sampling,
+    metrics: Object.fromEntries(Object.entries(result.history.metrics ?? {}).map(([k, v]) => [k, v.at(-1) ?? null])),
+    streamed: isStreaming(xTrain) ? { workers: xTrain.workers, prefetch: xTrain.prefetch } : null,
     augment: a.augment ? formatAugmentSpec(a.augment) : null,
     lrSchedule: a.lrSchedule,
     trainImages: trainer.trainSize,

@@ -39,6 +39,11 @@ export interface History {
   lr: number[];
   /** Wall time of the epoch, evaluation included. */
   epochTimeMs: number[];
+  /**
+   * The Trainer's `metrics` extras, one entry per epoch under their log names ('f1' on the training sample,
+   * 'val_f1' on the validation data), as Keras' history.history; absent when the run has no `metrics`.
+   */
+  metrics?: Record<string, number[]>;
 }
 
 /** What `onEpochEnd` callbacks get (Keras-style snake_case keys; absent when there is nothing to measure). */
@@ -170,6 +175,7 @@ function copyHistory(h: History): History {
   return {
     loss: [...h.loss], acc: [...h.acc], valLoss: [...h.valLoss], valAcc: [...h.valAcc], testAcc: [...h.testAcc],
     lr: [...h.lr], epochTimeMs: [...h.epochTimeMs],
+    ...(h.metrics ? { metrics: Object.fromEntries(Object.entries(h.metrics).map(([k, v]) => [k, [...v]])) } : {}),
   };
 }
 
@@ -429,6 +435,12 @@ export class TrainLoop {
     h.acc.push(logs.acc);
     h.lr.push(logs.lr);
     h.epochTimeMs.push(logs.time_ms);
+    for (const m of settings.metrics ?? []) {
+      for (const k of [m, `val_${m}`]) {
+        const v = logs[k];
+        if (typeof v === 'number') ((h.metrics ??= {})[k] ??= []).push(v);
+      }
+    }
     this.epoch++;
     this.batch = 0;
     this.perm = null;

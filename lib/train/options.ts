@@ -61,7 +61,7 @@ export interface TrainerOptions {
   /**
    * Per-epoch extras added to the epoch logs (lib/metrics/epoch_metrics.ts): 'precision', 'recall', 'f1' (macro
    * averages) and 'auc' (binary problems), as `<name>` on the training sample and `val_<name>` on the validation
-   * data; EarlyStopping/ModelCheckpoint can monitor them ('val_f1'). Not kept in `history`.
+   * data; EarlyStopping/ModelCheckpoint can monitor them ('val_f1'); recorded per epoch in `history.metrics`.
    */
   metrics?: MetricName[] | null;
   /** Learning rate per epoch, set at the start of each epoch (see lib/train/schedules.ts). */

@@ -84,7 +84,15 @@ export function checkLoopState(st: unknown): LoopState {
   const h = o.history;
   if (h === null || typeof h !== 'object' || Array.isArray(h)) throw bad('history', `an object of ${HISTORY_KEYS.join(', ')}`, h);
   const hr = h as Record<string, unknown>;
-  for (const k of Object.keys(hr)) if (!(HISTORY_KEYS as readonly string[]).includes(k)) throw invalidRange('training state history', `only ${HISTORY_KEYS.join(', ')}`, `'${k}'`);
+  for (const k of Object.keys(hr)) {
+    if (!(HISTORY_KEYS as readonly string[]).includes(k) && k !== 'metrics') throw invalidRange('training state history', `only ${HISTORY_KEYS.join(', ')}, metrics`, `'${k}'`);
+  }
+  if (hr.metrics !== undefined) {
+    const m = hr.metrics;
+    if (m === null || typeof m !== 'object' || Array.isArray(m)) throw bad('history.metrics', 'an object of per-epoch series', m);
+    // a series starts at the epoch its data first gave a value (validation metrics: with validation data)
+    for (const [k, v] of Object.entries(m)) series(`history.metrics.${k}`, v, Array.from({ length: epoch + 1 }, (_, i) => i));
+  }
   // one entry per finished epoch; validation and test entries only when the run had such data
   series('history.loss', hr.loss, epoch, 0);
   series('history.acc', hr.acc, epoch, 0);
@@ -106,5 +114,6 @@ export function historyFromJson(h: History): History {
   return {
     loss: fix(h.loss), acc: fix(h.acc), valLoss: fix(h.valLoss), valAcc: fix(h.valAcc), testAcc: fix(h.testAcc),
     lr: fix(h.lr), epochTimeMs: fix(h.epochTimeMs),
+    ...(h.metrics ? { metrics: Object.fromEntries(Object.entries(h.metrics).map(([k, v]) => [k, fix(v)])) } : {}),
   };
 }

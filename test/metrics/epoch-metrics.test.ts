@@ -1,4 +1,7 @@
 /** The Trainer's `metrics` option: per-epoch precision/recall/F1/AUC in the logs, equal to Network.evaluate's. */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { Affine, Relu, SigmoidWithLoss, SoftmaxWithLoss } from '../../lib/layers';
 import { Sequential } from '../../lib/nets';
 import { EarlyStopping, Trainer, type EpochLogs } from '../../lib/train';
@@ -26,13 +29,30 @@ describe('Trainer metrics', () => {
     expect(last.val_recall).toBeCloseTo(ev.macro.recall, 12);
     expect(last.f1).toBeCloseTo(n.evaluate(tr.x, tr.t).macro.f1, 12);
     expect(es.best).toBe(Math.max(...seen.map((l) => l.val_f1!)));
-    // the worker path gives the same logs
+    // recorded in the history, per epoch, under the log names (Keras' history.history)
+    const h = trainer.history.metrics!;
+    expect(Object.keys(h).sort()).toEqual(['f1', 'precision', 'recall', 'val_f1', 'val_precision', 'val_recall']);
+    for (const k of Object.keys(h)) expect(h[k]).toEqual(seen.map((l) => l[k]));
+    // and kept by a checkpoint: a resumed trainer continues the same series
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'simdnet-metrics-')), 'ck.safetensors');
+    trainer.saveCheckpoint(file);
+    const again = new Trainer(net(3, 'softmax'), tr.x, tr.t, null, null, {
+      epochs: 4, miniBatchSize: 20, optimizer: 'adam', optimizerParam: { lr: 0.01 }, validationData: [va.x, va.t], metrics: ['precision', 'recall', 'f1'],
+    });
+    again.resume(file);
+    fs.rmSync(path.dirname(file), { recursive: true, force: true });
+    expect(again.history.metrics).toEqual(h);
+    again.train();
+    expect(again.history.metrics!.val_f1.slice(0, 3)).toEqual(h.val_f1);
+    expect(again.history.metrics!.val_f1).toHaveLength(4);
+    // the worker path gives the same logs and history
     const seen2: EpochLogs[] = [];
-    await new Trainer(net(3, 'softmax'), tr.x, tr.t, null, null, {
+    const r2 = await new Trainer(net(3, 'softmax'), tr.x, tr.t, null, null, {
       epochs: 3, miniBatchSize: 20, optimizer: 'adam', optimizerParam: { lr: 0.01 }, validationData: [va.x, va.t],
       metrics: ['precision', 'recall', 'f1'], callbacks: [{ onEpochEnd: ({ logs }) => void seen2.push(logs) }],
     }).fit();
     expect(seen2.map((l) => l.val_f1)).toEqual(seen.map((l) => l.val_f1));
+    expect(r2.history.metrics).toEqual(h);
   });
 
   test('auc for one sigmoid output = evaluate().rocAuc; refused for three classes; unknown names refused', () => {
