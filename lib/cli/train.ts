@@ -300,6 +300,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
       sampling: a.sampling,
       seed: a.seed,
       metrics: a.metrics,
+      stream: data.streamed ? true : 'auto', // the CLI decided (--stream, --stream-above)
       ...(val ? { validationData: [val.x, val.t] as [Tensor, Int32Array] } : { validationSplit: a.valSplit }),
       augment: a.augment,
       callbacks,

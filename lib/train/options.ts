@@ -74,16 +74,28 @@ export interface TrainerOptions {
    * Default false.
    */
   distributed?: boolean | DistributedOptions;
+  /**
+   * StreamingDataset inputs (streamImageFolder): 'auto' (default) streams them from disk through decode worker
+   * threads when their decoded size (train + validation + test, float32) is above `streamAboveMB`, and decodes
+   * them into memory once, up front, at or below it; true always streams, false always loads. The results are the
+   * same either way (bit for bit); only memory and speed differ. Tensors are always in memory.
+   */
+  stream?: 'auto' | boolean;
+  /** The 'auto' threshold in MiB of decoded data (default 1024). */
+  streamAboveMB?: number;
   /** snake_case aliases of the book. */
   mini_batch_size?: number;
   optimizer_param?: CreateOptimizerOptions;
   evaluate_sample_num_per_epoch?: number | null;
 }
 
+/** Default of `streamAboveMB`: StreamingDataset inputs above this many MiB of decoded data are streamed. */
+export const STREAM_ABOVE_MB = 1024;
+
 /** Every key TrainerOptions has (unknown keys are refused). */
 export const TRAINER_OPTION_KEYS: readonly (keyof TrainerOptions)[] = [
   'epochs', 'miniBatchSize', 'optimizer', 'optimizerParam', 'evaluateSampleNumPerEpoch', 'evalBatchSize', 'verbose',
-  'sampling', 'seed', 'validationSplit', 'validationData', 'classWeights', 'augment', 'callbacks', 'metrics', 'lrSchedule', 'distributed',
+  'sampling', 'seed', 'validationSplit', 'validationData', 'classWeights', 'augment', 'callbacks', 'metrics', 'lrSchedule', 'distributed', 'stream', 'streamAboveMB',
   'mini_batch_size', 'optimizer_param', 'evaluate_sample_num_per_epoch',
 ];
 
@@ -215,8 +227,17 @@ export function resolveTrainerOptions(
   const v = opts.verbose ?? false;
   if (typeof v !== 'boolean' && typeof v !== 'function') throw invalidType('verbose', 'a boolean or a function (line) => void', v);
 
+  const stream = opts.stream ?? 'auto';
+  if (stream !== 'auto' && typeof stream !== 'boolean') throw invalidType('stream', "'auto' or a boolean", stream);
+  const aboveMB = checkNumber('streamAboveMB', opts.streamAboveMB ?? STREAM_ABOVE_MB, { min: 0 });
+  const streamed = [train, val, test].filter((p): p is DataPair => p !== null && isStreaming(p.x));
+  const mb = streamed.reduce((a, p) => a + (p.x.shape.reduce((x, y) => x * y, 1) * 4) / 2 ** 20, 0);
+  // small enough (or stream: false): decoded once into memory, the same values the decode workers would give
+  const loadAll = streamed.length > 0 && (stream === false || (stream === 'auto' && mb <= aboveMB));
+  const load = (p: DataPair | null): DataPair | null => (loadAll && p && isStreaming(p.x) ? { x: p.x.load(), t: p.t } : p);
+
   return {
-    data: { train, val, test },
+    data: { train: load(train)!, val: load(val), test: load(test) },
     optimizer,
     callbacks: [...callbacks],
     lrSchedule: opts.lrSchedule ?? null,

@@ -54,7 +54,7 @@ function makeNet(): Network {
 
 const OPTS: TrainerOptions = {
   epochs: 3, miniBatchSize: 7, optimizer: 'adam', optimizerParam: { lr: 0.01 }, seed: 4,
-  augment: { flipHorizontal: true, shift: 0.1, rotation: 10 }, evaluateSampleNumPerEpoch: 20,
+  augment: { flipHorizontal: true, shift: 0.1, rotation: 10 }, evaluateSampleNumPerEpoch: 20, stream: true,
 };
 
 function weights(net: Network): Float32Array[] {
@@ -115,6 +115,30 @@ describe('streaming image folder', () => {
     expect(weights(n2)).toEqual(weights(n1));
   }, 60000);
 
+  test("the Trainer streams above streamAboveMB ('auto'), loads at or below it; stream: true/false force it", async () => {
+    const ref = await inMemory();
+    const s = await streamImageFolder(dir, { validationSplit: 0.2, seed: 1, workers: 2 });
+    // 60 images of 3×12×12 floats: 0.099 MiB
+    const run = (o: TrainerOptions) => {
+      const net = makeNet();
+      const tr = new Trainer(net, s.train, s.train.labels, null, null, { ...OPTS, validationData: [s.validation!, s.validation!.labels], ...o });
+      tr.train();
+      expect(weights(net)).toEqual(ref.w);
+      return tr;
+    };
+    const auto = run({ stream: 'auto' }); // default threshold 1024 MiB: loaded
+    expect(auto.data.train.x).not.toBeInstanceOf(StreamingDataset);
+    expect(auto.data.val!.x).not.toBeInstanceOf(StreamingDataset);
+    expect(auto.lastStreamStats).toBeNull();
+    const above = run({ stream: 'auto', streamAboveMB: 0.05 });
+    expect(above.data.train.x).toBeInstanceOf(StreamingDataset);
+    expect(above.lastStreamStats!.taken).toBeGreaterThan(0);
+    expect(run({ stream: 'auto', streamAboveMB: 0.1 }).data.train.x).not.toBeInstanceOf(StreamingDataset);
+    expect(run({ stream: false, streamAboveMB: 0 }).data.train.x).not.toBeInstanceOf(StreamingDataset);
+    expect(() => new Trainer(makeNet(), s.train, s.train.labels, null, null, { stream: 'yes' as never })).toThrow(/stream: expected 'auto' or a boolean/);
+    expect(() => new Trainer(makeNet(), s.train, s.train.labels, null, null, { streamAboveMB: -1 })).toThrow(/streamAboveMB/);
+  }, 60000);
+
   test('the prefetcher never holds more than its depth, also when requests are dropped', async () => {
     const s = await streamImageFolder(dir, { seed: 1 });
     const pool = new DecodePool(2, 3, 'ts');
@@ -156,7 +180,7 @@ describe('streaming errors and cleanup', () => {
     ['an image of another size', () => odd, /images: .*odd\/a\/020\.png is 10x10 \(HxW\), but .* is 12x12/],
   ])('%s fails train() and fit() naming the file, and leaves no worker', async (_name, folder, message) => {
     const s = await streamImageFolder(folder(), { seed: 1, workers: 2 });
-    const opts = { epochs: 2, miniBatchSize: 8, seed: 1 };
+    const opts = { epochs: 2, miniBatchSize: 8, seed: 1, stream: true };
     expect(() => new Trainer(makeNet(), s.train, s.train.labels, null, null, opts).train()).toThrow(message);
     await expect(new Trainer(makeNet(), s.train, s.train.labels, null, null, opts).fit({ worker: false })).rejects.toThrow(message);
     await expect(new Trainer(makeNet(), s.train, s.train.labels, null, null, opts).fit()).rejects.toThrow(message);
@@ -169,11 +193,11 @@ describe('streaming errors and cleanup', () => {
     const threads = () => fs.readdirSync('/proc/self/task').length;
     const before = threads();
     const es = new EarlyStopping({ monitor: 'loss', patience: 0, minDelta: 1e9 });
-    const r = await new Trainer(makeNet(), s.train, s.train.labels, null, null, { epochs: 5, miniBatchSize: 8, callbacks: [es] }).fit({ worker: false });
+    const r = await new Trainer(makeNet(), s.train, s.train.labels, null, null, { epochs: 5, miniBatchSize: 8, callbacks: [es], stream: true }).fit({ worker: false });
     expect(r.stopped).toBe(true);
     expect(liveDecodeWorkers()).toBe(0);
     const ctl = new AbortController();
-    const tr = new Trainer(makeNet(), s.train, s.train.labels, null, null, { epochs: 5, miniBatchSize: 8, callbacks: [{ onBatchEnd: () => ctl.abort() }] });
+    const tr = new Trainer(makeNet(), s.train, s.train.labels, null, null, { epochs: 5, miniBatchSize: 8, callbacks: [{ onBatchEnd: () => ctl.abort() }], stream: true });
     const r2 = await tr.fit({ signal: ctl.signal });
     expect(r2.stopped).toBe(true);
     expect(liveDecodeWorkers()).toBe(0);
