@@ -39,6 +39,7 @@ export { loadCsv, parseCsv, type CsvData, type CsvOptions } from './data/csv';
 export { loadImage, loadImages, saveImage, type LoadImageOptions, type SaveImageOptions } from './data/image_file';
 export { classCounts, stratifiedSplit } from './data/split';
 export { streamImageFolder, StreamingDataset, type StreamImageFolderOptions, type StreamingImageFolder, type StreamOptions } from './data/stream/dataset';
+export { streamCsv, type StreamCsvOptions, type StreamingCsv } from './data/stream/csv';
 // Metrics (lib/metrics): one accuracy definition, evaluate(), scikit-learn-style classification metrics
 export { accuracyKind, type AccuracyKind } from './metrics/accuracy';
 export { averages, classStats, confusionMatrix, rocAuc, type ClassStats } from './metrics/classification';

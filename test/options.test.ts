@@ -51,6 +51,7 @@ const TABLE: Record<string, Entry> = {
   loadImageFolder: { call: (o) => simdnet.loadImageFolder('nowhere', o), typo: ['targetSise', 'targetSize'] },
   loadMnist: { call: (o) => simdnet.loadMnist(o), typo: ['flaten', 'flatten'] },
   streamImageFolder: { call: (o) => simdnet.streamImageFolder('nowhere', o), typo: ['prefech', 'prefetch'] },
+  streamCsv: { call: (o) => simdnet.streamCsv('nowhere.csv', o), typo: ['normalise', 'normalize'] },
   StreamingDataset: {
     call: (o) => new simdnet.StreamingDataset([], new Int32Array(0), { size: [1, 1], colorMode: 'rgb', interpolation: 'bilinear', alpha: 'drop', resize: true, sizeFrom: '', decode: {} }, o),
     typo: ['worker', 'workers'],

@@ -13,6 +13,7 @@ import { loadIdxDataset, loadMnist, mnistDataDir } from '../data/mnist';
 import { stratifiedSplit } from '../data/split';
 import { gatherRows } from '../data/dataset';
 import { isStreaming, streamImageFolder, type StreamingDataset } from '../data/stream/dataset';
+import { streamCsv } from '../data/stream/csv';
 import type { Network } from '../nets/network';
 import { Tensor } from '../tensor';
 import { UsageError } from './args';
@@ -173,6 +174,22 @@ export async function loadTrainData(f: DataFlags): Promise<TrainData> {
   }
   const file = f.path!;
   const normalize = f.normalize ?? 1;
+  const mode = f.stream ?? 'auto';
+  const above = (f.streamAboveMB ?? STREAM_ABOVE_MB) * 2 ** 20;
+  // a field takes at least 2 bytes of text (digit + delimiter) and 4 as float32: at most 2 bytes decoded per byte
+  if (mode === 'on' || (mode === 'auto' && 2 * fs.statSync(file).size > above)) {
+    const s = await streamCsv(file, { shape: f.shape ?? undefined, normalize, workers: f.workers ?? undefined, prefetch: f.prefetch ?? undefined });
+    const x = s.train;
+    if (mode === 'on' || x.shape.reduce((a, b) => a * b, 1) * 4 > above) {
+      const spec: DataSpec = { source: 'csv', path: file, classNames: Array.from({ length: s.classCount }, (_, i) => String(i)), shape: x.shape.slice(1), normalize };
+      const pick = (idx: Int32Array) => ({ x: x.subset(idx), t: Int32Array.from(idx, (i) => x.labels[i]) });
+      if (f.valSplit > 0) {
+        const sp = stratifiedSplit(x.labels, f.valSplit, f.seed); // as the in-memory branch below
+        return { spec, train: first(pick(sp.train), f.limit), validation: pick(sp.validation), test: null, streamed: true };
+      }
+      return { spec, train: first({ x, t: x.labels }, f.limit), validation: null, test: null, streamed: true };
+    }
+  }
   const d = loadCsv(file, { shape: f.shape ?? undefined, normalize });
   const classNames = Array.from({ length: d.classCount }, (_, i) => String(i));
   const spec: DataSpec = { source: 'csv', path: file, classNames, shape: d.train.images.shape.slice(1), normalize };

@@ -64,7 +64,7 @@ Options:
   --sampling MODE     epoch (shuffle every epoch) | replacement (the book's)  (default epoch)
   --metrics LIST      per-epoch extras in the log, history.json and summary.json: precision, recall, f1, auc
                       (macro averages; auc for binary problems), e.g. --metrics f1,auc
-  --stream MODE       --images: auto | on | off  (default auto: stream from disk when the decoded images
+  --stream MODE       --images/--csv: auto | on | off  (default auto: stream from disk when the decoded data
                       exceed --stream-above; results are the same either way)
   --stream-above MB   the auto threshold, in MiB of decoded float32 data   (default 1024)
   --workers N         streaming: decode worker threads        (default: cores - 1, 1 to 4)
@@ -175,7 +175,7 @@ export function parseTrainArgs(argv: string[]): TrainArgs | 'help' {
   for (const k of ['size', 'color'] as const) if (v[k] !== undefined && source !== 'images') throw new UsageError(`--${k}: only with --images`);
   for (const k of ['shape', 'normalize'] as const) if (v[k] !== undefined && source !== 'csv') throw new UsageError(`--${k}: only with --csv`);
   for (const k of ['stream', 'stream-above', 'workers', 'prefetch'] as const) {
-    if (v[k] !== undefined && source !== 'images') throw new UsageError(`--${k}: only with --images (image folders are streamed; MNIST and CSV data are loaded)`);
+    if (v[k] !== undefined && source === 'mnist') throw new UsageError(`--${k}: only with --images or --csv (MNIST is loaded into memory)`);
   }
   let augment: AugmentOptions | null = null;
   if (v.augment !== undefined) {
@@ -378,7 +378,9 @@ export async function trainCommand(argv: string[]): Promise<number> {
   // a streamed validation set: its first 2000 images are decoded for the picture
   const vt = trainer.data.val?.t as Int32Array | undefined;
   const shown = test ?? (vx ? isStreaming(vx) ? { x: vx.load(0, Math.min(2000, vx.length)), t: vt!.subarray(0, Math.min(2000, vx.length)) } : { x: vx, t: vt! } : null);
-  if (shown) {
+  // rows that are no pictures (CSV features of a non-square size) get no misclassified.png (it used to fail the run)
+  const picture = (x: Tensor) => x.rank === 4 || x.rank === 3 || (x.rank === 2 && Number.isInteger(Math.sqrt(x.shape[1])));
+  if (shown && picture(shown.x)) {
     const mis = path.join(a.out, 'misclassified.png');
     drawMisclassifiedTest(net, shown.x, shown.t, mis, 20, data.spec.source === 'mnist' ? undefined : data.spec.classNames);
     files.push(mis);

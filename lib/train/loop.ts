@@ -345,7 +345,7 @@ export class TrainLoop {
       key: `train:${this.epoch}:${b}`,
       files: Array.from(rows, (i) => ds.files[i]),
       spec: ds.spec,
-      aug: counter === null ? null : { cfg: this.augCfg!, seed: this.augRng.seed, counter },
+      aug: counter === null ? null : { cfg: this.augCfg!, seed: this.augRng.seed, counter, chw: ds.shape.slice(1) },
     });
     let counter: number | null = null;
     const augOn = this.augCfg !== null && !isIdentityAugment(this.augCfg);

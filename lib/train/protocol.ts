@@ -12,7 +12,7 @@ import type { Network, NetworkConfig } from '../nets/network';
 import type { Optimizer, OptimizerState } from '../optimizers/optimizer';
 import { Tensor } from '../tensor';
 import { isStreaming, StreamingDataset } from '../data/stream/dataset';
-import type { ImageSpec } from '../data/stream/prepare';
+import type { RowSpec } from '../data/stream/prepare';
 import type { PoolEndpoint } from '../data/stream/pool';
 import { sharedArray, type DataPair } from './data';
 import type { BatchLogs, EpochLogs, LoopSettings, LoopState, TrainLoop } from './loop';
@@ -20,7 +20,7 @@ import type { BatchLogs, EpochLogs, LoopSettings, LoopState, TrainLoop } from '.
 /** A data set in messages: arrays over shared memory plus shapes. */
 export interface WirePair {
   /** In memory (shared), or the description of a StreamingDataset (file names, spec: read by decode workers). */
-  x: { data: Float32Array; shape: number[] } | { files: string[]; labels: Int32Array; spec: ImageSpec; shape: number[]; workers: number; prefetch: number };
+  x: { data: Float32Array; shape: number[] } | { files: string[]; labels: Int32Array; spec: RowSpec; shape: number[]; workers: number; prefetch: number };
   t: { labels: Int32Array } | { data: Float32Array; shape: number[] };
 }
 

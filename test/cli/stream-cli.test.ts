@@ -75,7 +75,27 @@ describe('simdnet train streams large image folders', () => {
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/bad\/dog\/7\.png: cannot decode/);
     expect(cli(['train', '--stream', 'maybe', '--images', dir]).stderr).toMatch(/--stream: expected one of auto, on, off, got 'maybe'/);
-    expect(cli(['train', '--stream', 'on']).stderr).toMatch(/--stream: only with --images/);
+    expect(cli(['train', '--stream', 'on']).stderr).toMatch(/--stream: only with --images or --csv/);
     expect(cli(['train', '--images', dir, '--metrics', 'f2']).stderr).toMatch(/--metrics: expected one of precision, recall, f1, auc, got 'f2'/);
+  }, 240000);
+
+  test('--csv: --stream on gives the loaded run (same history), and says so', () => {
+    const csv = path.join(tmp, 'rows.csv');
+    const rng = new Rng(4);
+    const rows = ['label,a,b,c'];
+    for (let i = 0; i < 60; i++) rows.push(`${i % 2},${[0, 1, 2].map((k) => (k === i % 2 ? 3 : 0) + rng.int(100) / 50).join(',')}`);
+    fs.writeFileSync(csv, `${rows.join('\n')}\n`);
+    const run = (out: string, stream: string) => {
+      const r = cli(['train', '--csv', csv, '--model', 'mlp', '--hidden', '8', '--epochs', '2', '--batch', '8', '--val-split', '0.2', '--lr', '0.01',
+        '--stream', stream, '--out', path.join(tmp, out)]);
+      if (r.status !== 0) throw new Error(`exit ${r.status}\n${r.stdout}\n${r.stderr}`);
+      return { r, h: JSON.parse(fs.readFileSync(path.join(tmp, out, 'history.json'), 'utf8')) as { history: { loss: number[]; valLoss: number[] } } };
+    };
+    const on = run('csv-on', 'on');
+    const off = run('csv-off', 'off');
+    expect(on.r.stdout).toMatch(/streaming from disk/);
+    expect(off.r.stdout).not.toMatch(/streaming from disk/);
+    expect(on.h.history.loss).toEqual(off.h.history.loss);
+    expect(on.h.history.valLoss).toEqual(off.h.history.valLoss);
   }, 240000);
 });

@@ -16,7 +16,7 @@ import { listImageFolder, type ImageFolderOptions } from '../images';
 import { decodeImage } from '../decode';
 import { stratifiedSplit } from '../split';
 import * as fs from 'fs';
-import { prepareFiles, rowSize, type ImageSpec } from './prepare';
+import { defaultRowShape, prepareFiles, rowSize, type ImageSpec, type RowSpec } from './prepare';
 
 /** How a StreamingDataset is read: worker threads and prefetch depth (PyTorch's num_workers, prefetch). */
 export interface StreamOptions {
@@ -54,7 +54,7 @@ export class StreamingDataset {
   constructor(
     readonly files: readonly string[],
     readonly labels: Int32Array,
-    readonly spec: ImageSpec,
+    readonly spec: RowSpec,
     opts: StreamOptions = {},
     rowShape?: number[],
   ) {
@@ -64,8 +64,7 @@ export class StreamingDataset {
     const o = readOptions<StreamOptions>('StreamingDataset', opts, ['workers', 'prefetch']);
     this.workers = checkInt('workers', o.workers ?? defaultWorkers(), 1, 64);
     this.prefetch = checkInt('prefetch', o.prefetch ?? Math.max(2, 2 * this.workers), 1, 1024);
-    const c = spec.colorMode === 'grayscale' ? 1 : 3;
-    const row = rowShape ?? [c, spec.size[0], spec.size[1]];
+    const row = rowShape ?? defaultRowShape(spec);
     if (row.reduce((a, b) => a * b, 1) !== rowSize(spec)) throw invalidRange('rowShape', `${rowSize(spec)} values per row`, `[${row.join(', ')}]`);
     this.shape = [files.length, ...row];
   }

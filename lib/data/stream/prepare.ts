@@ -5,9 +5,11 @@
  */
 import * as fs from 'fs';
 import { decodeImage, imageToPlanes, type DecodeOptions } from '../images';
+import { readCsvRows, type CsvSpec } from './csv';
 
 /** How the rows of a streaming image dataset are prepared (structured-clonable). */
 export interface ImageSpec {
+  kind?: 'images';
   /** Output [height, width]. */
   size: [number, number];
   colorMode: 'grayscale' | 'rgb';
@@ -20,9 +22,18 @@ export interface ImageSpec {
   decode: DecodeOptions;
 }
 
-/** Values per row: C·H·W. */
-export function rowSize(spec: ImageSpec): number {
-  return (spec.colorMode === 'grayscale' ? 1 : 3) * spec.size[0] * spec.size[1];
+/** How a streaming dataset's rows are read: image files, or rows of a CSV file (lib/data/stream/csv.ts). */
+export type RowSpec = ImageSpec | CsvSpec;
+
+/** The per-row shape a spec gives by default: [C, H, W] for images, [features] for CSV rows. */
+export function defaultRowShape(spec: RowSpec): number[] {
+  if (spec.kind === 'csv') return [spec.features];
+  return [spec.colorMode === 'grayscale' ? 1 : 3, spec.size[0], spec.size[1]];
+}
+
+/** Values per row: C·H·W, or the CSV's feature count. */
+export function rowSize(spec: RowSpec): number {
+  return defaultRowShape(spec).reduce((a, b) => a * b, 1);
 }
 
 /**
@@ -45,8 +56,9 @@ export function prepareFile(file: string, spec: ImageSpec, dst: Float32Array, of
   imageToPlanes(img, dst, offset, spec.size, spec.colorMode, spec.interpolation, spec.alpha);
 }
 
-/** Rows `files` prepared into one new array [files.length · rowSize]. */
-export function prepareFiles(files: readonly string[], spec: ImageSpec): Float32Array {
+/** Rows `files` prepared into one new array [files.length · rowSize] (CSV: `files` are row keys, see csv.ts). */
+export function prepareFiles(files: readonly string[], spec: RowSpec): Float32Array {
+  if (spec.kind === 'csv') return readCsvRows(files, spec);
   const per = rowSize(spec);
   const out = new Float32Array(files.length * per);
   for (let i = 0; i < files.length; i++) prepareFile(files[i], spec, out, i * per);

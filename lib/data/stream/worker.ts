@@ -7,15 +7,16 @@
  */
 import { workerData, type MessagePort } from 'worker_threads';
 import { getBackend, useBackend } from '../../backend';
-import { prepareFiles, type ImageSpec } from './prepare';
+import { prepareFiles, type RowSpec } from './prepare';
 import type { AugmentConfig } from '../../backend/types';
 
 /** A request: the files of one batch, how to prepare them, and the augmentation stream it draws from (or none). */
 export interface DecodeRequest {
   seq: number;
   files: string[];
-  spec: ImageSpec;
-  aug: { cfg: AugmentConfig; seed: number; counter: number } | null;
+  spec: RowSpec;
+  /** The augmentation of the batch: config, stream, and the per-row shape [C, H, W] it applies to. */
+  aug: { cfg: AugmentConfig; seed: number; counter: number; chw: number[] } | null;
 }
 
 export type DecodeReply =
@@ -33,8 +34,7 @@ function handle(req: DecodeRequest): { reply: DecodeReply; transfer: ArrayBuffer
   try {
     let x = prepareFiles(req.files, req.spec);
     if (req.aug) {
-      const [h, w] = req.spec.size;
-      const c = req.spec.colorMode === 'grayscale' ? 1 : 3;
+      const [c, h, w] = req.aug.chw;
       const y = new Float32Array(x.length);
       getBackend().augment(x, req.files.length, c, h, w, req.aug.cfg, req.aug.seed, req.aug.counter, y);
       x = y;

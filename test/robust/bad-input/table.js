@@ -508,6 +508,7 @@ const NOT_ENTRY_POINTS = {
   mnistDataDir: 'takes no arguments', loadMnist: 'reads the MNIST package data (test/data/mnist)',
   loadImageFolder: 'async, reads a directory tree (test/data/images)',
   streamImageFolder: 'async, reads a directory tree (test/data/stream: options, errors naming the file)',
+  streamCsv: 'async, reads a file (test/data/stream-csv: options, errors naming the file and line)',
   StreamingDataset: 'made by streamImageFolder (test/data/stream: its constructor checks)', safetensorToFloat32: 'takes a decoded SafeTensor (decodeSafetensors rows)',
   writeIdx: 'writeFileAtomic + encodeIdx (both have rows)', isIdentityAugment: 'takes a resolved AugmentConfig (resolveAugmentOptions rows)',
   formatAugmentSpec: 'inverse of parseAugmentSpec (its rows)', layoutChart: 'renderCurves\'s layout (its rows)',
