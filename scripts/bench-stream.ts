@@ -80,7 +80,7 @@ async function child(mode: string, dir: string, workers: number | undefined): Pr
     const start = process.hrtime.bigint();
     const req = (b: number): BatchRequest => ({
       key: String(b), files: Array.from(perm.subarray(b * BATCH, (b + 1) * BATCH), (i) => d.train.files[i]), spec: d.train.spec,
-      aug: { cfg, seed: 7, counter: b + 1 },
+      aug: { cfg, seed: 7, counter: b + 1, chw: [3, 32, 32] },
     });
     const batches = Math.ceil(d.train.length / BATCH);
     let images = 0;
