@@ -73,12 +73,15 @@ export async function benchEpoch(limit: number | null): Promise<EpochResult> {
   });
   await trainer.fit();
   // the evaluation the epoch ended with, again: the first 10,000 training and test images, inference mode
+  // (MNIST data is always loaded into memory: tensors, never a StreamingDataset)
+  const xTrain = data.train.x as Tensor;
+  const xTest = data.test!.x as Tensor;
   const nTrain = Math.min(evalSamples, data.train.x.shape[0]);
   const nTest = Math.min(evalSamples, data.test!.x.shape[0]);
-  evaluateRows(net, rows(data.train.x, nTrain), 200); // warm-up
+  evaluateRows(net, rows(xTrain, nTrain), 200); // warm-up
   const t0 = nowMs();
-  evaluateRows(net, data.train.x, nTrain);
-  evaluateRows(net, data.test!.x, nTest);
+  evaluateRows(net, xTrain, nTrain);
+  evaluateRows(net, xTest, nTest);
   const evalMs = nowMs() - t0;
   return { trainImages: data.train.x.shape[0], steps: trainer.iterPerEpoch, epochMs, evalMs, evalImages: nTrain + nTest, testAcc, loss };
 }
