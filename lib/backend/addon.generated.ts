@@ -3,7 +3,7 @@ import type { ConvPlan, NativeInfo } from './addon';
 import type { WindowGeometry } from './types';
 
 /** The interface hash of native/ops.json, compiled into the addon (info().interface) and checked at load. */
-export const NATIVE_INTERFACE = '7e0c784dd1e030ca';
+export const NATIVE_INTERFACE = 'a11f63b7969d45ef';
 
 export type Isa = 'reference' | 'avx2' | 'avx512';
 export const ISA_VALUES: readonly Isa[] = ['reference', 'avx2', 'avx512'];
@@ -78,6 +78,8 @@ export interface NativeAddon {
   col2im(col: Float32Array, g: WindowGeometry, x: Float32Array): void;
   convForward(x: Float32Array, w: Float32Array, b: Float32Array, g: WindowGeometry, F: number, y: Float32Array, relu: boolean): void;
   convBackward(dy: Float32Array, x: Float32Array, w: Float32Array, g: WindowGeometry, F: number, dx: Float32Array | null, dw: Float32Array, db: Float32Array, y: Float32Array | null): void;
+  /** Inference: z = maxPool(convForward(x, w, b, g, F, relu)) over the window p (N = g.N, C = F, H = g.OH, W = g.OW), without keeping the convolution's output (native/core/conv.h conv_forward_max_pool). */
+  convMaxPoolForward(x: Float32Array, w: Float32Array, b: Float32Array, g: WindowGeometry, F: number, relu: boolean, p: WindowGeometry, z: Float32Array): void;
   /** Which path each part of a convolution takes under the active kernels and thread count (native/core/conv.h). */
   convPlan(g: WindowGeometry, F: number, needDx: boolean): ConvPlan;
   maxPoolForward(x: Float32Array, g: WindowGeometry, y: Float32Array, argmax: Int32Array): void;
@@ -107,4 +109,4 @@ export interface NativeAddon {
 }
 
 /** The export names, for the load-time check. */
-export const NATIVE_EXPORTS: readonly (keyof NativeAddon)[] = ['info', 'setThreads', 'setKernels', 'fmaPeak', 'sgemm', 'im2col', 'col2im', 'convForward', 'convBackward', 'convPlan', 'maxPoolForward', 'maxPoolBackward', 'avgPoolForward', 'avgPoolBackward', 'addBias', 'sumRows', 'activationForward', 'activationBackward', 'axpy', 'scale', 'softmaxCrossEntropy', 'softmaxCrossEntropyBackward', 'batchNormForward', 'batchNormBackward', 'dropoutForward', 'dropoutBackward', 'optimizerStep', 'toHalf', 'fromHalf', 'augment'];
+export const NATIVE_EXPORTS: readonly (keyof NativeAddon)[] = ['info', 'setThreads', 'setKernels', 'fmaPeak', 'sgemm', 'im2col', 'col2im', 'convForward', 'convBackward', 'convMaxPoolForward', 'convPlan', 'maxPoolForward', 'maxPoolBackward', 'avgPoolForward', 'avgPoolBackward', 'addBias', 'sumRows', 'activationForward', 'activationBackward', 'axpy', 'scale', 'softmaxCrossEntropy', 'softmaxCrossEntropyBackward', 'batchNormForward', 'batchNormBackward', 'dropoutForward', 'dropoutBackward', 'optimizerStep', 'toHalf', 'fromHalf', 'augment'];

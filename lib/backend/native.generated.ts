@@ -30,6 +30,10 @@ export abstract class NativeForwarding {
   convBackward(dy: Float32Array, x: Float32Array, w: Float32Array, g: WindowGeometry, F: number, dx: Float32Array | null, dw: Float32Array, db: Float32Array, y: Float32Array | null = null): void {
     this.addon.convBackward(dy, x, w, g, F, dx, dw, db, y);
   }
+  /** Inference: z = maxPool(convForward(x, w, b, g, F, relu)) over the window p (N = g.N, C = F, H = g.OH, W = g.OW), without keeping the convolution's output (native/core/conv.h conv_forward_max_pool). */
+  convMaxPoolForward(x: Float32Array, w: Float32Array, b: Float32Array, g: WindowGeometry, F: number, relu: boolean, p: WindowGeometry, z: Float32Array): void {
+    this.addon.convMaxPoolForward(x, w, b, g, F, relu, p, z);
+  }
   /** Which path each part of a convolution takes under the active kernels and thread count (native/core/conv.h). */
   convPlan(g: WindowGeometry, F: number, needDx: boolean = true): ConvPlan {
     return this.addon.convPlan(g, F, needDx);

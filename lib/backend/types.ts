@@ -70,6 +70,12 @@ export interface Backend {
    */
   convForward(x: Float32Array, w: Float32Array, b: Float32Array, g: WindowGeometry, F: number, y: Float32Array, relu?: boolean): void;
   /**
+   * Inference: z = maxPoolForward(convForward(x, w, b, g, F, y, relu)) over the window `p` (p describes the
+   * convolution's output: N = g.N, C = F, H = OH, W = OW), without keeping y or the argmax. Bit-identical to the
+   * two calls; the native backend pools each image's convolution output while it is in cache.
+   */
+  convMaxPoolForward(x: Float32Array, w: Float32Array, b: Float32Array, g: WindowGeometry, F: number, relu: boolean, p: WindowGeometry, z: Float32Array): void;
+  /**
    * Gradients of convForward: dw[F,C,KH,KW] and db[F] are overwritten (not accumulated); dx[N,C,H,W] is
    * overwritten unless null (first layer: no input gradient needed). `y` (default null): the output of a
    * convForward with relu = true; the gradient then goes through that ReLU (dy_eff = y > 0 ? dy : 0, the

@@ -5,6 +5,7 @@ import { checkWeightInit, fillNormal, initStd, type WeightInit } from '../init';
 import { Rng } from '../rng';
 import { Tensor } from '../tensor';
 import { Layer, type Param } from './layer';
+import type { PoolBase } from './pool';
 import { badShape, check4d, checkTensor, reuse, shapeStr } from './util';
 import { readOptions } from '../validate';
 
@@ -121,6 +122,23 @@ export class Convolution extends Layer {
     this.be.convForward(x.data, this.W.value.data, this.b.value.data, g, this.filterNum, y.data, this.fusedRelu);
     this.x = x;
     return y;
+  }
+
+  /**
+   * Inference of a Network whose Convolution (with its fused Relu, when set) feeds a max pool: the pool's output
+   * in one backend op (Backend.convMaxPoolForward), this layer's own output never written. Backward is
+   * unavailable until the next forward. null when the pool does not take it (the caller runs the layers).
+   */
+  forwardMaxPool(x: Tensor, pool: PoolBase): Tensor | null {
+    checkTensor('Convolution input', x);
+    check4d('Convolution input', x, this.inChannels);
+    const t = pool.fusedMaxPoolTarget(this.outputShape(x.shape));
+    if (!t) return null;
+    const [N, C, H, W] = x.shape;
+    const g = (this.g = { N, C, H, W, KH: this.KH, KW: this.KW, stride: this.stride, pad: this.pad });
+    this.be.convMaxPoolForward(x.data, this.W.value.data, this.b.value.data, g, this.filterNum, this.fusedRelu, t.g, t.y.data);
+    this.x = undefined;
+    return t.y;
   }
 
   backward(dout: Tensor): Tensor {

@@ -17,7 +17,7 @@ export interface PoolingOptions {
 }
 
 /** Shared forward/backward of the window pools: one backend op each way. */
-abstract class PoolBase extends Layer {
+export abstract class PoolBase extends Layer {
   abstract readonly mode: PoolMode;
   private x?: Tensor;
   private g?: WindowGeometry;
@@ -54,6 +54,23 @@ abstract class PoolBase extends Layer {
     }
     this.x = x;
     return y;
+  }
+
+  /**
+   * Inference of a Network that computes this max pool inside the preceding convolution (Convolution.forwardMaxPool):
+   * this pool's window over the convolution's output shape and its (reused) output buffer, which the caller
+   * fills. Backward is unavailable until the next forward. null for average pools and windows the fused op does
+   * not take (the ordinary path then runs, with its errors).
+   */
+  fusedMaxPoolTarget(inShape: readonly number[]): { g: WindowGeometry; y: Tensor } | null {
+    if (this.mode !== 'max' || inShape.length !== 4) return null;
+    const [N, C, H, W] = inShape;
+    const g = { N, C, H, W, ...this.window(inShape) };
+    if (g.pad >= g.KH || g.pad >= g.KW || outSize(H, g.KH, g.stride, g.pad) < 1 || outSize(W, g.KW, g.stride, g.pad) < 1) return null;
+    this.y = reuse(this.y, this.outputShape(inShape));
+    this.g = g;
+    this.x = undefined;
+    return { g, y: this.y };
   }
 
   backward(dout: Tensor): Tensor {

@@ -13,6 +13,7 @@ import { Relu } from '../layers/activations';
 import { Convolution } from '../layers/conv';
 import { Layer, LossLayer, type Param, type Target } from '../layers/layer';
 import { MergeLayer } from '../layers/merge';
+import { PoolBase } from '../layers/pool';
 import { reuse, sameShape, shapeStr } from '../layers/util';
 import { accuracyKind, binaryTargets, checkLabels, countCorrect, targetClasses, type AccuracyKind } from '../metrics/accuracy';
 import { evaluate as evaluateNetwork, type EvaluateOptions, type EvaluateResult } from '../metrics/evaluate';
@@ -36,7 +37,10 @@ export interface NetworkOptions {
   /**
    * Fuse each Convolution immediately followed by a Relu: the convolution applies the ReLU in its epilogue
    * (and masks the gradient in its backward) and the Relu layer passes through. Same results bit for bit,
-   * fewer passes over memory. Default true, unless the environment sets SIMDNET_FUSE=0. Not part of config().
+   * fewer passes over memory. At inference (training false), a Convolution (with its fused Relu) read only by a
+   * max Pooling runs with it as one op (Backend.convMaxPoolForward): the same bits, the convolution's output never
+   * written; those nodes' outputs are then absent from nodeOutputs(). Default true, unless the environment sets
+   * SIMDNET_FUSE=0. Not part of config().
    */
   fuse?: boolean;
 }
@@ -104,6 +108,11 @@ export abstract class Network {
   private readonly initializeOnBuild: boolean;
   /** How many node inputs read each node's output (edges: Add(x, x) counts 2). */
   private readonly consumers: number[];
+  /**
+   * Per Convolution node feeding a max pool through nothing but its fused Relu: [relu node or -1, pool node]. At
+   * inference the three run as one op (Convolution.forwardMaxPool); their own outputs are then not kept.
+   */
+  private readonly poolChains: ([number, number] | undefined)[] = [];
   /** Per node: its latest forward output, and the accumulated gradient of that output (several consumers). */
   private outs: Tensor[] = [];
   private gradAcc: (Tensor | undefined)[] = [];
@@ -153,6 +162,22 @@ export abstract class Network {
           reader.layer.passThrough = fuse;
         }
       }
+    });
+    // Inference: Convolution (-> its fused Relu) -> max pool, each read only by the next, run as one op.
+    const onlyReader = (i: number): number => {
+      if (this.consumers[i] !== 1) return -1;
+      const j = this.nodes.findIndex((m) => m.inputs.includes(i));
+      return j >= 0 && this.nodes[j].inputs.length === 1 ? j : -1;
+    };
+    this.nodes.forEach((n, i) => {
+      if (!fuse || !(n.layer instanceof Convolution)) return;
+      let j = onlyReader(i);
+      let relu = -1;
+      if (j >= 0 && this.nodes[j].layer instanceof Relu && n.layer.fusedRelu) {
+        relu = j;
+        j = onlyReader(j);
+      }
+      if (j >= 0 && this.nodes[j].layer instanceof PoolBase && (this.nodes[j].layer as PoolBase).mode === 'max') this.poolChains[i] = [relu, j];
     });
     this.initializeOnBuild = initialize;
     if (inputShape !== undefined) this.build(inputShape);
@@ -241,9 +266,24 @@ export abstract class Network {
     this.checkInput(x);
     const outs = this.outs;
     const nodes = this.nodes;
+    let skip: Set<number> | undefined;
     for (let i = 0; i < nodes.length; i++) {
+      if (skip?.has(i)) continue;
       const n = nodes[i];
       const ins = n.inputs;
+      const chain = training ? undefined : this.poolChains[i];
+      if (chain) {
+        const [relu, pool] = chain;
+        const z = (n.layer as Convolution).forwardMaxPool(ins[0] === NETWORK_INPUT ? x : outs[ins[0]], nodes[pool].layer as PoolBase);
+        if (z) {
+          (skip ??= new Set()).add(pool);
+          if (relu >= 0) skip.add(relu);
+          outs[i] = undefined as unknown as Tensor;
+          if (relu >= 0) outs[relu] = undefined as unknown as Tensor;
+          outs[pool] = z;
+          continue;
+        }
+      }
       if (n.layer instanceof MergeLayer) {
         outs[i] = n.layer.forwardMany(ins.map((j) => (j === NETWORK_INPUT ? x : outs[j])), training);
       } else {
@@ -469,7 +509,10 @@ export abstract class Network {
     return this.nodeShapes([1, ...this.inputShape]);
   }
 
-  /** The output of every node in the last forward, by node name (the live, reused buffers: copy to keep). */
+  /**
+   * The output of every node in the last forward, by node name (the live, reused buffers: copy to keep). After an
+   * inference forward, nodes fused into a following max pool (NetworkOptions.fuse) have none.
+   */
   nodeOutputs(): Record<string, Tensor> {
     const out: Record<string, Tensor> = {};
     this.nodes.forEach((n, i) => {

@@ -54,6 +54,22 @@ Napi::Value convBackward(Napi::Env env, const ConvBackwardArgs& a) {
   return env.Undefined();
 }
 
+Napi::Value convMaxPoolForward(Napi::Env env, const ConvMaxPoolForwardArgs& a) {
+  const WindowGeom& g = a.g;
+  const WindowGeom& p = a.p;
+  if (p.N != g.N || p.C != a.F || p.H != g.OH || p.W != g.OW) {
+    throw Napi::RangeError::New(env, "p: expected the pool over the convolution's output (N " + std::to_string(g.N) +
+                                         ", C " + std::to_string(a.F) + ", H " + std::to_string(g.OH) + ", W " +
+                                         std::to_string(g.OW) + "), got N " + std::to_string(p.N) + ", C " +
+                                         std::to_string(p.C) + ", H " + std::to_string(p.H) + ", W " +
+                                         std::to_string(p.W));
+  }
+  CheckMaxPool(env, p);
+  CheckWorkspace(env, conv_forward_max_pool(a.x.data, a.w.data, a.b.data, g, a.F, a.relu, p, a.z.data),
+                 "convMaxPoolForward");
+  return env.Undefined();
+}
+
 // -> {forward, weightGrad, inputGrad}
 Napi::Value convPlan(Napi::Env env, const ConvPlanArgs& a) {
   const ConvPlan p = conv_plan(a.g, a.F, a.needDx);

@@ -162,6 +162,25 @@ Napi::Value Unpack_convBackward(const Napi::CallbackInfo& info) {
   return impl::convBackward(env, a);
 }
 
+Napi::Value Unpack_convMaxPoolForward(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  RequireArgCount(info, 8, "convMaxPoolForward");
+  ConvMaxPoolForwardArgs a;
+  a.x = GetF32(info, 0, "x");
+  a.w = GetF32(info, 1, "w");
+  a.b = GetF32(info, 2, "b");
+  a.g = GetWindow(info, 3, "g");
+  a.F = GetInt(info, 4, "F", 1, (int64_t(1) << 31) - 1);
+  a.relu = GetBool(info, 5, "relu");
+  a.p = GetWindow(info, 6, "p");
+  a.z = GetF32(info, 7, "z");
+  RequireLength(env, "x", a.x.length, Mul(env, {uint64_t(a.g.N), uint64_t(a.g.C), uint64_t(a.g.H), uint64_t(a.g.W)}));
+  RequireLength(env, "w", a.w.length, Mul(env, {uint64_t(a.F), uint64_t(a.g.C), uint64_t(a.g.KH), uint64_t(a.g.KW)}));
+  RequireLength(env, "b", a.b.length, uint64_t(a.F));
+  RequireLength(env, "z", a.z.length, Mul(env, {uint64_t(a.p.N), uint64_t(a.p.C), uint64_t(a.p.OH), uint64_t(a.p.OW)}));
+  return impl::convMaxPoolForward(env, a);
+}
+
 Napi::Value Unpack_convPlan(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   RequireArgCount(info, 3, "convPlan");
@@ -477,6 +496,7 @@ void RegisterOps(Napi::Env env, Napi::Object exports) {
   Export(env, exports, "col2im", Unpack_col2im);
   Export(env, exports, "convForward", Unpack_convForward);
   Export(env, exports, "convBackward", Unpack_convBackward);
+  Export(env, exports, "convMaxPoolForward", Unpack_convMaxPoolForward);
   Export(env, exports, "convPlan", Unpack_convPlan);
   Export(env, exports, "maxPoolForward", Unpack_maxPoolForward);
   Export(env, exports, "maxPoolBackward", Unpack_maxPoolBackward);

@@ -11,7 +11,7 @@
 namespace simdnet {
 namespace bind {
 
-constexpr const char* kInterfaceHash = "7e0c784dd1e030ca";
+constexpr const char* kInterfaceHash = "a11f63b7969d45ef";
 
 // Registers every export of native/ops.json (ops.generated.cpp).
 void RegisterOps(Napi::Env env, Napi::Object exports);
@@ -69,6 +69,16 @@ struct ConvBackwardArgs {
   F32 dw;
   F32 db;
   F32 y;
+};
+struct ConvMaxPoolForwardArgs {
+  F32 x;
+  F32 w;
+  F32 b;
+  WindowGeom g{};
+  int64_t F{};
+  bool relu{};
+  WindowGeom p{};
+  F32 z;
 };
 struct ConvPlanArgs {
   WindowGeom g{};
@@ -227,6 +237,7 @@ Napi::Value im2col(Napi::Env env, const Im2colArgs& a);
 Napi::Value col2im(Napi::Env env, const Col2imArgs& a);
 Napi::Value convForward(Napi::Env env, const ConvForwardArgs& a);
 Napi::Value convBackward(Napi::Env env, const ConvBackwardArgs& a);
+Napi::Value convMaxPoolForward(Napi::Env env, const ConvMaxPoolForwardArgs& a);
 Napi::Value convPlan(Napi::Env env, const ConvPlanArgs& a);
 Napi::Value maxPoolForward(Napi::Env env, const MaxPoolForwardArgs& a);
 Napi::Value maxPoolBackward(Napi::Env env, const MaxPoolBackwardArgs& a);

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "core/conv_internal.h"
+#include "core/pool.h"
 #include "core/threadpool.h"
 
 namespace simdnet {
@@ -38,6 +39,8 @@ thread_local Workspace t_group;     // direct dW: padded input, masked gradient,
 thread_local std::vector<ConvSegment> t_segs;  // direct dW: the output positions' segments, per calling thread
 thread_local DirectFwd t_fwd;       // conv_forward's direct setup, per calling thread
 thread_local DirectFwd t_dxf;       // conv_backward's dx = conv(dy, wf), per calling thread
+thread_local Workspace t_pool_y;    // conv_forward_max_pool: an image's convolution output (+ argmax), per thread
+thread_local Workspace t_pool_arg;  // conv_forward_max_pool's unfused path: the argmax it drops
 
 // Runs fn(n) for every image on `tasks` pool tasks claiming images one at a time (a task delayed by other work
 // on its core — the JS engine's helper threads — leaves its share to the others instead of holding up the layer).
@@ -108,6 +111,35 @@ bool conv_forward(const float* x, const float* w, const float* b, const WindowGe
     return true;
   }
   return claim_images(g.N, tasks, [&](int64_t n) { return forward_image(kt, x + n * X, w, b, g, F, y + n * Y, relu); });
+}
+
+// x[N,C,H,W], w[F,C*KH*KW], b[F] -> z[N,F,PH,PW] (conv.h)
+bool conv_forward_max_pool(const float* x, const float* w, const float* b, const WindowGeom& g, int64_t F, bool relu,
+                           const WindowGeom& pool, float* z) {
+  const KernelTable& kt = kernels();
+  const WindowGeom pg = make_window(g.N, F, g.OH, g.OW, pool.KH, pool.KW, pool.stride, pool.pad);
+  const int64_t X = g.image(), P = g.positions(), PP = pg.positions();
+  const int tasks = image_tasks(g.N);
+  DirectFwd& d = t_fwd;
+  d.on = false;
+  const bool two = pg.KH == 2 && pg.KW == 2 && pg.stride == 2 && pg.pad == 0;
+  if (tasks > 0 && two && !setup_direct_fwd(d, *kt.conv_direct, g, w, F)) return false;
+  if (!d.on) {  // the two ops, through workspaces
+    float* y = t_pool_y.get(g.N * F * P);
+    int32_t* am = reinterpret_cast<int32_t*>(t_pool_arg.get(g.N * F * PP));
+    if (!y || !am || !conv_forward(x, w, b, g, F, y, relu)) return false;
+    max_pool_forward(y, pg, z, am);
+    return true;
+  }
+  // max_pool_forward's kernel choice: under 8 windows a row the reference (same bits)
+  const MaxPool2x2Kernels& pk = pg.OW >= 8 ? *kt.max_pool_2x2 : max_pool_2x2_kernels_ref;
+  return claim_images(g.N, tasks, [&](int64_t n) {
+    float* yn = t_pool_y.get(F * P + F * PP);
+    if (!yn || !direct_fwd_image(d, x + n * X, g, b, relu, yn)) return false;
+    int32_t* am = reinterpret_cast<int32_t*>(yn + F * P);
+    for (int64_t f = 0; f < F; ++f) pk.forward(yn + f * P, g.OW, pg.OH, pg.OW, z + (n * F + f) * PP, am, 0);
+    return true;
+  });
 }
 
 // dy[N,F,OH,OW], x[N,C,H,W], w[F,C*KH*KW], y[N,F,OH,OW] (nullable) -> dw[F,C*KH*KW], db[F], dx[N,C,H,W] (nullable)

@@ -15,6 +15,15 @@ namespace simdnet {
 bool conv_forward(const float* x, const float* w, const float* b, const WindowGeom& g, int64_t F, float* y,
                   bool relu = false);
 
+// Inference: x[N,C,H,W] -> z[N,F,PH,PW] = max_pool(conv(x, w) + b (ReLU'd when `relu`)) over the window `pool`
+// (its KH, KW, stride, pad; N, C, H, W are ignored: the pool reads the convolution's output [F, OH, OW]). Where the
+// direct forward applies and the window is the book's 2x2 stride 2, each image's convolution output stays in a
+// per-thread buffer (in cache) and is pooled from there: the full y is never written or read back; elsewhere
+// conv_forward into a workspace, then max_pool_forward. Bit-identical to those two calls (the same kernels per
+// image; no argmax is kept). Returns false only when a workspace cannot be allocated.
+bool conv_forward_max_pool(const float* x, const float* w, const float* b, const WindowGeom& g, int64_t F, bool relu,
+                           const WindowGeom& pool, float* z);
+
 // dy[N,F,OH,OW], x[N,C,H,W], w[F, C*KH*KW] -> dw[F, C*KH*KW], db[F] (overwritten), dx[N,C,H,W]
 // (overwritten; skipped when null). `y` (nullable): the fused-ReLU output of conv_forward; when given the
 // gradient is taken through the ReLU, dy_eff = y > 0 ? dy : 0 (masked per image into a workspace; dy is

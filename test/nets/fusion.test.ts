@@ -51,3 +51,26 @@ describe.each(backendsUnderTest())('$name backend: conv+relu fusion', ({ backend
     expect(() => NETS[0][1](backend, 'yes' as never)).toThrow(TypeError);
   });
 });
+
+describe.each(backendsUnderTest())('$name backend: inference conv(+relu)+max-pool chains', ({ backend }) => {
+  test('DeepConvNet and SimpleConvNet at 28x28: one op per chain at inference, logits bit-identical to fuse: false', () => {
+    const x = new Tensor(randomArray(3 * 784, 5, 0, 1), [3, 1, 28, 28]);
+    for (const make of [(fuse: boolean) => new DeepConvNet({ seed: 2, backend, fuse }), (fuse: boolean) => new SimpleConvNet({ seed: 2, backend, fuse })]) {
+      const [f, u] = [make(true), make(false)];
+      expect(bits(f.predict(x).data)).toEqual(bits(u.predict(x).data));
+      // the convolutions (and their Relus) that feed a max pool keep no output of their own after inference
+      const kept = Object.keys(f.nodeOutputs());
+      const chained = f.nodes.filter((n, i) => n.layer instanceof Convolution && f.nodes[i + 1]?.layer instanceof Relu && f.nodes[i + 2]?.layer.type === 'Pooling').map((n) => n.name);
+      expect(chained.length).toBe(f.type === 'DeepConvNet' ? 3 : 1);
+      for (const name of chained) expect(kept).not.toContain(name);
+      expect(Object.keys(u.nodeOutputs())).toEqual(u.nodes.map((n) => n.name));
+      // a layer that ran fused cannot run backward until the next forward; a training forward keeps every output
+      const conv = f.nodes.find((n) => n.name === chained[0])!.layer as Convolution;
+      expect(() => conv.backward(new Tensor(new Float32Array(conv.outputShape([3, conv.inChannels, 28, 28]).reduce((a, b) => a * b, 1)), conv.outputShape([3, conv.inChannels, 28, 28])))).toThrow(/call forward first/);
+      const t = Int32Array.from([0, 1, 2]);
+      const gf = f.gradient(x, t), gu = u.gradient(x, t);
+      for (const k of Object.keys(gu)) expect(bits(gf[k].data)).toEqual(bits(gu[k].data));
+      expect(Object.keys(f.nodeOutputs())).toEqual(f.nodes.map((n) => n.name));
+    }
+  });
+});

@@ -15,6 +15,7 @@
 import { checkF32, checkInt, invalidRange, invalidType } from '../../validate';
 import type { WindowGeometry } from '../types';
 import { sgemm } from './gemm';
+import { maxPoolForward } from './pool';
 
 /** A validated window geometry with its output size. */
 export interface Window extends WindowGeometry {
@@ -24,25 +25,25 @@ export interface Window extends WindowGeometry {
 
 /**
  * Checks a WindowGeometry (positive integer sizes, stride ≥ 1, pad ≥ 0, output size ≥ 1) and returns it
- * with OH/OW.
+ * with OH/OW; errors name it `name` (default 'g').
  * @throws {TypeError} when `g` or one of its fields has the wrong type.
  * @throws {RangeError} when a field is out of range or the kernel does not fit the padded input.
  */
-export function checkWindow(g: WindowGeometry): Window {
-  if (typeof g !== 'object' || g === null) throw invalidType('g', 'a WindowGeometry object', g);
-  const N = checkInt('g.N', g.N, 1);
-  const C = checkInt('g.C', g.C, 1);
-  const H = checkInt('g.H', g.H, 1);
-  const W = checkInt('g.W', g.W, 1);
-  const KH = checkInt('g.KH', g.KH, 1);
-  const KW = checkInt('g.KW', g.KW, 1);
-  const stride = checkInt('g.stride', g.stride, 1);
-  const pad = checkInt('g.pad', g.pad, 0);
+export function checkWindow(g: WindowGeometry, name = 'g'): Window {
+  if (typeof g !== 'object' || g === null) throw invalidType(name, 'a WindowGeometry object', g);
+  const N = checkInt(`${name}.N`, g.N, 1);
+  const C = checkInt(`${name}.C`, g.C, 1);
+  const H = checkInt(`${name}.H`, g.H, 1);
+  const W = checkInt(`${name}.W`, g.W, 1);
+  const KH = checkInt(`${name}.KH`, g.KH, 1);
+  const KW = checkInt(`${name}.KW`, g.KW, 1);
+  const stride = checkInt(`${name}.stride`, g.stride, 1);
+  const pad = checkInt(`${name}.pad`, g.pad, 0);
   if (H + 2 * pad < KH) {
-    throw invalidRange('g.KH', `at most H + 2·pad = ${H + 2 * pad} (output height ≥ 1)`, `KH=${KH} with H=${H}, pad=${pad}`);
+    throw invalidRange(`${name}.KH`, `at most H + 2·pad = ${H + 2 * pad} (output height ≥ 1)`, `KH=${KH} with H=${H}, pad=${pad}`);
   }
   if (W + 2 * pad < KW) {
-    throw invalidRange('g.KW', `at most W + 2·pad = ${W + 2 * pad} (output width ≥ 1)`, `KW=${KW} with W=${W}, pad=${pad}`);
+    throw invalidRange(`${name}.KW`, `at most W + 2·pad = ${W + 2 * pad} (output width ≥ 1)`, `KW=${KW} with W=${W}, pad=${pad}`);
   }
   const OH = Math.floor((H + 2 * pad - KH) / stride) + 1;
   const OW = Math.floor((W + 2 * pad - KW) / stride) + 1;
@@ -218,6 +219,31 @@ export function convForward(x: Float32Array, w: Float32Array, b: Float32Array, g
     }
     if (relu) for (let i = yn, e = yn + F * P; i < e; i++) if (y[i] <= 0) y[i] = 0; // −0 -> +0, NaN passes
   }
+}
+
+let pooledFrom = new Float32Array(0);
+let pooledArgmax = new Int32Array(0);
+
+/** z = maxPool(convForward(x, w, b, geom, F, relu)) over the window p (N = geom.N, C = F, H = OH, W = OW of the convolution). */
+export function convMaxPoolForward(x: Float32Array, w: Float32Array, b: Float32Array, geom: WindowGeometry, F: number, relu: boolean, p: WindowGeometry, z: Float32Array): void {
+  const g = checkWindow(geom);
+  checkInt('F', F, 1);
+  if (typeof relu !== 'boolean') throw invalidType('relu', 'a boolean', relu);
+  const q = checkWindow(p, 'p');
+  if (q.N !== g.N || q.C !== F || q.H !== g.OH || q.W !== g.OW) {
+    throw invalidRange('p', `the pool over the convolution's output (N ${g.N}, C ${F}, H ${g.OH}, W ${g.OW})`, `N ${q.N}, C ${q.C}, H ${q.H}, W ${q.W}`);
+  }
+  if (q.pad >= q.KH || q.pad >= q.KW) {
+    throw invalidRange('p.pad', 'less than KH and KW for max pooling (every window must hold an input element)', `pad=${q.pad} with KH=${q.KH}, KW=${q.KW}`);
+  }
+  const Y = g.N * F * g.OH * g.OW;
+  const Z = q.N * q.C * q.OH * q.OW;
+  checkArray('z', z, Z);
+  if (pooledFrom.length < Y) pooledFrom = new Float32Array(Y);
+  if (pooledArgmax.length < Z) pooledArgmax = new Int32Array(Z);
+  const y = pooledFrom.subarray(0, Y);
+  convForward(x, w, b, geom, F, y, relu);
+  maxPoolForward(y, p, z, pooledArgmax.subarray(0, Z));
 }
 
 /** Stride 1, square kernel, pad ≤ K−1 (not 1×1 pointwise): dx is a convolution of dy with flipped filters. */

@@ -40,6 +40,9 @@ export class TsBackend implements Backend {
   convForward(x: Float32Array, w: Float32Array, b: Float32Array, g: WindowGeometry, F: number, y: Float32Array, relu = false): void {
     conv.convForward(x, w, b, g, F, y, relu);
   }
+  convMaxPoolForward(x: Float32Array, w: Float32Array, b: Float32Array, g: WindowGeometry, F: number, relu: boolean, p: WindowGeometry, z: Float32Array): void {
+    conv.convMaxPoolForward(x, w, b, g, F, relu, p, z);
+  }
   convBackward(dy: Float32Array, x: Float32Array, w: Float32Array, g: WindowGeometry, F: number, dx: Float32Array | null, dw: Float32Array, db: Float32Array, y: Float32Array | null = null): void {
     conv.convBackward(dy, x, w, g, F, dx, dw, db, y);
   }

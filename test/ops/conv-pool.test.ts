@@ -1,0 +1,123 @@
+/**
+ * convMaxPoolForward (inference: convolution (+ ReLU) then max pooling in one op, native/core/conv.h
+ * conv_forward_max_pool): on every kernel tier and at 1 and 2 threads it equals convForward then maxPoolForward
+ * bit for bit (the fused 2x2 path pools each image's output while it is in cache; other windows, and fewer images
+ * than threads, go through the two ops), and the TypeScript backend within float32 rounding. Geometries: the
+ * DeepConvNet and SimpleConvNet shapes (row segments and the W-expanded copy), odd output sizes the pool floors,
+ * pooled rows under and over 8 windows (the pool kernel's switch), a 3x3 stride-2 padded window, a global window,
+ * no ReLU, one image, a NaN input.
+ */
+import type { NativeBackend } from '../../lib/backend/native';
+import type { WindowGeometry } from '../../lib/backend/types';
+import { backendsUnderTest, expectClose, kernelTiers, randomArray, withKernels, withThreads } from '../helpers';
+
+const backends = backendsUnderTest();
+const natives = backends.filter((b) => b.name === 'native').map((b) => b.backend as NativeBackend);
+const ts = backends.find((b) => b.name === 'ts')!.backend;
+
+interface Case {
+  g: WindowGeometry;
+  F: number;
+  pool: { KH: number; KW: number; stride: number; pad: number };
+  relu: boolean;
+}
+const out = (n: number, k: number, s: number, p: number) => Math.floor((n + 2 * p - k) / s) + 1;
+const c = (N: number, C: number, H: number, W: number, K: number, pad: number, F: number, pool = { KH: 2, KW: 2, stride: 2, pad: 0 }, relu = true): Case =>
+  ({ g: { N, C, H, W, KH: K, KW: K, stride: 1, pad }, F, pool, relu });
+const CASES: Case[] = [
+  c(3, 16, 12, 28, 3, 1, 16), // DeepConvNet conv2 rows (pooled rows of 14 windows: the vector pool kernel)
+  c(3, 32, 8, 14, 3, 2, 32), // conv4's pad 2
+  c(4, 8, 8, 8, 3, 1, 13), // pooled rows of 4 windows (the reference pool kernel), partial filter tiles
+  c(3, 1, 12, 28, 5, 0, 30), // SimpleConvNet: 24 wide, the W-expanded copy
+  c(3, 3, 7, 9, 3, 1, 5), // odd output 7x9: the pool drops the last row and column
+  c(3, 4, 9, 9, 3, 1, 6, { KH: 3, KW: 3, stride: 2, pad: 1 }), // not 2x2: the two ops
+  c(3, 4, 6, 6, 3, 1, 6, { KH: 6, KW: 6, stride: 1, pad: 0 }), // a global window
+  c(3, 16, 6, 28, 3, 1, 16, undefined, false), // no ReLU
+  c(1, 16, 6, 28, 3, 1, 16), // one image: the per-image GEMMs, then the pool
+];
+
+function poolGeometry(k: Case) {
+  const OH = out(k.g.H, k.g.KH, 1, k.g.pad);
+  const OW = out(k.g.W, k.g.KW, 1, k.g.pad);
+  const p: WindowGeometry = { N: k.g.N, C: k.F, H: OH, W: OW, ...k.pool };
+  return { p, Y: k.g.N * k.F * OH * OW, Z: k.g.N * k.F * out(OH, k.pool.KH, k.pool.stride, k.pool.pad) * out(OW, k.pool.KW, k.pool.stride, k.pool.pad) };
+}
+
+function data(k: Case, seed: number) {
+  return {
+    x: randomArray(k.g.N * k.g.C * k.g.H * k.g.W, seed),
+    w: randomArray(k.F * k.g.C * k.g.KH * k.g.KW, seed + 1),
+    b: randomArray(k.F, seed + 2),
+  };
+}
+
+const label = (k: Case) => `N${k.g.N} C${k.g.C} ${k.g.H}x${k.g.W} K${k.g.KH} p${k.g.pad} F${k.F} pool ${k.pool.KH}x${k.pool.KW}/${k.pool.stride} p${k.pool.pad}${k.relu ? ' relu' : ''}`;
+
+for (const nb of natives) {
+  describe('native convMaxPoolForward', () => {
+    test('equals convForward then maxPoolForward bit for bit on every tier, 1 and 2 threads, and the TypeScript backend', () => {
+      for (const [i, k] of CASES.entries()) {
+        const d = data(k, 10 + 5 * i);
+        const { p, Y, Z } = poolGeometry(k);
+        const zt = new Float32Array(Z).fill(NaN);
+        ts.convMaxPoolForward(d.x, d.w, d.b, k.g, k.F, k.relu, p, zt);
+        for (const isa of kernelTiers(nb)) {
+          for (const threads of [1, 2]) {
+            withKernels(nb, isa, () => withThreads(nb, threads, () => {
+              const at = `${isa} ${threads}t ${label(k)}`;
+              const y = new Float32Array(Y);
+              const z2 = new Float32Array(Z);
+              nb.convForward(d.x, d.w, d.b, k.g, k.F, y, k.relu);
+              nb.maxPoolForward(y, p, z2, new Int32Array(Z));
+              const z = new Float32Array(Z).fill(NaN);
+              nb.convMaxPoolForward(d.x, d.w, d.b, k.g, k.F, k.relu, p, z);
+              expectClose(z, z2, { rtol: 0, atol: 0 }, `fused vs two ops ${at}`);
+              expectClose(z, zt, { rtol: 1e-4, atol: 1e-5 }, `native vs ts ${at}`);
+            }));
+          }
+        }
+      }
+    });
+
+    test('a NaN in the input reaches the pooled outputs the two ops give', () => {
+      const k = c(3, 2, 6, 28, 3, 1, 16);
+      const d = data(k, 3);
+      d.x[2 * 6 * 28 + 2 * 28 + 27] = NaN; // image 1, channel 0, row 2, last column
+      const { p, Y, Z } = poolGeometry(k);
+      for (const isa of kernelTiers(nb)) {
+        withKernels(nb, isa, () => withThreads(nb, 2, () => {
+          const y = new Float32Array(Y);
+          const z2 = new Float32Array(Z);
+          nb.convForward(d.x, d.w, d.b, k.g, k.F, y, true);
+          nb.maxPoolForward(y, p, z2, new Int32Array(Z));
+          const z = new Float32Array(Z);
+          nb.convMaxPoolForward(d.x, d.w, d.b, k.g, k.F, true, p, z);
+          expect(Array.from(z, Number.isNaN)).toEqual(Array.from(z2, Number.isNaN));
+          expect(z.some(Number.isNaN)).toBe(true);
+          expectClose(z, z2, { rtol: 0, atol: 0 }, `${isa}`);
+        }));
+      }
+    });
+  });
+}
+
+describe.each(backends.map((b) => [b.name, b.backend] as const))('%s convMaxPoolForward arguments', (_name, be) => {
+  test('a pool window that does not describe the convolution\'s output is a RangeError naming p', () => {
+    const k = c(2, 3, 6, 5, 3, 1, 4);
+    const d = data(k, 1);
+    const { p, Z } = poolGeometry(k);
+    // the addon's errors come from another realm: compare names, not constructors
+    const thrown = (fn: () => void) => {
+      try {
+        fn();
+      } catch (e) {
+        return `${(e as Error).name}: ${(e as Error).message}`;
+      }
+      return 'no error';
+    };
+    for (const bad of [{ ...p, C: 3 }, { ...p, H: 5 }, { ...p, N: 1 }]) {
+      expect(thrown(() => be.convMaxPoolForward(d.x, d.w, d.b, k.g, k.F, true, bad, new Float32Array(Z)))).toMatch(/^RangeError: p\b.*the pool over the convolution's output/);
+    }
+    expect(thrown(() => be.convMaxPoolForward(d.x, d.w, d.b, k.g, k.F, true, { ...p, KH: 1, KW: 1, pad: 1 }, new Float32Array(1000)))).toMatch(/^RangeError: .*pad/);
+  });
+});
