@@ -6,13 +6,19 @@
 import * as fs from 'fs';
 import { checkInt, checkNumber, checkShape, invalidRange, invalidType } from '../validate';
 import { Tensor } from '../tensor';
-import { LabeledSplit, splitIndices, subset } from './dataset';
+import { gatherRows, LabeledSplit, splitIndices, subset } from './dataset';
 import { stratifiedSplit } from './split';
 import { readOptions } from '../validate';
 
 export interface CsvOptions {
   /** Index (negative counts from the end) or header name of the label column; null: no labels. Default 0. */
   labelColumn?: number | string | null;
+  /**
+   * Multi-label data: several label columns (indices or header names), each 0 or 1, read into `targets` [N, K]
+   * (in this order) for a network of K sigmoid outputs (SigmoidWithLoss); instead of labelColumn. The validation
+   * split is then a seeded random pick (no single class to stratify by).
+   */
+  labelColumns?: (number | string)[];
   /**
    * Whether the first row is a header; 'auto' (default): it is when none of its fields is a number. A first row
    * mixing numbers and non-numbers (a data row with a typo) is an error naming the column: pass `header: true`
@@ -35,7 +41,7 @@ export interface CsvOptions {
   maxClasses?: number;
 }
 
-const OPTION_KEYS = ['labelColumn', 'header', 'shape', 'normalize', 'validationSplit', 'seed', 'shuffle', 'delimiter', 'maxClasses'];
+const OPTION_KEYS = ['labelColumn', 'labelColumns', 'header', 'shape', 'normalize', 'validationSplit', 'seed', 'shuffle', 'delimiter', 'maxClasses'];
 /** Largest finite float32: a field beyond it would be stored as ±Infinity. */
 const F32_MAX = 3.4028234663852886e38;
 /** Decimal numbers only: no hex/octal/binary (`0x10` is not 16), no Infinity/NaN words. */
@@ -44,7 +50,7 @@ const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 export interface CsvData {
   train: LabeledSplit;
   validation?: LabeledSplit;
-  /** Largest label + 1 (0 without labels). */
+  /** Largest label + 1 (0 without labels); with labelColumns, the number of label columns. */
   classCount: number;
   /** The header's column names, when there is a header. */
   columns?: string[];
@@ -115,7 +121,12 @@ export function parseCsv(csvText: string, opts: CsvOptions = {}, name = '<text>'
   const seed = checkInt('seed', opts.seed ?? 0, 0, 0xffffffff);
   const headerOpt = opts.header ?? 'auto';
   if (headerOpt !== true && headerOpt !== false && headerOpt !== 'auto') throw invalidType('header', "true, false or 'auto'", headerOpt);
-  const labelOpt = opts.labelColumn === undefined ? 0 : opts.labelColumn;
+  const multiOpt = opts.labelColumns;
+  if (multiOpt !== undefined) {
+    if (!Array.isArray(multiOpt) || multiOpt.length === 0) throw invalidType('labelColumns', 'a non-empty array of column indices or header names', multiOpt);
+    if (opts.labelColumn !== undefined) throw invalidRange('labelColumn', 'absent when labelColumns is given (one or the other)', opts.labelColumn);
+  }
+  const labelOpt = multiOpt !== undefined ? null : opts.labelColumn === undefined ? 0 : opts.labelColumn;
   if (labelOpt !== null && typeof labelOpt !== 'number' && typeof labelOpt !== 'string') {
     throw invalidType('labelColumn', 'a column index, a header name or null', labelOpt);
   }
@@ -184,7 +195,23 @@ export function parseCsv(csvText: string, opts: CsvOptions = {}, name = '<text>'
     checkInt('labelColumn', labelOpt, -ncol, ncol - 1);
     labelCol = labelOpt < 0 ? ncol + labelOpt : labelOpt;
   }
-  const nfeat = ncol - (labelCol >= 0 ? 1 : 0);
+  // multi-label columns: isTarget[col] = its index in the targets row + 1 (0: not a target column)
+  const isTarget = new Int32Array(ncol);
+  const K = multiOpt?.length ?? 0;
+  (multiOpt ?? []).forEach((c, k) => {
+    let col: number;
+    if (typeof c === 'string') {
+      if (!columns) throw invalidRange(`labelColumns[${k}]`, 'a column index (the file has no header row)', `'${c}'`);
+      col = columns.indexOf(c);
+      if (col < 0) throw invalidRange(`labelColumns[${k}]`, `one of the header's columns`, `'${c}'`);
+    } else {
+      checkInt(`labelColumns[${k}]`, c, -ncol, ncol - 1);
+      col = c < 0 ? ncol + c : c;
+    }
+    if (isTarget[col]) throw invalidRange(`labelColumns[${k}]`, 'a column not listed before', `column ${col + 1} again`);
+    isTarget[col] = k + 1;
+  });
+  const nfeat = ncol - (labelCol >= 0 ? 1 : 0) - K;
   if (nfeat < 1) throw new RangeError(`csv: ${file}: no feature columns (${ncol} column${ncol === 1 ? '' : 's'})`);
   const shape = opts.shape === undefined ? [nfeat] : checkShape('shape', opts.shape);
   const per = shape.reduce((a, b) => a * b, 1);
@@ -195,6 +222,7 @@ export function parseCsv(csvText: string, opts: CsvOptions = {}, name = '<text>'
   for (let i = text.indexOf('\n', pos); i >= 0; i = text.indexOf('\n', i + 1)) maxRows++;
   const data = new Float32Array(maxRows * nfeat);
   const labels = new Int32Array(labelCol >= 0 ? maxRows : 0);
+  const targets = new Float32Array(maxRows * K);
   let rows = 0;
   let maxLabel = -1;
   let line: [number, number] | null = hasHeader ? nextLine() : first;
@@ -232,6 +260,9 @@ export function parseCsv(csvText: string, opts: CsvOptions = {}, name = '<text>'
         if (v >= maxClasses) fail(lineOfRow, `column ${col + 1}: label ${v} is not below maxClasses ${maxClasses} (pass a larger maxClasses if the data has that many classes)`);
         labels[rows] = v;
         if (v > maxLabel) maxLabel = v;
+      } else if (isTarget[col]) {
+        if (v !== 0 && v !== 1) fail(lineOfRow, `column ${col + 1}: label ${v} is not 0 or 1 (a labelColumns column)`);
+        targets[rows * K + isTarget[col] - 1] = v;
       } else {
         const x = v / normalize;
         if (!(x <= F32_MAX && x >= -F32_MAX)) fail(lineOfRow, `column ${col + 1}: ${JSON.stringify(text.slice(i, Math.min(j, i + 40)))}${normalize === 1 ? '' : ` / ${normalize}`} is beyond the float32 range (±3.4e38)`);
@@ -250,7 +281,8 @@ export function parseCsv(csvText: string, opts: CsvOptions = {}, name = '<text>'
 
   const images = new Tensor(data.slice(0, rows * nfeat), [rows, ...shape]);
   const allLabels = labelCol >= 0 ? labels.slice(0, rows) : new Int32Array(rows).fill(-1);
-  const result: CsvData = { train: { images, labels: allLabels }, classCount: maxLabel + 1 };
+  const allTargets = K > 0 ? new Tensor(targets.slice(0, rows * K), [rows, K]) : null;
+  const result: CsvData = { train: { images, labels: allLabels, ...(allTargets ? { targets: allTargets } : {}) }, classCount: K > 0 ? K : maxLabel + 1 };
   if (columns) result.columns = columns;
   if (validationSplit > 0 || opts.shuffle) {
     // with labels: stratified by class and shuffled (lib/data/split.ts), so sorted files never give a one-class
@@ -262,8 +294,9 @@ export function parseCsv(csvText: string, opts: CsvOptions = {}, name = '<text>'
       split.validation.sort();
     }
     if (split.train.length === 0) throw new RangeError(`csv: ${file}: validationSplit ${validationSplit} leaves no training rows out of ${rows}`);
-    result.train = subset(images, allLabels, split.train);
-    if (split.validation.length > 0) result.validation = subset(images, allLabels, split.validation);
+    const part = (idx: Int32Array): LabeledSplit => ({ ...subset(images, allLabels, idx), ...(allTargets ? { targets: gatherRows(allTargets, idx) } : {}) });
+    result.train = part(split.train);
+    if (split.validation.length > 0) result.validation = part(split.validation);
   }
   return result;
 }

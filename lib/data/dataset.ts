@@ -12,6 +12,11 @@ export interface LabeledSplit {
   labels: Int32Array;
   /** One-hot labels [N, classes], when asked for. */
   oneHot?: Tensor;
+  /**
+   * Multi-label targets [N, K] of 0/1 (loadCsv's `labelColumns`), for a network of K sigmoid outputs; `labels` is
+   * then -1 (no single class per sample).
+   */
+  targets?: Tensor;
 }
 
 function checkLabels(labels: Int32Array, numClasses: number, name = 'labels'): void {

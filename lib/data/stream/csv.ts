@@ -27,7 +27,7 @@ export interface CsvSpec {
   maxClasses: number;
 }
 
-export interface StreamCsvOptions extends Omit<CsvOptions, 'labelColumn'>, StreamOptions {
+export interface StreamCsvOptions extends Omit<CsvOptions, 'labelColumn' | 'labelColumns'>, StreamOptions {
   /** Index (negative counts from the end) or header name of the label column (default 0; streaming needs one). */
   labelColumn?: number | string;
 }
