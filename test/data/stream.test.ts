@@ -102,6 +102,20 @@ describe('streaming image folder', () => {
     }
   }, 60000);
 
+  test('a streamed run stopped mid-epoch and resumed from its checkpoint ends with the uninterrupted weights', async () => {
+    const ref = await inMemory();
+    const s = await streamImageFolder(dir, { validationSplit: 0.2, seed: 1, workers: 2 });
+    const opts = { ...OPTS, validationData: [s.validation!, s.validation!.labels] as [StreamingDataset, Int32Array] };
+    const first = new Trainer(makeNet(), s.train, s.train.labels, null, null, { ...opts, callbacks: [{ onBatchEnd: (b) => { if (b.iteration === 10) first.stop(); } }] });
+    expect((await first.fit()).stopped).toBe(true);
+    const ck = path.join(tmp, 'mid.safetensors');
+    first.saveCheckpoint(ck);
+    const net = makeNet();
+    const r = await new Trainer(net, s.train, s.train.labels, null, null, opts).fit({ resumeFrom: ck });
+    expect(r.epochs).toBe(3);
+    expect(weights(net)).toEqual(ref.w);
+  }, 60000);
+
   test('sampling with replacement and validationSplit through the Trainer match too', async () => {
     const opts: TrainerOptions = { ...OPTS, sampling: 'replacement', validationSplit: 0.25 };
     const d = await loadImageFolder(dir, { seed: 1 });
