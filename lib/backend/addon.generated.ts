@@ -3,7 +3,7 @@ import type { ConvPlan, NativeInfo } from './addon';
 import type { WindowGeometry } from './types';
 
 /** The interface hash of native/ops.json, compiled into the addon (info().interface) and checked at load. */
-export const NATIVE_INTERFACE = 'a11f63b7969d45ef';
+export const NATIVE_INTERFACE = '4d22451f4d8eeb4f';
 
 export type Isa = 'reference' | 'avx2' | 'avx512';
 export const ISA_VALUES: readonly Isa[] = ['reference', 'avx2', 'avx512'];
@@ -57,11 +57,12 @@ export interface NormShape {
   S: number;
 }
 
-/** Batch normalization's forward mode: training (batch statistics, running ones updated) or inference. */
+/** Batch normalization's forward mode: training (batch statistics, running ones updated) or inference; relu: a ReLU fused after it. */
 export interface BatchNormOptions {
   momentum: number;
   eps: number;
   training: boolean;
+  relu: boolean;
 }
 
 /** Every export of the native addon (native/ops.json). */
@@ -96,8 +97,8 @@ export interface NativeAddon {
   /** Exactly one of labels and onehot (checked by the op; labels copied before they are checked). */
   softmaxCrossEntropy(logits: Float32Array, N: number, C: number, labels: Int32Array | null, onehot: Float32Array | null, probs: Float32Array, sampleWeights: Float32Array | null): number;
   softmaxCrossEntropyBackward(probs: Float32Array, N: number, C: number, labels: Int32Array | null, onehot: Float32Array | null, scale: number, sampleWeights: Float32Array | null, dx: Float32Array): void;
-  batchNormForward(x: Float32Array, shape: NormShape, gamma: Float32Array, beta: Float32Array, runMean: Float32Array, runVar: Float32Array, options: BatchNormOptions, y: Float32Array, xn: Float32Array, std: Float32Array): void;
-  batchNormBackward(dy: Float32Array, xn: Float32Array, std: Float32Array, gamma: Float32Array, shape: NormShape, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array): void;
+  batchNormForward(x: Float32Array, shape: NormShape, gamma: Float32Array, beta: Float32Array, runMean: Float32Array, runVar: Float32Array, options: BatchNormOptions, y: Float32Array, mean: Float32Array, std: Float32Array): void;
+  batchNormBackward(dy: Float32Array, x: Float32Array, y: Float32Array | null, mean: Float32Array, std: Float32Array, gamma: Float32Array, shape: NormShape, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array): void;
   dropoutForward(x: Float32Array, y: Float32Array, mask: Uint8Array, ratio: number, scale: number, seed: number, counter: number): void;
   dropoutBackward(dy: Float32Array, mask: Uint8Array, scale: number, dx: Float32Array): void;
   /** s1/s2 as the rule keeps state (checked by the op: OptimizerRule's states). */

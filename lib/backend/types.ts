@@ -134,19 +134,23 @@ export interface Backend {
   /**
    * x viewed as [N, C, S]: statistics per c over N·S values (the book's BatchNormalization on 2-D input: C = D,
    * S = 1; per-channel for convolutions: C channels, S = H·W). Training: uses the batch mean/variance (biased),
-   * writes xn (normalized x) and std[C] = sqrt(var + eps) for backward, and updates the running statistics:
-   * run = momentum·run + (1 − momentum)·batch. Inference: uses runMean/runVar (xn and std still written).
-   * y = gamma·xn + beta.
+   * writes mean[C] and std[C] = sqrt(var + eps) for backward, and updates the running statistics:
+   * run = momentum·run + (1 − momentum)·batch. Inference: uses runMean/runVar (mean and std still written).
+   * y = gamma·(x − mean)/std + beta, then max(0, ·) when relu (BN followed by ReLU in one pass).
+   * Nothing of size N·C·S is kept for backward but x itself (and y when relu).
    */
   batchNormForward(
     x: Float32Array, N: number, C: number, S: number, gamma: Float32Array, beta: Float32Array,
-    runMean: Float32Array, runVar: Float32Array, momentum: number, eps: number, training: boolean,
-    y: Float32Array, xn: Float32Array, std: Float32Array,
+    runMean: Float32Array, runVar: Float32Array, momentum: number, eps: number, training: boolean, relu: boolean,
+    y: Float32Array, mean: Float32Array, std: Float32Array,
   ): void;
-  /** The book's backward: dgamma, dbeta[C] and dx[N,C,S] overwritten. */
+  /**
+   * The book's backward from the forward's x, mean and std: dgamma, dbeta[C] and dx[N,C,S] overwritten. y: the
+   * fused ReLU's output (dy counts where y > 0), or null without the ReLU.
+   */
   batchNormBackward(
-    dy: Float32Array, xn: Float32Array, std: Float32Array, gamma: Float32Array, N: number, C: number, S: number,
-    dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array,
+    dy: Float32Array, x: Float32Array, y: Float32Array | null, mean: Float32Array, std: Float32Array, gamma: Float32Array,
+    N: number, C: number, S: number, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array,
   ): void;
 
   // ---- dropout -------------------------------------------------------------------------------------------

@@ -50,9 +50,15 @@ export class BatchNormalization extends Layer {
   readonly beta: Param;
   readonly runningMean: Tensor;
   readonly runningVar: Tensor;
+  /**
+   * Set by a Network when the only reader of this layer is a Relu: the ReLU runs in this layer's pass (forward
+   * y = max(0, BN(x)); backward masks dout by y > 0) and the Relu passes through.
+   */
+  fusedRelu = false;
   private dims?: { N: number; C: number; S: number };
+  private x?: Tensor;
   private y?: Tensor;
-  private xn?: Tensor;
+  private mean?: Float32Array;
   private std?: Float32Array;
   private dx?: Tensor;
   private lastTraining = true;
@@ -99,23 +105,28 @@ export class BatchNormalization extends Layer {
     checkTensor('BatchNormalization input', x);
     const d = (this.dims = this.view(x.shape));
     const y = (this.y = reuse(this.y, x.shape));
-    const xn = (this.xn = reuse(this.xn, x.shape));
-    if (!this.std) this.std = new Float32Array(d.C);
+    if (!this.std || !this.mean) {
+      this.mean = new Float32Array(d.C);
+      this.std = new Float32Array(d.C);
+    }
     this.be.batchNormForward(
       x.data, d.N, d.C, d.S, this.gamma.value.data, this.beta.value.data, this.runningMean.data, this.runningVar.data,
-      this.momentum, this.eps, training, y.data, xn.data, this.std,
+      this.momentum, this.eps, training, this.fusedRelu, y.data, this.mean, this.std,
     );
+    // Backward recomputes x̂ from x (held, not copied: no normalized copy of the input is kept).
+    this.x = x;
     this.lastTraining = training;
     return y;
   }
 
   backward(dout: Tensor): Tensor {
-    const { y, xn, std, dims } = this;
-    if (!y || !xn || !std || !dims) throw new Error('BatchNormalization.backward: call forward first');
+    const { x, y, mean, std, dims } = this;
+    if (!x || !y || !mean || !std || !dims) throw new Error('BatchNormalization.backward: call forward first');
     checkTensor('BatchNormalization dout', dout);
     if (dout.size !== y.size) throw badShape('BatchNormalization dout', shapeStr(y.shape), dout.shape);
     const dx = (this.dx = reuse(this.dx, y.shape));
-    this.be.batchNormBackward(dout.data, xn.data, std, this.gamma.value.data, dims.N, dims.C, dims.S, dx.data, this.gamma.grad.data, this.beta.grad.data);
+    const mask = this.fusedRelu ? y.data : null;
+    this.be.batchNormBackward(dout.data, x.data, mask, mean, std, this.gamma.value.data, dims.N, dims.C, dims.S, dx.data, this.gamma.grad.data, this.beta.grad.data);
     if (!this.lastTraining) {
       // After an inference forward the statistics are constants: dx = dy·gamma/std (dgamma, dbeta as above).
       // A plain loop: this path serves input gradients of a frozen network, not training.
@@ -127,7 +138,7 @@ export class BatchNormalization extends Layer {
         for (let c = 0; c < C; c++) {
           const k = g[c] / std[c];
           const o = (n * C + c) * S;
-          for (let s = 0; s < S; s++) d[o + s] = dy[o + s] * k;
+          for (let s = 0; s < S; s++) d[o + s] = mask === null || mask[o + s] > 0 ? dy[o + s] * k : 0;
         }
       }
     }

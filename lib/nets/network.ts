@@ -10,6 +10,7 @@ import { checkBackend } from '../backend/check';
 import type { Backend } from '../backend/types';
 import { checkInt, checkNumber, checkShape, invalidRange, invalidType } from '../validate';
 import { Relu } from '../layers/activations';
+import { BatchNormalization } from '../layers/batchnorm';
 import { Convolution } from '../layers/conv';
 import { Layer, LossLayer, type Param, type Target } from '../layers/layer';
 import { MergeLayer } from '../layers/merge';
@@ -35,8 +36,8 @@ export interface NetworkOptions {
   /** λ of the book's L2 weight decay: loss += 0.5·λ·Σ‖W‖², dW += λ·W (default 0). */
   weightDecayLambda?: number;
   /**
-   * Fuse each Convolution immediately followed by a Relu: the convolution applies the ReLU in its epilogue
-   * (and masks the gradient in its backward) and the Relu layer passes through. Same results bit for bit,
+   * Fuse each Convolution or BatchNormalization immediately followed by a Relu: the layer applies the ReLU in
+   * its own pass (and masks the gradient in its backward) and the Relu layer passes through. Same results bit for bit,
    * fewer passes over memory. At inference (training false), a Convolution (with its fused Relu) read only by a
    * max Pooling runs with it as one op (Backend.convMaxPoolForward): the same bits, the convolution's output never
    * written; those nodes' outputs are then absent from nodeOutputs(). Default true, unless the environment sets
@@ -155,7 +156,8 @@ export abstract class Network {
       n.layer.needInputGrad = n.inputs.some((j) => j !== NETWORK_INPUT);
       // A Convolution whose only reader is a Relu applies it in its epilogue (the Relu passes through).
       const a = n.layer;
-      if (a instanceof Convolution && this.consumers[i] === 1) {
+      // So does a BatchNormalization (BN + ReLU in one pass, forward and backward).
+      if ((a instanceof Convolution || a instanceof BatchNormalization) && this.consumers[i] === 1) {
         const reader = this.nodes.find((m) => m.inputs.includes(i));
         if (reader && reader.layer instanceof Relu && reader.inputs.length === 1) {
           a.fusedRelu = fuse;

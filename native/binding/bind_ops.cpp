@@ -100,14 +100,14 @@ Napi::Value softmaxCrossEntropyBackward(Napi::Env env, const SoftmaxCrossEntropy
 
 Napi::Value batchNormForward(Napi::Env env, const BatchNormForwardArgs& a) {
   batch_norm_forward(a.x.data, a.shape.N, a.shape.C, a.shape.S, a.gamma.data, a.beta.data, a.runMean.data,
-                     a.runVar.data, a.options.momentum, a.options.eps, a.options.training, a.y.data, a.xn.data,
-                     a.std.data);
+                     a.runVar.data, a.options.momentum, a.options.eps, a.options.training, a.options.relu, a.y.data,
+                     a.mean.data, a.std.data);
   return env.Undefined();
 }
 
 Napi::Value batchNormBackward(Napi::Env env, const BatchNormBackwardArgs& a) {
-  batch_norm_backward(a.dy.data, a.xn.data, a.std.data, a.gamma.data, a.shape.N, a.shape.C, a.shape.S, a.dx.data,
-                      a.dgamma.data, a.dbeta.data);
+  batch_norm_backward(a.dy.data, a.x.data, a.y.data, a.mean.data, a.std.data, a.gamma.data, a.shape.N, a.shape.C,
+                      a.shape.S, a.dx.data, a.dgamma.data, a.dbeta.data);
   return env.Undefined();
 }
 

@@ -49,12 +49,13 @@ NormShape GetNormShape(const Napi::CallbackInfo& info, size_t i, const char* arg
 }
 
 BatchNormOptions GetBatchNormOptions(const Napi::CallbackInfo& info, size_t i, const char* arg) {
-  static const char* const kFields[] = {"momentum", "eps", "training"};
-  StructReader r(info, i, arg, kFields, 3);
+  static const char* const kFields[] = {"momentum", "eps", "training", "relu"};
+  StructReader r(info, i, arg, kFields, 4);
   BatchNormOptions s;
   s.momentum = r.Num("momentum");
   s.eps = r.Num("eps");
   s.training = r.Bool("training");
+  s.relu = r.Bool("relu");
   return s;
 }
 
@@ -366,7 +367,7 @@ Napi::Value Unpack_batchNormForward(const Napi::CallbackInfo& info) {
   a.runVar = GetF32(info, 5, "runVar");
   a.options = GetBatchNormOptions(info, 6, "options");
   a.y = GetF32(info, 7, "y");
-  a.xn = GetF32(info, 8, "xn");
+  a.mean = GetF32(info, 8, "mean");
   a.std = GetF32(info, 9, "std");
   RequireLength(env, "x", a.x.length, Mul(env, {uint64_t(a.shape.N), uint64_t(a.shape.C), uint64_t(a.shape.S)}));
   RequireLength(env, "gamma", a.gamma.length, uint64_t(a.shape.C));
@@ -374,25 +375,29 @@ Napi::Value Unpack_batchNormForward(const Napi::CallbackInfo& info) {
   RequireLength(env, "runMean", a.runMean.length, uint64_t(a.shape.C));
   RequireLength(env, "runVar", a.runVar.length, uint64_t(a.shape.C));
   RequireLength(env, "y", a.y.length, Mul(env, {uint64_t(a.shape.N), uint64_t(a.shape.C), uint64_t(a.shape.S)}));
-  RequireLength(env, "xn", a.xn.length, Mul(env, {uint64_t(a.shape.N), uint64_t(a.shape.C), uint64_t(a.shape.S)}));
+  RequireLength(env, "mean", a.mean.length, uint64_t(a.shape.C));
   RequireLength(env, "std", a.std.length, uint64_t(a.shape.C));
   return impl::batchNormForward(env, a);
 }
 
 Napi::Value Unpack_batchNormBackward(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  RequireArgCount(info, 8, "batchNormBackward");
+  RequireArgCount(info, 10, "batchNormBackward");
   BatchNormBackwardArgs a;
   a.dy = GetF32(info, 0, "dy");
-  a.xn = GetF32(info, 1, "xn");
-  a.std = GetF32(info, 2, "std");
-  a.gamma = GetF32(info, 3, "gamma");
-  a.shape = GetNormShape(info, 4, "shape");
-  a.dx = GetF32(info, 5, "dx");
-  a.dgamma = GetF32(info, 6, "dgamma");
-  a.dbeta = GetF32(info, 7, "dbeta");
+  a.x = GetF32(info, 1, "x");
+  a.y = GetF32(info, 2, "y", true);
+  a.mean = GetF32(info, 3, "mean");
+  a.std = GetF32(info, 4, "std");
+  a.gamma = GetF32(info, 5, "gamma");
+  a.shape = GetNormShape(info, 6, "shape");
+  a.dx = GetF32(info, 7, "dx");
+  a.dgamma = GetF32(info, 8, "dgamma");
+  a.dbeta = GetF32(info, 9, "dbeta");
   RequireLength(env, "dy", a.dy.length, Mul(env, {uint64_t(a.shape.N), uint64_t(a.shape.C), uint64_t(a.shape.S)}));
-  RequireLength(env, "xn", a.xn.length, Mul(env, {uint64_t(a.shape.N), uint64_t(a.shape.C), uint64_t(a.shape.S)}));
+  RequireLength(env, "x", a.x.length, Mul(env, {uint64_t(a.shape.N), uint64_t(a.shape.C), uint64_t(a.shape.S)}));
+  if (a.y.data) RequireLength(env, "y", a.y.length, Mul(env, {uint64_t(a.shape.N), uint64_t(a.shape.C), uint64_t(a.shape.S)}));
+  RequireLength(env, "mean", a.mean.length, uint64_t(a.shape.C));
   RequireLength(env, "std", a.std.length, uint64_t(a.shape.C));
   RequireLength(env, "gamma", a.gamma.length, uint64_t(a.shape.C));
   RequireLength(env, "dx", a.dx.length, Mul(env, {uint64_t(a.shape.N), uint64_t(a.shape.C), uint64_t(a.shape.S)}));

@@ -11,7 +11,7 @@
 namespace simdnet {
 namespace bind {
 
-constexpr const char* kInterfaceHash = "a11f63b7969d45ef";
+constexpr const char* kInterfaceHash = "4d22451f4d8eeb4f";
 
 // Registers every export of native/ops.json (ops.generated.cpp).
 void RegisterOps(Napi::Env env, Napi::Object exports);
@@ -171,12 +171,14 @@ struct BatchNormForwardArgs {
   F32 runVar;
   BatchNormOptions options{};
   F32 y;
-  F32 xn;
+  F32 mean;
   F32 std;
 };
 struct BatchNormBackwardArgs {
   F32 dy;
-  F32 xn;
+  F32 x;
+  F32 y;
+  F32 mean;
   F32 std;
   F32 gamma;
   NormShape shape{};

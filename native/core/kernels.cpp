@@ -9,6 +9,7 @@
 #include "core/elementwise.h"
 #include "core/half.h"
 #include "core/im2col.h"
+#include "core/norm.h"
 #include "core/optim.h"
 #include "core/pool.h"
 #include "core/sgemm_kernels.h"
@@ -23,7 +24,7 @@ struct Tables {
     KernelTable& ref = t[0];
     ref = KernelTable{Isa::reference,       &sgemm_kernels_ref, nullptr,          &im2col_kernels_ref,
                       &elementwise_kernels_ref, &optim_kernels_ref, &half_kernels_ref, &max_pool_2x2_kernels_ref,
-                      &conv_direct_kernels_ref};
+                      &conv_direct_kernels_ref, &norm_kernels_ref};
     KernelTable& avx2 = t[1];
     avx2 = ref;
     avx2.isa = Isa::avx2;
@@ -35,6 +36,7 @@ struct Tables {
       avx2.half = &half_kernels_avx2;
       avx2.max_pool_2x2 = &max_pool_2x2_kernels_avx2;
       avx2.conv_direct = &conv_direct_kernels_avx2;
+      avx2.norm = &norm_kernels_avx2;
     }
     KernelTable& avx512 = t[2];
     avx512 = avx2;

@@ -1,7 +1,7 @@
 // Kernel dispatch: one table per ISA tier, filled once at load (BLIS's context, XNNPACK's configs).
 //
 // Every op family keeps its kernels in a small struct of function pointers (SgemmKernels, Im2colKernels,
-// ElementwiseKernels, OptimKernels, HalfKernels, MaxPool2x2Kernels, ConvDirectKernels), one instance per tier:
+// ElementwiseKernels, OptimKernels, HalfKernels, MaxPool2x2Kernels, ConvDirectKernels, NormKernels), one instance per tier:
 // `<family>_kernels_ref` (scalar C++, compiled at baseline) and `<family>_kernels_avx2` / `_avx512` (in
 // native/kernels/x86/, compiled with that ISA's flags only). A KernelTable holds one pointer per family.
 // kernels.cpp fills the three tier tables on first use: each starts as a copy of the reference table, and the
@@ -26,6 +26,7 @@ struct OptimKernels;
 struct HalfKernels;
 struct MaxPool2x2Kernels;
 struct ConvDirectKernels;
+struct NormKernels;
 
 struct KernelTable {
   Isa isa;
@@ -39,6 +40,7 @@ struct KernelTable {
   const HalfKernels* half;
   const MaxPool2x2Kernels* max_pool_2x2;
   const ConvDirectKernels* conv_direct;
+  const NormKernels* norm;
 };
 
 // The active tier's table (an atomic load; read it once per op call).

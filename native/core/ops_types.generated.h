@@ -50,11 +50,12 @@ struct NormShape {
   int64_t S = 0;
 };
 
-// BatchNormOptions: Batch normalization's forward mode: training (batch statistics, running ones updated) or inference.
+// BatchNormOptions: Batch normalization's forward mode: training (batch statistics, running ones updated) or inference; relu: a ReLU fused after it.
 struct BatchNormOptions {
   double momentum = 0;
   double eps = 0;
   bool training = false;
+  bool relu = false;
 };
 
 }  // namespace simdnet

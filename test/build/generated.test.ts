@@ -84,11 +84,12 @@ describe('generated guards', () => {
     expect(errorOf(() => a.optimizerStep('sgd', p, new Float32Array(3), null, null, { lr: 0.1 }))).toBe('RangeError: grad: expected at least 4 elements, got 3');
     expect(errorOf(() => a.optimizerStep('sgd', p, g, null, null, { lr: 0.1 }))).toBe('no error');
     const x = new Float32Array(6);
-    const bn = (shape: unknown, options: unknown) => () => a.batchNormForward(x, shape, s, s, s, s, options, x, x, s);
-    expect(errorOf(bn({ N: 2, C: 3, S: 1 }, { momentum: 0.9, eps: 1e-5, training: true }))).toBe('no error');
-    expect(errorOf(bn({ N: 2, C: 3.5, S: 1 }, { momentum: 0.9, eps: 1e-5, training: true }))).toMatch(/^RangeError: shape\.C: expected an integer in \[1, /);
-    expect(errorOf(bn({ N: 2, C: 3, S: 1 }, { momentum: 0.9, eps: 1e-5, training: 1 }))).toBe('TypeError: options.training: expected a boolean, got number 1');
-    expect(errorOf(bn({ N: 2, C: 5, S: 1 }, { momentum: 0.9, eps: 1e-5, training: true }))).toBe('RangeError: x: expected at least 10 elements, got 6');
+    const bn = (shape: unknown, options: unknown) => () => a.batchNormForward(x, shape, s, s, s, s, options, x, s, s);
+    expect(errorOf(bn({ N: 2, C: 3, S: 1 }, { momentum: 0.9, eps: 1e-5, training: true, relu: false }))).toBe('no error');
+    expect(errorOf(bn({ N: 2, C: 3.5, S: 1 }, { momentum: 0.9, eps: 1e-5, training: true, relu: false }))).toMatch(/^RangeError: shape\.C: expected an integer in \[1, /);
+    expect(errorOf(bn({ N: 2, C: 3, S: 1 }, { momentum: 0.9, eps: 1e-5, training: 1, relu: false }))).toBe('TypeError: options.training: expected a boolean, got number 1');
+    expect(errorOf(bn({ N: 2, C: 3, S: 1 }, { momentum: 0.9, eps: 1e-5, training: true }))).toMatch(/^TypeError: options\.relu/);
+    expect(errorOf(bn({ N: 2, C: 5, S: 1 }, { momentum: 0.9, eps: 1e-5, training: true, relu: false }))).toBe('RangeError: x: expected at least 10 elements, got 6');
     expect(errorOf(() => a.activationForward('gelu', x, x, 0))).toMatch(/^RangeError: kind: expected one of 'relu', 'sigmoid', 'tanh', 'leakyRelu', got 'gelu'/);
     const geom = { N: 1, C: 1, H: 2, W: 2, KH: 3, KW: 1, stride: 1, pad: 0 };
     expect(errorOf(() => a.avgPoolForward(x, geom, x))).toMatch(/^RangeError: g\.KH: expected at most H \+ 2\*pad = 2/);

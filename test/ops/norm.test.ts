@@ -1,7 +1,8 @@
 /**
  * batchNormForward/Backward on x viewed as [N, C, S]: float64 formulas (training statistics, running-stat
- * update, inference), the book's backward checked by finite differences (TS), native vs TS on awkward shapes
- * under every kernel table and thread count, and bad inputs.
+ * update, inference), the book's backward checked by finite differences (TS), BN + ReLU fused equal to BN then
+ * ReLU, native vs TS on awkward shapes (row lengths around the vector width: the AVX2 row kernels against the
+ * scalar reference tier through the TS oracle) under every kernel table and thread count, and bad inputs.
  */
 import { backendsUnderTest, expectClose, randomArray, requireNative, ts, tsOnly } from '../helpers';
 import { expectSameBits, nativeConfigs, withNative, expectInputError } from './ops-helpers';
@@ -13,6 +14,8 @@ interface Case { N: number; C: number; S: number }
 const SHAPES: Case[] = [
   { N: 1, C: 1, S: 1 }, { N: 7, C: 3, S: 1 }, { N: 8, C: 9, S: 1 }, { N: 4, C: 3, S: 31 },
   { N: 2, C: 31, S: 9 }, { N: 5, C: 4, S: 1000 }, { N: 100, C: 10, S: 1 },
+  { N: 3, C: 2, S: 7 }, { N: 3, C: 2, S: 8 }, { N: 2, C: 3, S: 15 }, { N: 2, C: 3, S: 16 }, { N: 2, C: 2, S: 17 },
+  { N: 4, C: 3, S: 49 },
 ];
 
 function setup({ N, C, S }: Case, seed: number) {
@@ -58,27 +61,28 @@ describe.each(backendsUnderTest())('$name backend vs float64 formulas', ({ backe
     const P = setup(shape, N + C + S);
     const total = N * C * S;
     const y = new Float32Array(total);
-    const xn = new Float32Array(total);
+    const bmean = new Float32Array(C);
     const std = new Float32Array(C);
     const rm = P.runMean.slice();
     const rv = P.runVar.slice();
-    backend.batchNormForward(P.x, N, C, S, P.gamma, P.beta, rm, rv, MOMENTUM, EPS, true, y, xn, std);
+    backend.batchNormForward(P.x, N, C, S, P.gamma, P.beta, rm, rv, MOMENTUM, EPS, true, false, y, bmean, std);
     const { mean, variance } = batchStats(P.x, shape);
     const ref = forwardRef(P.x, shape, P.gamma, P.beta, mean, variance);
     expectClose(y, ref.y, { rtol: 1e-5, atol: 1e-5 }, 'train y');
-    expectClose(xn, ref.xn, { rtol: 1e-5, atol: 1e-5 }, 'train xn');
+    expectClose(bmean, mean, { rtol: 1e-5, atol: 1e-6 }, 'train mean');
     expectClose(std, Array.from(variance, (v) => Math.sqrt(v + EPS)), { rtol: 1e-6 }, 'train std');
     expectClose(rm, Array.from(mean, (m, c) => MOMENTUM * P.runMean[c] + (1 - MOMENTUM) * m), { rtol: 1e-6, atol: 1e-7 }, 'runMean');
     expectClose(rv, Array.from(variance, (v, c) => MOMENTUM * P.runVar[c] + (1 - MOMENTUM) * v), { rtol: 1e-6, atol: 1e-7 }, 'runVar');
 
     const rm2 = rm.slice();
     const rv2 = rv.slice();
-    backend.batchNormForward(P.x, N, C, S, P.gamma, P.beta, rm2, rv2, MOMENTUM, EPS, false, y, xn, std);
+    backend.batchNormForward(P.x, N, C, S, P.gamma, P.beta, rm2, rv2, MOMENTUM, EPS, false, false, y, bmean, std);
     expectSameBits(rm2, rm, 'inference leaves runMean');
     expectSameBits(rv2, rv, 'inference leaves runVar');
     const inf = forwardRef(P.x, shape, P.gamma, P.beta, Float64Array.from(rm), Float64Array.from(rv));
     expectClose(y, inf.y, { rtol: 1e-5, atol: 1e-5 }, 'inference y');
     expectClose(std, Array.from(rv, (v) => Math.sqrt(v + EPS)), { rtol: 1e-6 }, 'inference std');
+    expectSameBits(bmean, rm, 'inference mean = runMean');
   });
 
   test.each(SHAPES)('backward = the book\'s formulas literally, N=$N C=$C S=$S', (shape) => {
@@ -86,13 +90,14 @@ describe.each(backendsUnderTest())('$name backend vs float64 formulas', ({ backe
     const P = setup(shape, 3 * N + C);
     const total = N * C * S;
     const y = new Float32Array(total);
-    const xn = new Float32Array(total);
+    const mean = new Float32Array(C);
     const std = new Float32Array(C);
-    backend.batchNormForward(P.x, N, C, S, P.gamma, P.beta, P.runMean, P.runVar, MOMENTUM, EPS, true, y, xn, std);
+    backend.batchNormForward(P.x, N, C, S, P.gamma, P.beta, P.runMean, P.runVar, MOMENTUM, EPS, true, false, y, mean, std);
     const dx = new Float32Array(total);
     const dgamma = new Float32Array(C);
     const dbeta = new Float32Array(C);
-    backend.batchNormBackward(P.dy, xn, std, P.gamma, N, C, S, dx, dgamma, dbeta);
+    backend.batchNormBackward(P.dy, P.x, null, mean, std, P.gamma, N, C, S, dx, dgamma, dbeta);
+    const xn = Float64Array.from(P.x, (v, i) => (v - mean[Math.floor(i / S) % C]) / std[Math.floor(i / S) % C]);
     // common/layers.py BatchNormalization.__backward, step by step, per channel over its M = N·S values
     const M = N * S;
     const want = new Float64Array(total);
@@ -116,17 +121,17 @@ describe.each(backendsUnderTest())('$name backend vs float64 formulas', ({ backe
   });
 });
 
-describe('finite-difference gradient check of batch normalization (TS, training mode)', () => {
-  test.each([{ N: 4, C: 3, S: 2 }, { N: 6, C: 2, S: 1 }])('N=$N C=$C S=$S: dx, dgamma, dbeta', (shape) => {
-    const { N, C, S } = shape;
+describe('finite-difference gradient check of batch normalization, alone and with the fused ReLU (TS, training mode)', () => {
+  test.each([{ N: 4, C: 3, S: 2, relu: false }, { N: 6, C: 2, S: 1, relu: false }, { N: 4, C: 3, S: 2, relu: true }, { N: 6, C: 2, S: 1, relu: true }])('N=$N C=$C S=$S relu=$relu: dx, dgamma, dbeta', (shape) => {
+    const { N, C, S, relu } = shape;
     const total = N * C * S;
     const P = setup(shape, 11);
     const y = new Float32Array(total);
-    const xn = new Float32Array(total);
+    const mean = new Float32Array(C);
     const std = new Float32Array(C);
     // loss = Σ dy·y, so dL/dy = dy
     const loss = (x: Float32Array, gamma: Float32Array, beta: Float32Array) => {
-      ts.batchNormForward(x, N, C, S, gamma, beta, P.runMean.slice(), P.runVar.slice(), MOMENTUM, EPS, true, y, xn, std);
+      ts.batchNormForward(x, N, C, S, gamma, beta, P.runMean.slice(), P.runVar.slice(), MOMENTUM, EPS, true, relu, y, mean, std);
       let l = 0;
       for (let i = 0; i < total; i++) l += P.dy[i] * y[i];
       return l;
@@ -135,7 +140,7 @@ describe('finite-difference gradient check of batch normalization (TS, training 
     const dx = new Float32Array(total);
     const dgamma = new Float32Array(C);
     const dbeta = new Float32Array(C);
-    ts.batchNormBackward(P.dy, xn.slice(), std.slice(), P.gamma, N, C, S, dx, dgamma, dbeta);
+    ts.batchNormBackward(P.dy, P.x, relu ? y.slice() : null, mean.slice(), std.slice(), P.gamma, N, C, S, dx, dgamma, dbeta);
     const h = 1e-2;
     const numeric = (arr: Float32Array) => {
       const g = new Float64Array(arr.length);
@@ -163,10 +168,11 @@ describe.each(backendsUnderTest())('$name backend rejects bad inputs', ({ backen
     backend.batchNormForward(
       (o.x ?? f(12)) as Float32Array, (o.N ?? 2) as number, 3, 2, (o.gamma ?? f(3)) as Float32Array, f(3),
       (o.runMean ?? f(3)) as Float32Array, f(3), 0.9, (o.eps ?? 1e-6) as number, (o.training ?? true) as boolean,
-      (o.y ?? f(12)) as Float32Array, f(12), (o.std ?? f(3)) as Float32Array,
+      (o.relu ?? false) as boolean, (o.y ?? f(12)) as Float32Array, (o.mean ?? f(3)) as Float32Array, (o.std ?? f(3)) as Float32Array,
     );
   const bwd = (o: Partial<Record<string, unknown>>) => () =>
-    backend.batchNormBackward((o.dy ?? f(12)) as Float32Array, f(12), f(3), f(3), 2, 3, 2, (o.dx ?? f(12)) as Float32Array, (o.dgamma ?? f(3)) as Float32Array, f(3));
+    backend.batchNormBackward((o.dy ?? f(12)) as Float32Array, (o.x ?? f(12)) as Float32Array, (o.y === undefined ? null : o.y) as Float32Array | null, f(3), f(3), f(3), 2, 3, 2,
+      (o.dx ?? f(12)) as Float32Array, (o.dgamma ?? f(3)) as Float32Array, f(3));
   const bad: [string, () => void, ErrorConstructor][] = [
     ['short x', fwd({ x: f(11) }), RangeError],
     ['short gamma', fwd({ gamma: f(2) }), RangeError],
@@ -176,11 +182,15 @@ describe.each(backendsUnderTest())('$name backend rejects bad inputs', ({ backen
     ['N = 0', fwd({ N: 0 }), RangeError],
     ['eps NaN', fwd({ eps: NaN }), RangeError],
     ['training not boolean', fwd({ training: 1 }), TypeError],
+    ['relu not boolean', fwd({ relu: 1 }), TypeError],
+    ['short mean', fwd({ mean: f(2) }), RangeError],
+    ['backward short x', bwd({ x: f(11) }), RangeError],
+    ['backward short y (the ReLU mask)', bwd({ y: f(11) }), RangeError],
     ['x as Array', fwd({ x: new Array(12).fill(0) }), TypeError],
     ['backward short dy', bwd({ dy: f(11) }), RangeError],
     ['backward short dx', bwd({ dx: f(11) }), RangeError],
     ['backward short dgamma', bwd({ dgamma: f(2) }), RangeError],
-    ['backward dx null', () => backend.batchNormBackward(f(12), f(12), f(3), f(3), 2, 3, 2, null as unknown as Float32Array, f(3), f(3)), TypeError],
+    ['backward dx null', () => backend.batchNormBackward(f(12), f(12), null, f(3), f(3), f(3), 2, 3, 2, null as unknown as Float32Array, f(3), f(3)), TypeError],
   ];
   test.each(bad)('%s', (_label, call, ErrorType) => {
     expectInputError(call, ErrorType);
@@ -188,29 +198,30 @@ describe.each(backendsUnderTest())('$name backend rejects bad inputs', ({ backen
   test('the bad-input helpers work when nothing is bad', () => {
     expect(fwd({})).not.toThrow();
     expect(bwd({})).not.toThrow();
+    expect(bwd({ y: f(12) })).not.toThrow();
   });
 });
 
 if (!tsOnly) {
   describe('native vs TS on awkward shapes, every kernel table and thread count', () => {
-    test.each([...SHAPES, { N: 3, C: 2, S: 11003 }, { N: 70001, C: 1, S: 1 }, { N: 9, C: 7, S: 1031 }])('N=$N C=$C S=$S', (shape) => {
+    test.each([...SHAPES, { N: 3, C: 2, S: 11003 }, { N: 70001, C: 1, S: 1 }, { N: 9, C: 7, S: 1031 }, { N: 100, C: 16, S: 784 }])('N=$N C=$C S=$S', (shape) => {
       const { N, C, S } = shape;
       const total = N * C * S;
       const P = setup(shape, 5 * N + S);
-      const run = (b: typeof ts | ReturnType<typeof requireNative>, training: boolean) => {
-        const out = { y: new Float32Array(total), xn: new Float32Array(total), std: new Float32Array(C), rm: P.runMean.slice(), rv: P.runVar.slice() };
-        b.batchNormForward(P.x, N, C, S, P.gamma, P.beta, out.rm, out.rv, MOMENTUM, EPS, training, out.y, out.xn, out.std);
+      const run = (b: typeof ts | ReturnType<typeof requireNative>, training: boolean, relu: boolean) => {
+        const out = { y: new Float32Array(total), mean: new Float32Array(C), std: new Float32Array(C), rm: P.runMean.slice(), rv: P.runVar.slice() };
+        b.batchNormForward(P.x, N, C, S, P.gamma, P.beta, out.rm, out.rv, MOMENTUM, EPS, training, relu, out.y, out.mean, out.std);
         const g = { dx: new Float32Array(total), dgamma: new Float32Array(C), dbeta: new Float32Array(C) };
-        b.batchNormBackward(P.dy, out.xn, out.std, P.gamma, N, C, S, g.dx, g.dgamma, g.dbeta);
+        b.batchNormBackward(P.dy, P.x, relu ? out.y : null, out.mean, out.std, P.gamma, N, C, S, g.dx, g.dgamma, g.dbeta);
         return { ...out, ...g };
       };
-      for (const training of [true, false]) {
-        const want = run(ts, training);
+      for (const [training, relu] of [[true, false], [false, false], [true, true], [false, true]]) {
+        const want = run(ts, training, relu);
         for (const cfg of nativeConfigs()) {
-          const got = withNative(cfg.isa, cfg.threads, () => run(requireNative(), training));
-          const again = withNative(cfg.isa, cfg.threads, () => run(requireNative(), training));
-          const what = `${training ? 'train' : 'infer'} ${cfg.label}`;
-          for (const k of ['y', 'xn', 'std', 'rm', 'rv', 'dx', 'dgamma', 'dbeta'] as const) {
+          const got = withNative(cfg.isa, cfg.threads, () => run(requireNative(), training, relu));
+          const again = withNative(cfg.isa, cfg.threads, () => run(requireNative(), training, relu));
+          const what = `${training ? 'train' : 'infer'}${relu ? '+relu' : ''} ${cfg.label}`;
+          for (const k of ['y', 'mean', 'std', 'rm', 'rv', 'dx', 'dgamma', 'dbeta'] as const) {
             const tol = k === 'dx' || k === 'dgamma' || k === 'dbeta' ? { rtol: 1e-4, atol: 1e-4 } : { rtol: 1e-5, atol: 1e-5 };
             expectClose(got[k], want[k], tol, `${k} ${what}`);
             expectSameBits(again[k], got[k], `${k} deterministic ${what}`);
@@ -220,3 +231,26 @@ if (!tsOnly) {
     });
   });
 }
+
+describe.each(backendsUnderTest())('$name backend: BN + ReLU fused = BN then ReLU, bit for bit', ({ backend }) => {
+  test.each([{ N: 3, C: 4, S: 1 }, { N: 4, C: 3, S: 13 }, { N: 5, C: 2, S: 64 }])('N=$N C=$C S=$S', (shape) => {
+    const { N, C, S } = shape;
+    const total = N * C * S;
+    const P = setup(shape, 17 + S);
+    for (const training of [true, false]) {
+      const plain = new Float32Array(total);
+      const fused = new Float32Array(total);
+      const mean = new Float32Array(C);
+      const std = new Float32Array(C);
+      backend.batchNormForward(P.x, N, C, S, P.gamma, P.beta, P.runMean.slice(), P.runVar.slice(), MOMENTUM, EPS, training, false, plain, mean, std);
+      backend.batchNormForward(P.x, N, C, S, P.gamma, P.beta, P.runMean.slice(), P.runVar.slice(), MOMENTUM, EPS, training, true, fused, mean, std);
+      expectSameBits(fused, plain.map((v) => (v > 0 ? v : 0)), `y (training ${training})`);
+      expect(fused.some((v) => v === 0) && fused.some((v) => v > 0)).toBe(true);
+      const g1 = { dx: new Float32Array(total), dgamma: new Float32Array(C), dbeta: new Float32Array(C) };
+      const g2 = { dx: new Float32Array(total), dgamma: new Float32Array(C), dbeta: new Float32Array(C) };
+      backend.batchNormBackward(P.dy.map((d, i) => (plain[i] > 0 ? d : 0)), P.x, null, mean, std, P.gamma, N, C, S, g1.dx, g1.dgamma, g1.dbeta);
+      backend.batchNormBackward(P.dy, P.x, fused, mean, std, P.gamma, N, C, S, g2.dx, g2.dgamma, g2.dbeta);
+      for (const k of ['dx', 'dgamma', 'dbeta'] as const) expectSameBits(g2[k], g1[k], `${k} (training ${training})`);
+    }
+  });
+});

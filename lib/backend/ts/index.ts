@@ -84,12 +84,12 @@ export class TsBackend implements Backend {
     ew.softmaxCrossEntropyBackward(probs, N, C, labels, onehot, scale, sampleWeights, dx);
   }
   batchNormForward(x: Float32Array, N: number, C: number, S: number, gamma: Float32Array, beta: Float32Array, runMean: Float32Array, runVar: Float32Array,
-    momentum: number, eps: number, training: boolean, y: Float32Array, xn: Float32Array, std: Float32Array): void {
-    norm.batchNormForward(x, N, C, S, gamma, beta, runMean, runVar, momentum, eps, training, y, xn, std);
+    momentum: number, eps: number, training: boolean, relu: boolean, y: Float32Array, mean: Float32Array, std: Float32Array): void {
+    norm.batchNormForward(x, N, C, S, gamma, beta, runMean, runVar, momentum, eps, training, relu, y, mean, std);
   }
-  batchNormBackward(dy: Float32Array, xn: Float32Array, std: Float32Array, gamma: Float32Array, N: number, C: number, S: number,
-    dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array): void {
-    norm.batchNormBackward(dy, xn, std, gamma, N, C, S, dx, dgamma, dbeta);
+  batchNormBackward(dy: Float32Array, x: Float32Array, y: Float32Array | null, mean: Float32Array, std: Float32Array, gamma: Float32Array,
+    N: number, C: number, S: number, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array): void {
+    norm.batchNormBackward(dy, x, y, mean, std, gamma, N, C, S, dx, dgamma, dbeta);
   }
   dropoutForward(x: Float32Array, y: Float32Array, mask: Uint8Array, ratio: number, scale: number, seed: number, counter: number): void {
     ew.dropoutForward(x, y, mask, ratio, scale, seed, counter);

@@ -12,14 +12,14 @@ function checkShape(N: number, C: number, S: number): number {
 }
 
 /**
- * Training: mean/var (biased) of the batch per c; std[c] = sqrt(var + eps); xn = (x − mean)/std;
- * runMean/runVar = momentum·run + (1 − momentum)·batch. Inference: the running statistics instead (runs untouched).
- * y = gamma[c]·xn + beta[c].
+ * Training: mean/var (biased) of the batch per c; std[c] = sqrt(var + eps); runMean/runVar = momentum·run +
+ * (1 − momentum)·batch. Inference: the running statistics instead (runs untouched). mean/std receive the statistics
+ * used. y = gamma[c]·(x − mean)/std + beta[c], then max(0, ·) when relu (BN followed by ReLU).
  */
 export function batchNormForward(
   x: Float32Array, N: number, C: number, S: number, gamma: Float32Array, beta: Float32Array,
-  runMean: Float32Array, runVar: Float32Array, momentum: number, eps: number, training: boolean,
-  y: Float32Array, xn: Float32Array, std: Float32Array,
+  runMean: Float32Array, runVar: Float32Array, momentum: number, eps: number, training: boolean, relu: boolean,
+  y: Float32Array, meanOut: Float32Array, std: Float32Array,
 ): void {
   const total = checkShape(N, C, S);
   checkF32('x', x, total);
@@ -30,8 +30,9 @@ export function batchNormForward(
   checkNumber('momentum', momentum);
   checkNumber('eps', eps);
   if (typeof training !== 'boolean') throw invalidType('training', 'a boolean', training);
+  if (typeof relu !== 'boolean') throw invalidType('relu', 'a boolean', relu);
   checkF32('y', y, total);
-  checkF32('xn', xn, total);
+  checkF32('mean', meanOut, C);
   checkF32('std', std, C);
   const M = N * S;
   const CS = C * S;
@@ -61,6 +62,7 @@ export function batchNormForward(
       mean = runMean[c];
       sd = Math.sqrt(runVar[c] + eps);
     }
+    meanOut[c] = mean;
     std[c] = sd;
     const inv = 1 / sd;
     const g = gamma[c];
@@ -68,29 +70,32 @@ export function batchNormForward(
     for (let n = 0; n < N; n++) {
       const o = n * CS + c * S;
       for (let s = 0; s < S; s++) {
-        const v = (x[o + s] - mean) * inv;
-        xn[o + s] = v;
-        y[o + s] = g * v + b;
+        const v = g * ((x[o + s] - mean) * inv) + b;
+        y[o + s] = relu && !(v > 0) ? 0 : v;
       }
     }
   }
 }
 
 /**
- * The book's backward (layers.py BatchNormalization.__backward), per channel c with M = N·S and xc = xn·std:
- *   dbeta = Σ dy;  dgamma = Σ xn·dy;  dxn = gamma·dy;  dxc = dxn/std;  dstd = −Σ dxn·xc/std² = −gamma·dgamma/std;
+ * The book's backward (layers.py BatchNormalization.__backward), per channel c with M = N·S, xn = (x − mean)/std
+ * recomputed from the forward's x, mean and std, xc = xn·std, and g = dy (masked by y > 0 when y, the fused ReLU's
+ * output, is given):
+ *   dbeta = Σ g;  dgamma = Σ xn·g;  dxn = gamma·g;  dxc = dxn/std;  dstd = −Σ dxn·xc/std² = −gamma·dgamma/std;
  *   dvar = 0.5·dstd/std;  dxc += (2/M)·xc·dvar = −gamma·dgamma·xn/(M·std);
  *   dmu = Σ dxc = (gamma/std)·(dbeta − dgamma·Σxn/M);  dx = dxc − dmu/M, i.e.
- *   dx = (gamma/std)·(dy − xn·dgamma/M − (dbeta − dgamma·Σxn/M)/M).
+ *   dx = (gamma/std)·(g − xn·dgamma/M − (dbeta − dgamma·Σxn/M)/M).
  * (Σxn is ~0 after a training forward; it is kept so the result is exactly the book's expression.)
  */
 export function batchNormBackward(
-  dy: Float32Array, xn: Float32Array, std: Float32Array, gamma: Float32Array, N: number, C: number, S: number,
-  dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array,
+  dy: Float32Array, x: Float32Array, y: Float32Array | null, mean: Float32Array, std: Float32Array, gamma: Float32Array,
+  N: number, C: number, S: number, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array,
 ): void {
   const total = checkShape(N, C, S);
   checkF32('dy', dy, total);
-  checkF32('xn', xn, total);
+  checkF32('x', x, total);
+  if (y !== null) checkF32('y', y, total);
+  checkF32('mean', mean, C);
   checkF32('std', std, C);
   checkF32('gamma', gamma, C);
   checkF32('dx', dx, total);
@@ -99,14 +104,16 @@ export function batchNormBackward(
   const M = N * S;
   const CS = C * S;
   for (let c = 0; c < C; c++) {
+    const m = mean[c];
+    const inv = 1 / std[c];
     let sdy = 0;
     let sxdy = 0;
     let sx = 0;
     for (let n = 0; n < N; n++) {
       const o = n * CS + c * S;
       for (let s = 0; s < S; s++) {
-        const d = dy[o + s];
-        const v = xn[o + s];
+        const d = y === null || y[o + s] > 0 ? dy[o + s] : 0;
+        const v = (x[o + s] - m) * inv;
         sdy += d;
         sxdy += v * d;
         sx += v;
@@ -114,12 +121,15 @@ export function batchNormBackward(
     }
     dbeta[c] = sdy;
     dgamma[c] = sxdy;
-    const k = gamma[c] / std[c];
+    const k = gamma[c] * inv;
     const a = sxdy / M;
     const shift = (sdy - a * sx) / M;
     for (let n = 0; n < N; n++) {
       const o = n * CS + c * S;
-      for (let s = 0; s < S; s++) dx[o + s] = k * (dy[o + s] - xn[o + s] * a - shift);
+      for (let s = 0; s < S; s++) {
+        const d = y === null || y[o + s] > 0 ? dy[o + s] : 0;
+        dx[o + s] = k * (d - (x[o + s] - m) * inv * a - shift);
+      }
     }
   }
 }
