@@ -1,10 +1,10 @@
 /**
- * Convolution→Relu fusion at the network level (NetworkOptions.fuse, default on; SIMDNET_FUSE=0 turns it off):
+ * Convolution→Relu and BatchNormalization→Relu fusion at the network level (NetworkOptions.fuse, default on; SIMDNET_FUSE=0 turns it off):
  * which layers get fused, that fused and unfused networks give bit-identical losses, logits and gradients on
  * every backend, that names/config do not change, and that fusion off leaves every layer as it was.
  */
-import { Convolution, Relu } from '../../lib/layers';
-import { DeepConvNet, SimpleConvNet, type Network } from '../../lib/nets';
+import { BatchNormalization, Convolution, Relu } from '../../lib/layers';
+import { DeepConvNet, ResNet, SimpleConvNet, type Network } from '../../lib/nets';
 import { Tensor } from '../../lib/tensor';
 import { backendsUnderTest, randomArray } from '../helpers';
 
@@ -18,6 +18,8 @@ const NETS: [string, (backend: Backend, fuse: boolean) => Network, number[]][] =
     inputDim: [1, 8, 8], convParam1: { filterNum: 2 }, convParam2: { filterNum: 3 }, convParam3: { filterNum: 3 }, convParam4: { filterNum: 4 },
     convParam5: { filterNum: 4 }, convParam6: { filterNum: 5 }, hiddenSize: 6, outputSize: 3, seed: 8, backend, fuse,
   }), [3, 1, 8, 8]],
+  // BN→Relu pairs (issue 12): BN applies the ReLU in its pass and masks its backward by its output
+  ['ResNet-20 [2,8,8] (BN+ReLU)', (backend, fuse) => new ResNet({ depth: 20, inputDim: [2, 8, 8], outputSize: 3, seed: 9, backend, fuse }), [4, 2, 8, 8]],
 ];
 
 describe.each(backendsUnderTest())('$name backend: conv+relu fusion', ({ backend }) => {
@@ -45,6 +47,15 @@ describe.each(backendsUnderTest())('$name backend: conv+relu fusion', ({ backend
     expect(relus.map((r) => r.passThrough)).toEqual([true, true, true, true, true, true, false]); // the last Relu follows an Affine
     const off = NETS[1][1](backend, false);
     expect(off.layers.some((l) => (l instanceof Convolution && l.fusedRelu) || (l instanceof Relu && l.passThrough))).toBe(false);
+  });
+
+  test('ResNet: every BN read only by a Relu fuses (stem, each block\'s bn1); bn2 feeds the Add and does not', () => {
+    const net = NETS[2][1](backend, true);
+    const fused = net.nodes.filter((n) => n.layer instanceof BatchNormalization && n.layer.fusedRelu).map((n) => n.name);
+    expect(fused).toEqual(['stem/bn', ...[1, 2, 3].flatMap((s) => [1, 2, 3].map((b) => `stage${s}/block${b}/bn1`))]);
+    const passing = net.nodes.filter((n) => n.layer instanceof Relu && n.layer.passThrough).map((n) => n.name);
+    expect(passing).toEqual(['stem/relu', ...[1, 2, 3].flatMap((s) => [1, 2, 3].map((b) => `stage${s}/block${b}/relu1`))]);
+    expect(NETS[2][1](backend, false).layers.some((l) => l instanceof BatchNormalization && l.fusedRelu)).toBe(false);
   });
 
   test('fuse must be a boolean', () => {
