@@ -16,13 +16,16 @@ namespace simdnet {
 namespace {
 
 // Runs f(c0, c1) over channel ranges claimed over the pool, when the tensor is large and has several channels.
+// Dense layouts (S = 1) keep per-range double statistics (4 doubles per channel): one range per thread, as many
+// allocations as threads; S > 1 allocates nothing and claims small ranges.
 template <typename F>
-void for_channels(size_t total, size_t C, F&& f) {
+void for_channels(size_t total, size_t C, size_t S, F&& f) {
   if (total < kParallelMin || threads() <= 1 || C == 1) {
     f(size_t(0), C);
     return;
   }
-  parallel_for(C, grain_for(C), f);  // each channel's arithmetic is the same in any range
+  const size_t nth = static_cast<size_t>(threads());
+  parallel_for(C, S == 1 ? (C + nth - 1) / nth : grain_for(C), f);  // a channel's arithmetic is the same in any range
 }
 
 // Statistics of one channel from its sums: writes mean, std, the running statistics (training).
@@ -89,7 +92,7 @@ void batch_norm_forward(const float* x, size_t N, size_t C, size_t S, const floa
   const NormKernels& k = *kernels().norm;
   const size_t CS = C * S;
   const double M = static_cast<double>(N * S);
-  for_channels(N * CS, C, [&](size_t c0, size_t c1) {
+  for_channels(N * CS, C, S, [&](size_t c0, size_t c1) {
     if (S == 1) {
       forward_dense(x, N, C, c0, c1, gamma, beta, run_mean, run_var, momentum, eps, training, relu, y, mean_out,
                     std_out);
@@ -124,7 +127,7 @@ void batch_norm_backward(const float* dy, const float* x, const float* y, const 
   const NormKernels& k = *kernels().norm;
   const size_t CS = C * S;
   const double M = static_cast<double>(N * S);
-  for_channels(N * CS, C, [&](size_t c0, size_t c1) {
+  for_channels(N * CS, C, S, [&](size_t c0, size_t c1) {
     for (size_t c = c0; c < c1; c++) {
       const size_t o = c * S;
       double sg = 0.0, sxg = 0.0, sx = 0.0;
