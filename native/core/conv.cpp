@@ -62,31 +62,38 @@ bool claim_images(int64_t N, int tasks, Fn fn) {
   return ok.load();
 }
 
-// dw[F, K], db[F] = the sum of `used` partials [dwT[K, F] | db[F]] (`stride` floats apart), in task order
-// (deterministic for a given thread count: partial 0, then + partial 1, ...), transposing dwT; split over the
-// pool by rows of dw (one pass over the partials).
-void reduce_partials(const float* partials, int used, int64_t stride, int64_t F, int64_t K, float* dw, float* db) {
-  const int64_t DW = F * K;
-  const auto reduce = [&](int64_t f0, int64_t f1) {
-    for (int64_t f = f0; f < f1; ++f) {
-      float* dwf = dw + f * K;
-      for (int64_t j = 0; j < K; ++j) dwf[j] = partials[j * F + f];
-      db[f] = partials[DW + f];
+// dw[F, K], db[F] = the sum of `used` partials [dwT[K, F] | db[F]] (`stride` floats apart), in chunk order
+// (partial 0, + partial 1, + partial 2, ...: the same bits whichever thread ran which chunk), then dwT transposed.
+// The sum runs first, over contiguous ranges of the partials (streaming reads, claimed over the pool), into
+// partial 0; the transpose then reads one partial, not `used` (a transposing read of each partial per row of dw
+// re-fetched the partials from L3 for every row).
+void reduce_partials(float* partials, int used, int64_t stride, int64_t F, int64_t K, float* dw, float* db) {
+  const int64_t DW = F * K, S = DW + F;
+  if (used > 1) {
+    const auto sum = [&](std::size_t b, std::size_t e) {
       for (int t = 1; t < used; ++t) {
         const float* p = partials + stride * t;
-        for (int64_t j = 0; j < K; ++j) dwf[j] += p[j * F + f];
-        db[f] += p[DW + f];
+        for (std::size_t i = b; i < e; ++i) partials[i] += p[i];
       }
+    };
+    const auto n = static_cast<std::size_t>(S);
+    if (S * used >= (int64_t(1) << 15)) {
+      parallel_for(n, (grain_for(n, 4096) + 15) / 16 * 16, sum);  // whole cache lines per chunk
+    } else {
+      sum(0, n);
+    }
+  }
+  const auto transpose = [&](std::size_t f0, std::size_t f1) {
+    for (std::size_t f = f0; f < f1; ++f) {
+      float* dwf = dw + f * K;
+      for (int64_t j = 0; j < K; ++j) dwf[j] = partials[j * F + static_cast<int64_t>(f)];
+      db[f] = partials[DW + static_cast<int64_t>(f)];
     }
   };
-  if (used > 1 && DW >= 4096) {
-    parallel_run([&](int ith, int nth) {
-      std::size_t f0, f1;
-      split_range(static_cast<std::size_t>(F), ith, nth, f0, f1);
-      reduce(static_cast<int64_t>(f0), static_cast<int64_t>(f1));
-    });
+  if (DW >= (int64_t(1) << 15)) {
+    parallel_for(static_cast<std::size_t>(F), grain_for(static_cast<std::size_t>(F)), transpose);
   } else {
-    reduce(0, F);
+    transpose(0, static_cast<std::size_t>(F));
   }
 }
 
