@@ -79,6 +79,30 @@ describeMpi('distributed: N ranks = one process', () => {
     expect(b.params).toEqual(a.params);
   });
 
+  it('per-epoch metrics (precision, recall, f1): every rank reports the one-process values', async () => {
+    const metrics = ['precision', 'recall', 'f1'];
+    const ref = tmpDir('metrics-ref');
+    const one = await runRanks(0, { ...cfg, epochs: 2, metrics, mode: 'single', out: ref });
+    expect(one.code).toBe(0);
+    const out = tmpDir('metrics');
+    const r = await runRanks(2, { ...cfg, epochs: 2, metrics, mode: 'dist', out });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const want = (readRank(ref, 'single', 0) as unknown as { logs: Record<string, number>[] }).logs;
+    expect(want).toHaveLength(2);
+    for (const m of metrics) expect(typeof want[1][m]).toBe('number'); // the metrics are in the epoch logs
+    for (const rank of [0, 1]) {
+      const got = (readRank(out, 'dist', rank) as unknown as { logs: Record<string, number>[] }).logs;
+      for (let e = 0; e < 2; e++) {
+        for (const k of Object.keys(want[e])) {
+          // the training loss: float sums over the ranks in another order (checked above within 1e-5); times differ
+          if (k === 'loss' || k === 'time_ms') continue;
+          expect([e, k, got[e][k]]).toEqual([e, k, want[e][k]]);
+        }
+      }
+    }
+  });
+
   it('dropout and batch norm: per-rank streams, still bit-identical weights on every rank each epoch', async () => {
     const out = tmpDir('bn');
     const r = await runRanks(2, { ...cfg, model: 'bn-dropout', optimizer: 'adam', lr: 0.001, mode: 'dist', out });

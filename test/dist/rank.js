@@ -39,8 +39,15 @@ const net = cfg.model === 'bn-dropout'
   ? new s.MultiLayerNetExtend({ ...netOpts, useBatchnorm: true, useDropout: true, dropoutRatio: 0.2 })
   : new s.MultiLayerNet(netOpts);
 
+if (cfg.pidDir) fs.writeFileSync(path.join(cfg.pidDir, `pid-${worldRank}`), String(process.pid)); // for the SIGINT test
 const hashes = [];
-const callbacks = [{ onEpochEnd: () => hashes.push(trainer.parallel ? trainer.parallel.weightsHash : '') }];
+const epochLogs = [];
+const callbacks = [{
+  onEpochEnd: ({ logs }) => {
+    hashes.push(trainer.parallel ? trainer.parallel.weightsHash : '');
+    epochLogs.push(logs);
+  },
+}];
 if (cfg.checkpoint) callbacks.push(new s.ModelCheckpoint({ path: cfg.checkpoint }));
 if (cfg.killAt && cfg.killAt.rank === worldRank) {
   callbacks.push({
@@ -59,6 +66,7 @@ try {
   trainer = new s.Trainer(net, train.x, train.t, test.x, test.t, {
     epochs: cfg.epochs, miniBatchSize: cfg.batch, optimizer: cfg.optimizer ?? 'momentum', optimizerParam: { lr: cfg.lr ?? 0.05 },
     seed: cfg.seed ?? 7, distributed: cfg.mode === 'dist' ? (cfg.distributed ?? true) : false, callbacks,
+    ...(cfg.metrics ? { metrics: cfg.metrics } : {}),
   });
   if (cfg.resume) trainer.resume(cfg.resume);
   const r = trainer.train();
@@ -67,7 +75,7 @@ try {
   for (const [k, p] of Object.entries(net.namedParams())) params[k] = Buffer.from(p.value.data.buffer, p.value.data.byteOffset, p.value.data.byteLength).toString('base64');
   fs.writeFileSync(path.join(cfg.out, `${cfg.mode}-${rank}.json`), JSON.stringify({
     rank, size: trainer.parallel ? trainer.parallel.size : 1, stopped: r.stopped, hashes, history: r.history, testAcc: r.testAcc, iterations: r.iterations,
-    params, losses: trainer.trainLossList, stats: trainer.parallel ? trainer.parallel.stepStats : null,
+    params, losses: trainer.trainLossList, logs: epochLogs, stats: trainer.parallel ? trainer.parallel.stepStats : null,
   }));
   if (trainer.parallel) trainer.parallel.comm.finalize();
 } catch (err) {
