@@ -20,6 +20,8 @@ export interface MpiAddon {
   bcastStart(buf: ArrayBufferView, root: number, label: string): void;
   /** Waits until every started collective completed; throws after timeoutMs or on an MPI error. */
   waitAll(timeoutMs: number): void;
+  /** Asks the communication thread for a round of progress on the outstanding collectives (between layers). */
+  poke(): void;
   stats(): { jobs: number; payloadBytes: number; waitMs: number };
   /** MPI_Abort(MPI_COMM_WORLD, code): ends every rank of the job (does not return). */
   abort(code: number): void;
@@ -28,7 +30,7 @@ export interface MpiAddon {
 }
 
 const EXPORTS: readonly (keyof MpiAddon)[] = [
-  'init', 'allreduceStart', 'allgatherStart', 'bcastStart', 'waitAll', 'stats', 'abort', 'finalize', 'failed',
+  'init', 'allreduceStart', 'allgatherStart', 'bcastStart', 'waitAll', 'poke', 'stats', 'abort', 'finalize', 'failed',
 ];
 
 /** What to do when MPI is missing: the one sentence every such error ends with. */

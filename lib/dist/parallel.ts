@@ -96,7 +96,10 @@ export class DataParallel implements LoopParallel {
     this.rank = comm.rank;
     this.size = comm.size;
     this.buckets = new GradientBuckets(network, comm, bucketBytes);
-    this.hook = (layer) => this.buckets.layerDone(layer);
+    this.hook = (layer) => {
+      this.buckets.layerDone(layer);
+      this.comm.poke();
+    };
   }
 
   /** Bytes of gradient each rank hands to the allreduce per step. */

@@ -135,6 +135,11 @@ Napi::Value WaitAll(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+Napi::Value Poke(const Napi::CallbackInfo& info) {
+  if (g_comm && g_comm->initialized()) g_comm->poke();
+  return info.Env().Undefined();
+}
+
 Napi::Value Stats(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
@@ -185,6 +190,7 @@ Napi::Object Module(Napi::Env env, Napi::Object exports) {
   exports.Set("allgatherStart", Napi::Function::New(env, AllgatherStart));
   exports.Set("bcastStart", Napi::Function::New(env, BcastStart));
   exports.Set("waitAll", Napi::Function::New(env, WaitAll));
+  exports.Set("poke", Napi::Function::New(env, Poke));
   exports.Set("stats", Napi::Function::New(env, Stats));
   exports.Set("abort", Napi::Function::New(env, Abort));
   exports.Set("finalize", Napi::Function::New(env, Finalize));

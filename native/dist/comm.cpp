@@ -1,10 +1,12 @@
 // See comm.h. Everything that calls MPI runs on the communication thread (Comm::run).
 #include "comm.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 
 namespace simdnet {
@@ -12,10 +14,17 @@ namespace dist {
 
 namespace {
 
-// Sleep between two MPI_Testsome rounds that completed nothing. The ranks usually run one compute thread
-// each on a few cores, so the thread must not spin; 20 µs keeps a bucket's latency far below a layer's
-// backward time (milliseconds) while costing ~1 % of a core.
+// When progress is made. Open MPI's TCP and shared-memory paths advance a non-blocking collective only inside an
+// MPI call, so this thread calls MPI_Testsome:
+//  - while a caller waits in wait_all (its compute thread is idle), every kPollSleep: the end of a step is the
+//    last bucket's latency;
+//  - otherwise (backward running), once per poke — the JS thread pokes after every layer's backward — and at least
+//    every kPokeBackstop. Polling on a 20 µs timer during backward instead (the first design) woke this thread
+//    ~330 times per DeepConvNet step, each wake-up preempting a compute thread on a machine whose cores all
+//    compute; poked, it wakes ~100 times and uses less than half the CPU (A/B in one run: npm run bench:dist -- --ab).
+// SIMDNET_MPI_PROGRESS=poll restores the timer polling (for that A/B).
 constexpr auto kPollSleep = std::chrono::microseconds(20);
+constexpr auto kPokeBackstop = std::chrono::microseconds(2000);
 
 const int kFatalSignals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL};
 constexpr int kNumFatal = sizeof(kFatalSignals) / sizeof(kFatalSignals[0]);
@@ -50,6 +59,8 @@ bool Comm::init(int timeout_ms, std::string* err) {
     return false;
   }
   started_ = true;
+  const char* progress = std::getenv("SIMDNET_MPI_PROGRESS");
+  poke_mode_ = progress == nullptr || std::strcmp(progress, "poll") != 0;
   thread_ = std::thread([this] { run(); });
   if (!cv_done_.wait_for(lk, std::chrono::milliseconds(timeout_ms), [this] { return init_done_; })) {
     *err = "MPI_Init_thread did not return within " + std::to_string(timeout_ms) + " ms";
@@ -65,7 +76,12 @@ void Comm::run() {
   struct sigaction saved[kNumFatal];
   for (int i = 0; i < kNumFatal; i++) sigaction(kFatalSignals[i], nullptr, &saved[i]);
   int provided = 0;
+  // Thread names (15 characters at most) for `top -H` and the bench's per-thread CPU accounting
+  // (scripts/bench/threads.ts): the threads Open MPI starts inside MPI_Init_thread inherit "simdnet-mpilib",
+  // this one is "simdnet-comm" afterwards.
+  pthread_setname_np(pthread_self(), "simdnet-mpilib");
   int rc = MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
+  pthread_setname_np(pthread_self(), "simdnet-comm");
   for (int i = 0; i < kNumFatal; i++) sigaction(kFatalSignals[i], &saved[i], nullptr);
   {
     std::lock_guard<std::mutex> lk(mu_);
@@ -141,7 +157,15 @@ void Comm::run() {
       continue;
     }
     if (outcount <= 0 || outcount == MPI_UNDEFINED) {
-      std::this_thread::sleep_for(kPollSleep);
+      if (poke_mode_ && waiters_.load(std::memory_order_relaxed) == 0) {
+        std::unique_lock<std::mutex> lk(mu_);
+        cv_work_.wait_for(lk, kPokeBackstop, [this] {
+          return poked_ || !queue_.empty() || waiters_.load() > 0 || quit_ || abort_code_ >= 0;
+        });
+        poked_ = false;
+      } else {
+        std::this_thread::sleep_for(kPollSleep);
+      }
       continue;
     }
     std::vector<Active> still;
@@ -210,6 +234,14 @@ void Comm::fail(const std::string& msg) {
   cv_done_.notify_all();
 }
 
+void Comm::poke() {
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    poked_ = true;
+  }
+  cv_work_.notify_one();
+}
+
 void Comm::submit(Job job) {
   {
     std::lock_guard<std::mutex> lk(mu_);
@@ -223,8 +255,11 @@ void Comm::submit(Job job) {
 bool Comm::wait_all(int timeout_ms, std::string* err) {
   auto t0 = std::chrono::steady_clock::now();
   std::unique_lock<std::mutex> lk(mu_);
+  waiters_++;
+  cv_work_.notify_one();  // the thread polls fast while someone waits
   bool ok = cv_done_.wait_for(lk, std::chrono::milliseconds(timeout_ms),
                               [this] { return completed_ == submitted_ || failed_.load(); });
+  waiters_--;
   stats_.wait_ns += static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
   if (failed_) {

@@ -7,7 +7,8 @@
 // calls MPI_Test. The thread starts each submitted job with a non-blocking collective (MPI_Iallreduce,
 // MPI_Iallgather, MPI_Ibcast) in submission order, which is the same on every rank, and keeps testing the
 // outstanding requests, so the buckets of a backward pass travel while the next layers' backward still runs
-// on the JS thread. The JS thread only waits (wait_all) when it needs the results, with a time limit: a
+// on the JS thread (which pokes the thread after each layer: see comm.cpp for when progress is made). The JS
+// thread only waits (wait_all) when it needs the results, with a time limit: a
 // stopped or unreachable peer becomes an error naming what was pending, never a hang.
 //
 // Buffers belong to the caller and must stay alive and untouched until wait_all returns.
@@ -66,6 +67,8 @@ class Comm {
 
   // Queues a job; the thread starts it at once. Jobs are started in submission order.
   void submit(Job job);
+  // Asks the thread for one round of progress on the outstanding collectives now.
+  void poke();
   // Blocks until every submitted job has completed. false and *err on a failed job (MPI error, message
   // kept for every later call) or when `timeout_ms` pass without all of them completing.
   bool wait_all(int timeout_ms, std::string* err);
@@ -99,6 +102,9 @@ class Comm {
   bool started_ = false, init_done_ = false, init_ok_ = false;
   bool quit_ = false, finalized_ = false;
   int abort_code_ = -1;
+  std::atomic<int> waiters_{0};       // callers blocked in wait_all
+  bool poke_mode_ = true;             // progress on pokes while nobody waits (comm.cpp); false: timer polling
+  bool poked_ = false;
   int rank_ = 0, size_ = 1, provided_ = 0;
   std::string library_;
   CommStats stats_;
