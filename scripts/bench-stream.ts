@@ -115,7 +115,7 @@ async function child(mode: string, dir: string, workers: number | undefined): Pr
   if (mode === 'stream') {
     const d = await streamImageFolder(dir, { workers, seed: 1 });
     const train = limit > 0 ? d.train.subset(Int32Array.from({ length: limit }, (_, i) => i)) : d.train;
-    const tr = new Trainer(net(), train, train.labels, null, null, opts);
+    const tr = new Trainer(net(), train, train.labels, null, null, { ...opts, stream: true }); // streamed whatever the size
     const start = process.hrtime.bigint();
     await tr.fit({ worker: false });
     const s = Number(process.hrtime.bigint() - start) / 1e9;
