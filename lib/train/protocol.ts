@@ -49,7 +49,16 @@ export type Request =
   | { id: number; cmd: 'runEpoch'; lr: number }
   | { id: number; cmd: 'endEpoch' }
   | { id: number; cmd: 'finalTest' }
-  | { id: number; cmd: 'snapshot' };
+  | { id: number; cmd: 'snapshot' }
+  | { id: number; cmd: 'streamStats' };
+
+/** A streaming run's prefetch counters (lib/data/stream/prefetch.ts). */
+export interface StreamStats {
+  maxHeld: number;
+  depth: number;
+  taken: number;
+  hits: number;
+}
 
 export interface EndEpochResult {
   logs: EpochLogs;

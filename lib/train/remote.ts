@@ -20,7 +20,7 @@ import type { DataPair } from './data';
 import type { BatchLogs, EpochLogs, LoopSettings, TrainLoop } from './loop';
 import {
   applySnapshot, errorFromWire, pairToWire, takeSnapshot,
-  type EndEpochResult, type InitPayload, type Request, type Snapshot, type WorkerMessage,
+  type EndEpochResult, type InitPayload, type Request, type Snapshot, type StreamStats, type WorkerMessage,
 } from './protocol';
 import type { Engine } from './engines';
 
@@ -55,6 +55,8 @@ export class RemoteEngine implements Engine {
   /** What an onBatchEnd callback threw (the epoch is cut short and fit() rejects with it). */
   private batchError: Error | null = null;
   private readonly ready: Promise<unknown>;
+  /** Streaming data: the worker's prefetch counters, read at a successful finish (else null). */
+  streamStats: StreamStats | null = null;
 
   constructor(
     private readonly network: Network,
@@ -120,6 +122,7 @@ export class RemoteEngine implements Engine {
         await this.ready;
         const s = (await this.request({ cmd: 'snapshot' })) as Snapshot;
         applySnapshot(s, this.network, this.optimizer, this.loop);
+        this.streamStats = (await this.request({ cmd: 'streamStats' })) as StreamStats | null;
       }
     } finally {
       this.dead ??= new Error('fit(): the training worker was closed');

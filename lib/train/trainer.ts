@@ -76,8 +76,8 @@ export class Trainer implements TrainerControl {
    */
   checkpointMetadata: unknown = null;
   /**
-   * Streaming data, the last run on this thread (train(), fit({ worker: false })): the most batches requested
-   * ahead at once (never above depth), batches taken, and how many were ready without waiting. Null otherwise.
+   * Streaming data, the last run that ended normally (or any run on this thread): the most batches requested ahead
+   * at once (never above depth), batches taken, and how many were ready without waiting. Null otherwise.
    */
   lastStreamStats: { maxHeld: number; depth: number; taken: number; hits: number } | null = null;
   /** The data-parallel side (`distributed` option), else null. */
@@ -240,6 +240,7 @@ export class Trainer implements TrainerControl {
       else opts.signal.addEventListener('abort', onAbort, { once: true });
     }
     let engine: Engine;
+    let remoteEngine: RemoteEngine | null = null;
     let pool: DecodePool | null = null;
     try {
       const here = opts.worker === false || this.parallel !== null; // data-parallel: the collectives run from this thread's loop
@@ -247,7 +248,7 @@ export class Trainer implements TrainerControl {
       if (here) {
         engine = yieldingEngine(this.loop, () => this.stopTraining);
       } else {
-        const remote = new RemoteEngine(this.network, this.optimizer, this.loop, this.data, this.settings, pool ? pool.endpoint() : null);
+        const remote = remoteEngine = new RemoteEngine(this.network, this.optimizer, this.loop, this.data, this.settings, pool ? pool.endpoint() : null);
         this.stopHook = () => remote.stop();
         if (this.stopTraining) remote.stop();
         engine = remote;
@@ -266,6 +267,7 @@ export class Trainer implements TrainerControl {
       this.stopHook = null;
       opts.signal?.removeEventListener('abort', onAbort);
       await this.stopStream(pool); // fit() settles only once the decode workers have exited
+      if (remoteEngine?.streamStats) this.lastStreamStats = remoteEngine.streamStats;
     }
   }
 
@@ -318,6 +320,7 @@ export class Trainer implements TrainerControl {
    * this thread (`here`), reads through them; null for in-memory data.
    */
   private startStream(here: boolean): DecodePool | null {
+    this.lastStreamStats = null;
     if (!this.loop.streaming) return null;
     const { train, val, test } = this.data;
     const ds = [train.x, val?.x, test?.x].find(isStreaming)!;

@@ -88,6 +88,10 @@ function run(req: Request): unknown {
       return loop.finalTestAccuracy();
     case 'snapshot':
       return takeSnapshot(net, opt, loop);
+    case 'streamStats': {
+      const p = loop.prefetcher;
+      return p ? { maxHeld: p.maxHeld, depth: p.depth, taken: p.taken, hits: p.hits } : null;
+    }
     default:
       throw new Error(`fit worker: unknown command ${JSON.stringify((req as { cmd: unknown }).cmd)}`);
   }

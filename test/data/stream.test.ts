@@ -93,8 +93,8 @@ describe('streaming image folder', () => {
     const r = how === 'train' ? tr.train() : await tr.fit({ worker: how === 'fit' });
     expect(r.history).toEqual({ ...ref.r.history, epochTimeMs: r.history.epochTimeMs });
     expect(weights(net)).toEqual(ref.w);
-    if (how !== 'fit') {
-      const st = tr.lastStreamStats!;
+    {
+      const st = tr.lastStreamStats!; // fit(): read back from its training worker
       expect(st.depth).toBe(prefetch);
       expect(st.maxHeld).toBeLessThanOrEqual(prefetch); // the bound: counted by the prefetcher, never exceeded
       expect(st.maxHeld).toBe(prefetch); // and the depth is used (3 epochs of 7 batches ahead)
