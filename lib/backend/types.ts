@@ -76,6 +76,13 @@ export interface Backend {
    */
   convMaxPoolForward(x: Float32Array, w: Float32Array, b: Float32Array, g: WindowGeometry, F: number, relu: boolean, p: WindowGeometry, z: Float32Array): void;
   /**
+   * Inference of a VGG block: z = convMaxPoolForward(convForward(x, w1, b1, g1, F1, y1, relu1), w2, b2, g2, F2,
+   * relu2, p) with g2 describing y1 (N = g1.N, C = F1, H, W = g1's OH, OW). Bit-identical to the three calls; the
+   * native backend runs each image through both convolutions and the pool while it is in cache.
+   */
+  convConvMaxPoolForward(x: Float32Array, w1: Float32Array, b1: Float32Array, g1: WindowGeometry, F1: number, relu1: boolean,
+    w2: Float32Array, b2: Float32Array, g2: WindowGeometry, F2: number, relu2: boolean, p: WindowGeometry, z: Float32Array): void;
+  /**
    * Gradients of convForward: dw[F,C,KH,KW] and db[F] are overwritten (not accumulated); dx[N,C,H,W] is
    * overwritten unless null (first layer: no input gradient needed). `y` (default null): the output of a
    * convForward with relu = true; the gradient then goes through that ReLU (dy_eff = y > 0 ? dy : 0, the

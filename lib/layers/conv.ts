@@ -141,6 +141,28 @@ export class Convolution extends Layer {
     return t.y;
   }
 
+  /**
+   * Inference of a Network whose Convolution (with its fused Relu, when set) feeds `next` (a Convolution, with its
+   * fused Relu when set), which feeds a max pool: the pool's output in one backend op
+   * (Backend.convConvMaxPoolForward), neither convolution's output written. Backward of either is unavailable
+   * until its next forward. null when the pool does not take it (the caller runs the layers).
+   */
+  forwardConvMaxPool(x: Tensor, next: Convolution, pool: PoolBase): Tensor | null {
+    checkTensor('Convolution input', x);
+    check4d('Convolution input', x, this.inChannels);
+    const shape1 = this.outputShape(x.shape);
+    const t = pool.fusedMaxPoolTarget(next.outputShape(shape1));
+    if (!t) return null;
+    const [N, C, H, W] = x.shape;
+    const g1 = (this.g = { N, C, H, W, KH: this.KH, KW: this.KW, stride: this.stride, pad: this.pad });
+    const g2 = (next.g = { N, C: shape1[1], H: shape1[2], W: shape1[3], KH: next.KH, KW: next.KW, stride: next.stride, pad: next.pad });
+    this.be.convConvMaxPoolForward(x.data, this.W.value.data, this.b.value.data, g1, this.filterNum, this.fusedRelu,
+      next.W.value.data, next.b.value.data, g2, next.filterNum, next.fusedRelu, t.g, t.y.data);
+    this.x = undefined;
+    next.x = undefined;
+    return t.y;
+  }
+
   backward(dout: Tensor): Tensor {
     const x = this.x;
     const g = this.g;

@@ -39,7 +39,8 @@ export interface NetworkOptions {
    * Fuse each Convolution or BatchNormalization immediately followed by a Relu: the layer applies the ReLU in
    * its own pass (and masks the gradient in its backward) and the Relu layer passes through. Same results bit for bit,
    * fewer passes over memory. At inference (training false), a Convolution (with its fused Relu) read only by a
-   * max Pooling runs with it as one op (Backend.convMaxPoolForward): the same bits, the convolution's output never
+   * max Pooling runs with it as one op (Backend.convMaxPoolForward), and two such Convolutions in a row before it
+   * (a VGG block) as one op too (Backend.convConvMaxPoolForward): the same bits, the convolutions' outputs never
    * written; those nodes' outputs are then absent from nodeOutputs(). Default true, unless the environment sets
    * SIMDNET_FUSE=0. Not part of config().
    */
@@ -114,6 +115,11 @@ export abstract class Network {
    * inference the three run as one op (Convolution.forwardMaxPool); their own outputs are then not kept.
    */
   private readonly poolChains: ([number, number] | undefined)[] = [];
+  /**
+   * Per Convolution node feeding (through nothing but its fused Relu) a Convolution that starts a pool chain:
+   * [relu node or -1, that convolution's node]. At inference the five run as one op (Convolution.forwardConvMaxPool).
+   */
+  private readonly convPoolChains: ([number, number] | undefined)[] = [];
   /** Per node: its latest forward output, and the accumulated gradient of that output (several consumers). */
   private outs: Tensor[] = [];
   private gradAcc: (Tensor | undefined)[] = [];
@@ -180,6 +186,16 @@ export abstract class Network {
         j = onlyReader(j);
       }
       if (j >= 0 && this.nodes[j].layer instanceof PoolBase && (this.nodes[j].layer as PoolBase).mode === 'max') this.poolChains[i] = [relu, j];
+    });
+    this.nodes.forEach((n, i) => {
+      if (!fuse || !(n.layer instanceof Convolution)) return;
+      let j = onlyReader(i);
+      let relu = -1;
+      if (j >= 0 && this.nodes[j].layer instanceof Relu && n.layer.fusedRelu) {
+        relu = j;
+        j = onlyReader(j);
+      }
+      if (j >= 0 && this.poolChains[j]) this.convPoolChains[i] = [relu, j];
     });
     this.initializeOnBuild = initialize;
     if (inputShape !== undefined) this.build(inputShape);
@@ -273,6 +289,24 @@ export abstract class Network {
       if (skip?.has(i)) continue;
       const n = nodes[i];
       const ins = n.inputs;
+      const pair = training ? undefined : this.convPoolChains[i];
+      if (pair) {
+        const [relu1, conv2] = pair;
+        const [relu2, pool] = this.poolChains[conv2]!;
+        const z = (n.layer as Convolution).forwardConvMaxPool(ins[0] === NETWORK_INPUT ? x : outs[ins[0]], nodes[conv2].layer as Convolution, nodes[pool].layer as PoolBase);
+        if (z) {
+          skip ??= new Set();
+          for (const j of [relu1, conv2, relu2]) {
+            if (j < 0) continue;
+            skip.add(j);
+            outs[j] = undefined as unknown as Tensor;
+          }
+          skip.add(pool);
+          outs[i] = undefined as unknown as Tensor;
+          outs[pool] = z;
+          continue;
+        }
+      }
       const chain = training ? undefined : this.poolChains[i];
       if (chain) {
         const [relu, pool] = chain;

@@ -54,16 +54,31 @@ Napi::Value convBackward(Napi::Env env, const ConvBackwardArgs& a) {
   return env.Undefined();
 }
 
+// `what` (a window) must describe the output [N, F, OH, OW] of the convolution g with F filters.
+void CheckReads(Napi::Env env, const char* name, const char* what, const WindowGeom& w, const WindowGeom& g, int64_t F) {
+  if (w.N != g.N || w.C != F || w.H != g.OH || w.W != g.OW) {
+    throw Napi::RangeError::New(env, std::string(name) + ": expected " + what + " (N " + std::to_string(g.N) +
+                                         ", C " + std::to_string(F) + ", H " + std::to_string(g.OH) + ", W " +
+                                         std::to_string(g.OW) + "), got N " + std::to_string(w.N) + ", C " +
+                                         std::to_string(w.C) + ", H " + std::to_string(w.H) + ", W " +
+                                         std::to_string(w.W));
+  }
+}
+
+Napi::Value convConvMaxPoolForward(Napi::Env env, const ConvConvMaxPoolForwardArgs& a) {
+  CheckReads(env, "g2", "the second convolution over the first one's output", a.g2, a.g1, a.F1);
+  CheckReads(env, "p", "the pool over the second convolution's output", a.p, a.g2, a.F2);
+  CheckMaxPool(env, a.p);
+  CheckWorkspace(env, conv2_forward_max_pool(a.x.data, a.w1.data, a.b1.data, a.g1, a.F1, a.relu1, a.w2.data, a.b2.data,
+                                             a.g2, a.F2, a.relu2, a.p, a.z.data),
+                 "convConvMaxPoolForward");
+  return env.Undefined();
+}
+
 Napi::Value convMaxPoolForward(Napi::Env env, const ConvMaxPoolForwardArgs& a) {
   const WindowGeom& g = a.g;
   const WindowGeom& p = a.p;
-  if (p.N != g.N || p.C != a.F || p.H != g.OH || p.W != g.OW) {
-    throw Napi::RangeError::New(env, "p: expected the pool over the convolution's output (N " + std::to_string(g.N) +
-                                         ", C " + std::to_string(a.F) + ", H " + std::to_string(g.OH) + ", W " +
-                                         std::to_string(g.OW) + "), got N " + std::to_string(p.N) + ", C " +
-                                         std::to_string(p.C) + ", H " + std::to_string(p.H) + ", W " +
-                                         std::to_string(p.W));
-  }
+  CheckReads(env, "p", "the pool over the convolution's output", p, g, a.F);
   CheckMaxPool(env, p);
   CheckWorkspace(env, conv_forward_max_pool(a.x.data, a.w.data, a.b.data, g, a.F, a.relu, p, a.z.data),
                  "convMaxPoolForward");

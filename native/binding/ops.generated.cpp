@@ -182,6 +182,32 @@ Napi::Value Unpack_convMaxPoolForward(const Napi::CallbackInfo& info) {
   return impl::convMaxPoolForward(env, a);
 }
 
+Napi::Value Unpack_convConvMaxPoolForward(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  RequireArgCount(info, 13, "convConvMaxPoolForward");
+  ConvConvMaxPoolForwardArgs a;
+  a.x = GetF32(info, 0, "x");
+  a.w1 = GetF32(info, 1, "w1");
+  a.b1 = GetF32(info, 2, "b1");
+  a.g1 = GetWindow(info, 3, "g1");
+  a.F1 = GetInt(info, 4, "F1", 1, (int64_t(1) << 31) - 1);
+  a.relu1 = GetBool(info, 5, "relu1");
+  a.w2 = GetF32(info, 6, "w2");
+  a.b2 = GetF32(info, 7, "b2");
+  a.g2 = GetWindow(info, 8, "g2");
+  a.F2 = GetInt(info, 9, "F2", 1, (int64_t(1) << 31) - 1);
+  a.relu2 = GetBool(info, 10, "relu2");
+  a.p = GetWindow(info, 11, "p");
+  a.z = GetF32(info, 12, "z");
+  RequireLength(env, "x", a.x.length, Mul(env, {uint64_t(a.g1.N), uint64_t(a.g1.C), uint64_t(a.g1.H), uint64_t(a.g1.W)}));
+  RequireLength(env, "w1", a.w1.length, Mul(env, {uint64_t(a.F1), uint64_t(a.g1.C), uint64_t(a.g1.KH), uint64_t(a.g1.KW)}));
+  RequireLength(env, "b1", a.b1.length, uint64_t(a.F1));
+  RequireLength(env, "w2", a.w2.length, Mul(env, {uint64_t(a.F2), uint64_t(a.g2.C), uint64_t(a.g2.KH), uint64_t(a.g2.KW)}));
+  RequireLength(env, "b2", a.b2.length, uint64_t(a.F2));
+  RequireLength(env, "z", a.z.length, Mul(env, {uint64_t(a.p.N), uint64_t(a.p.C), uint64_t(a.p.OH), uint64_t(a.p.OW)}));
+  return impl::convConvMaxPoolForward(env, a);
+}
+
 Napi::Value Unpack_convPlan(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   RequireArgCount(info, 3, "convPlan");
@@ -502,6 +528,7 @@ void RegisterOps(Napi::Env env, Napi::Object exports) {
   Export(env, exports, "convForward", Unpack_convForward);
   Export(env, exports, "convBackward", Unpack_convBackward);
   Export(env, exports, "convMaxPoolForward", Unpack_convMaxPoolForward);
+  Export(env, exports, "convConvMaxPoolForward", Unpack_convConvMaxPoolForward);
   Export(env, exports, "convPlan", Unpack_convPlan);
   Export(env, exports, "maxPoolForward", Unpack_maxPoolForward);
   Export(env, exports, "maxPoolBackward", Unpack_maxPoolBackward);

@@ -11,7 +11,7 @@
 namespace simdnet {
 namespace bind {
 
-constexpr const char* kInterfaceHash = "4d22451f4d8eeb4f";
+constexpr const char* kInterfaceHash = "d7bb01cb9396404f";
 
 // Registers every export of native/ops.json (ops.generated.cpp).
 void RegisterOps(Napi::Env env, Napi::Object exports);
@@ -77,6 +77,21 @@ struct ConvMaxPoolForwardArgs {
   WindowGeom g{};
   int64_t F{};
   bool relu{};
+  WindowGeom p{};
+  F32 z;
+};
+struct ConvConvMaxPoolForwardArgs {
+  F32 x;
+  F32 w1;
+  F32 b1;
+  WindowGeom g1{};
+  int64_t F1{};
+  bool relu1{};
+  F32 w2;
+  F32 b2;
+  WindowGeom g2{};
+  int64_t F2{};
+  bool relu2{};
   WindowGeom p{};
   F32 z;
 };
@@ -240,6 +255,7 @@ Napi::Value col2im(Napi::Env env, const Col2imArgs& a);
 Napi::Value convForward(Napi::Env env, const ConvForwardArgs& a);
 Napi::Value convBackward(Napi::Env env, const ConvBackwardArgs& a);
 Napi::Value convMaxPoolForward(Napi::Env env, const ConvMaxPoolForwardArgs& a);
+Napi::Value convConvMaxPoolForward(Napi::Env env, const ConvConvMaxPoolForwardArgs& a);
 Napi::Value convPlan(Napi::Env env, const ConvPlanArgs& a);
 Napi::Value maxPoolForward(Napi::Env env, const MaxPoolForwardArgs& a);
 Napi::Value maxPoolBackward(Napi::Env env, const MaxPoolBackwardArgs& a);

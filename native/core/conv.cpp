@@ -41,6 +41,8 @@ thread_local DirectFwd t_fwd;       // conv_forward's direct setup, per calling 
 thread_local DirectFwd t_dxf;       // conv_backward's dx = conv(dy, wf), per calling thread
 thread_local Workspace t_pool_y;    // conv_forward_max_pool: an image's convolution output (+ argmax), per thread
 thread_local Workspace t_pool_arg;  // conv_forward_max_pool's unfused path: the argmax it drops
+thread_local Workspace t_pool_y1;   // conv2_forward_max_pool: the first convolution's output (+ the second's), per thread
+thread_local DirectFwd t_fwd2;      // conv2_forward_max_pool's second convolution, per calling thread
 
 // Runs fn(n) for every image on `tasks` pool tasks claiming images one at a time (a task delayed by other work
 // on its core — the JS engine's helper threads — leaves its share to the others instead of holding up the layer).
@@ -145,6 +147,38 @@ bool conv_forward_max_pool(const float* x, const float* w, const float* b, const
     if (!yn || !direct_fwd_image(d, x + n * X, g, b, relu, yn)) return false;
     int32_t* am = reinterpret_cast<int32_t*>(yn + F * P);
     for (int64_t f = 0; f < F; ++f) pk.forward(yn + f * P, g.OW, pg.OH, pg.OW, z + (n * F + f) * PP, am, 0);
+    return true;
+  });
+}
+
+// x[N,C,H,W] -> z[N,F2,PH,PW] through two convolutions (conv.h)
+bool conv2_forward_max_pool(const float* x, const float* w1, const float* b1, const WindowGeom& g1, int64_t F1,
+                            bool relu1, const float* w2, const float* b2, const WindowGeom& g2, int64_t F2, bool relu2,
+                            const WindowGeom& pool, float* z) {
+  const KernelTable& kt = kernels();
+  const WindowGeom pg = make_window(g2.N, F2, g2.OH, g2.OW, pool.KH, pool.KW, pool.stride, pool.pad);
+  const int64_t X = g1.image(), P1 = g1.positions(), P2 = g2.positions(), PP = pg.positions();
+  const int tasks = image_tasks(g1.N);
+  DirectFwd& d1 = t_fwd;
+  DirectFwd& d2 = t_fwd2;
+  d1.on = d2.on = false;
+  const bool two = pg.KH == 2 && pg.KW == 2 && pg.stride == 2 && pg.pad == 0;
+  if (tasks > 0 && two && !setup_direct_fwd(d1, *kt.conv_direct, g1, w1, F1)) return false;
+  if (d1.on && !setup_direct_fwd(d2, *kt.conv_direct, g2, w2, F2)) return false;
+  if (!d1.on || !d2.on) {  // conv1 through a workspace, then conv2 + pool
+    float* y1 = t_pool_y1.get(g1.N * F1 * P1);
+    if (!y1 || !conv_forward(x, w1, b1, g1, F1, y1, relu1)) return false;
+    return conv_forward_max_pool(y1, w2, b2, g2, F2, relu2, pool, z);
+  }
+  const MaxPool2x2Kernels& pk = pg.OW >= 8 ? *kt.max_pool_2x2 : max_pool_2x2_kernels_ref;
+  const WindowGeom g2n = make_window(1, g2.C, g2.H, g2.W, g2.KH, g2.KW, g2.stride, g2.pad);
+  return claim_images(g1.N, tasks, [&](int64_t n) {
+    float* y1 = t_pool_y1.get(F1 * P1 + F2 * P2 + F2 * PP);
+    if (!y1 || !direct_fwd_image(d1, x + n * X, g1, b1, relu1, y1)) return false;
+    float* y2 = y1 + F1 * P1;
+    if (!direct_fwd_image(d2, y1, g2n, b2, relu2, y2)) return false;
+    int32_t* am = reinterpret_cast<int32_t*>(y2 + F2 * P2);
+    for (int64_t f = 0; f < F2; ++f) pk.forward(y2 + f * P2, g2.OW, pg.OH, pg.OW, z + (n * F2 + f) * PP, am, 0);
     return true;
   });
 }

@@ -24,6 +24,15 @@ bool conv_forward(const float* x, const float* w, const float* b, const WindowGe
 bool conv_forward_max_pool(const float* x, const float* w, const float* b, const WindowGeom& g, int64_t F, bool relu,
                            const WindowGeom& pool, float* z);
 
+// Inference of two convolutions then a max pool (a VGG block): z = max_pool(conv2(conv1(x))) with conv2 over g2
+// (N = g1.N, C = F1, H = g1.OH, W = g1.OW; the caller checks) and the pool as in conv_forward_max_pool. Where the
+// direct forward applies to both and the window is 2x2 stride 2, each image runs through both convolutions and the
+// pool in per-thread buffers (in cache); elsewhere conv_forward into a workspace, then conv_forward_max_pool.
+// Bit-identical to the three ops. Returns false only when a workspace cannot be allocated.
+bool conv2_forward_max_pool(const float* x, const float* w1, const float* b1, const WindowGeom& g1, int64_t F1,
+                            bool relu1, const float* w2, const float* b2, const WindowGeom& g2, int64_t F2, bool relu2,
+                            const WindowGeom& pool, float* z);
+
 // dy[N,F,OH,OW], x[N,C,H,W], w[F, C*KH*KW] -> dw[F, C*KH*KW], db[F] (overwritten), dx[N,C,H,W]
 // (overwritten; skipped when null). `y` (nullable): the fused-ReLU output of conv_forward; when given the
 // gradient is taken through the ReLU, dy_eff = y > 0 ? dy : 0 (masked per image into a workspace; dy is

@@ -1,6 +1,6 @@
 /**
  * convMaxPoolForward (inference: convolution (+ ReLU) then max pooling in one op, native/core/conv.h
- * conv_forward_max_pool): on every kernel tier and at 1 and 2 threads it equals convForward then maxPoolForward
+ * conv_forward_max_pool) and convConvMaxPoolForward (two convolutions then the pool, conv2_forward_max_pool): on every kernel tier and at 1 and 2 threads it equals convForward then maxPoolForward
  * bit for bit (the fused 2x2 path pools each image's output while it is in cache; other windows, and fewer images
  * than threads, go through the two ops), and the TypeScript backend within float32 rounding. Geometries: the
  * DeepConvNet and SimpleConvNet shapes (row segments and the W-expanded copy), odd output sizes the pool floors,
@@ -100,6 +100,69 @@ for (const nb of natives) {
     });
   });
 }
+
+// convConvMaxPoolForward: two convolutions then the pool (a VGG block), against the three ops
+const BLOCKS: [Case, number, boolean][] = [ // the first convolution, the second's filters, the second's ReLU
+  [c(3, 1, 12, 28, 3, 1, 16), 16, true], // DeepConvNet's conv1 + conv2 + pool1 (one input channel)
+  [c(3, 16, 6, 14, 3, 1, 32), 32, true], // conv3 + conv4 (pad 1 here) + pool2
+  [c(4, 8, 8, 8, 3, 1, 13), 7, false], // partial filter tiles, 4-window pooled rows, no second ReLU
+  [c(3, 3, 7, 9, 3, 1, 5, { KH: 3, KW: 3, stride: 2, pad: 1 }, false), 6, true], // not 2x2: through the ops
+  [c(1, 8, 6, 28, 3, 1, 16), 8, true], // one image: through the ops
+];
+
+function blockData(k: Case, F2: number, seed: number) {
+  const OH = out(k.g.H, k.g.KH, 1, k.g.pad);
+  const OW = out(k.g.W, k.g.KW, 1, k.g.pad);
+  const g2: WindowGeometry = { N: k.g.N, C: k.F, H: OH, W: OW, KH: 3, KW: 3, stride: 1, pad: 1 };
+  const second: Case = { g: g2, F: F2, pool: k.pool, relu: true };
+  return { ...data(k, seed), w2: randomArray(F2 * k.F * 9, seed + 3), b2: randomArray(F2, seed + 4), g2, ...poolGeometry(second) };
+}
+
+for (const nb of natives) {
+  test('native convConvMaxPoolForward equals convForward then convMaxPoolForward bit for bit on every tier, 1 and 2 threads, and the TypeScript backend', () => {
+    for (const [i, [k, F2, relu2]] of BLOCKS.entries()) {
+      const d = blockData(k, F2, 40 + 7 * i);
+      const Y1 = k.g.N * k.F * d.g2.H * d.g2.W;
+      const zt = new Float32Array(d.Z).fill(NaN);
+      ts.convConvMaxPoolForward(d.x, d.w, d.b, k.g, k.F, k.relu, d.w2, d.b2, d.g2, F2, relu2, d.p, zt);
+      for (const isa of kernelTiers(nb)) {
+        for (const threads of [1, 2]) {
+          withKernels(nb, isa, () => withThreads(nb, threads, () => {
+            const at = `${isa} ${threads}t ${label(k)} then F${F2}${relu2 ? ' relu' : ''}`;
+            const y1 = new Float32Array(Y1);
+            const z2 = new Float32Array(d.Z);
+            nb.convForward(d.x, d.w, d.b, k.g, k.F, y1, k.relu);
+            nb.convMaxPoolForward(y1, d.w2, d.b2, d.g2, F2, relu2, d.p, z2);
+            const z = new Float32Array(d.Z).fill(NaN);
+            nb.convConvMaxPoolForward(d.x, d.w, d.b, k.g, k.F, k.relu, d.w2, d.b2, d.g2, F2, relu2, d.p, z);
+            expectClose(z, z2, { rtol: 0, atol: 0 }, `fused vs three ops ${at}`);
+            expectClose(z, zt, { rtol: 1e-4, atol: 1e-5 }, `native vs ts ${at}`);
+          }));
+        }
+      }
+    }
+  });
+}
+
+describe.each(backends.map((b) => [b.name, b.backend] as const))('%s convConvMaxPoolForward arguments', (_name, be) => {
+  test('a second convolution or pool window that does not describe its input is a RangeError naming it', () => {
+    const [k, F2] = BLOCKS[2];
+    const d = blockData(k, F2, 1);
+    const thrown = (fn: () => void) => {
+      try {
+        fn();
+      } catch (e) {
+        return `${(e as Error).name}: ${(e as Error).message}`;
+      }
+      return 'no error';
+    };
+    const run = (g2: WindowGeometry, p: WindowGeometry) => () => be.convConvMaxPoolForward(d.x, d.w, d.b, k.g, k.F, true, d.w2, d.b2, g2, F2, true, p, new Float32Array(d.Z));
+    expect(thrown(run({ ...d.g2, C: k.F - 1 }, d.p))).toMatch(/^RangeError: g2\b.*the second convolution over the first one's output/);
+    expect(thrown(run({ ...d.g2, H: d.g2.H - 1 }, d.p))).toMatch(/^RangeError: g2\b/);
+    expect(thrown(run(d.g2, { ...d.p, C: F2 - 1 }))).toMatch(/^RangeError: p\b.*the pool over the second convolution's output/);
+    expect(thrown(run(d.g2, d.p))).toBe('no error');
+  });
+});
 
 describe.each(backends.map((b) => [b.name, b.backend] as const))('%s convMaxPoolForward arguments', (_name, be) => {
   test('a pool window that does not describe the convolution\'s output is a RangeError naming p', () => {

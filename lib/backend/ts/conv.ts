@@ -246,6 +246,40 @@ export function convMaxPoolForward(x: Float32Array, w: Float32Array, b: Float32A
   maxPoolForward(y, p, z, pooledArgmax.subarray(0, Z));
 }
 
+let firstConv = new Float32Array(0);
+
+/** z = convMaxPoolForward(convForward(x, w1, b1, geom1, F1, relu1), w2, b2, geom2, F2, relu2, p); geom2 describes conv1's output. */
+export function convConvMaxPoolForward(x: Float32Array, w1: Float32Array, b1: Float32Array, geom1: WindowGeometry, F1: number, relu1: boolean,
+  w2: Float32Array, b2: Float32Array, geom2: WindowGeometry, F2: number, relu2: boolean, p: WindowGeometry, z: Float32Array): void {
+  const g1 = checkWindow(geom1, 'g1');
+  checkInt('F1', F1, 1);
+  if (typeof relu1 !== 'boolean') throw invalidType('relu1', 'a boolean', relu1);
+  const g2 = checkWindow(geom2, 'g2');
+  if (g2.N !== g1.N || g2.C !== F1 || g2.H !== g1.OH || g2.W !== g1.OW) {
+    throw invalidRange('g2', `the second convolution over the first one's output (N ${g1.N}, C ${F1}, H ${g1.OH}, W ${g1.OW})`, `N ${g2.N}, C ${g2.C}, H ${g2.H}, W ${g2.W}`);
+  }
+  checkArray('x', x, g1.N * g1.C * g1.H * g1.W);
+  checkArray('w1', w1, F1 * g1.C * g1.KH * g1.KW);
+  checkArray('b1', b1, F1);
+  checkInt('F2', F2, 1);
+  if (typeof relu2 !== 'boolean') throw invalidType('relu2', 'a boolean', relu2);
+  checkArray('w2', w2, F2 * g2.C * g2.KH * g2.KW);
+  checkArray('b2', b2, F2);
+  const q = checkWindow(p, 'p');
+  if (q.N !== g2.N || q.C !== F2 || q.H !== g2.OH || q.W !== g2.OW) {
+    throw invalidRange('p', `the pool over the second convolution's output (N ${g2.N}, C ${F2}, H ${g2.OH}, W ${g2.OW})`, `N ${q.N}, C ${q.C}, H ${q.H}, W ${q.W}`);
+  }
+  if (q.pad >= q.KH || q.pad >= q.KW) {
+    throw invalidRange('p.pad', 'less than KH and KW for max pooling (every window must hold an input element)', `pad=${q.pad} with KH=${q.KH}, KW=${q.KW}`);
+  }
+  checkArray('z', z, q.N * q.C * q.OH * q.OW);
+  const Y = g1.N * F1 * g1.OH * g1.OW;
+  if (firstConv.length < Y) firstConv = new Float32Array(Y);
+  const y1 = firstConv.subarray(0, Y);
+  convForward(x, w1, b1, geom1, F1, y1, relu1);
+  convMaxPoolForward(y1, w2, b2, geom2, F2, relu2, p, z);
+}
+
 /** Stride 1, square kernel, pad ≤ K−1 (not 1×1 pointwise): dx is a convolution of dy with flipped filters. */
 const dxAsConv = (g: Window): boolean => g.stride === 1 && g.KH === g.KW && g.pad <= g.KH - 1 && !isPointwise(g);
 

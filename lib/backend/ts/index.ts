@@ -43,6 +43,10 @@ export class TsBackend implements Backend {
   convMaxPoolForward(x: Float32Array, w: Float32Array, b: Float32Array, g: WindowGeometry, F: number, relu: boolean, p: WindowGeometry, z: Float32Array): void {
     conv.convMaxPoolForward(x, w, b, g, F, relu, p, z);
   }
+  convConvMaxPoolForward(x: Float32Array, w1: Float32Array, b1: Float32Array, g1: WindowGeometry, F1: number, relu1: boolean,
+    w2: Float32Array, b2: Float32Array, g2: WindowGeometry, F2: number, relu2: boolean, p: WindowGeometry, z: Float32Array): void {
+    conv.convConvMaxPoolForward(x, w1, b1, g1, F1, relu1, w2, b2, g2, F2, relu2, p, z);
+  }
   convBackward(dy: Float32Array, x: Float32Array, w: Float32Array, g: WindowGeometry, F: number, dx: Float32Array | null, dw: Float32Array, db: Float32Array, y: Float32Array | null = null): void {
     conv.convBackward(dy, x, w, g, F, dx, dw, db, y);
   }
