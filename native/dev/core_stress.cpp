@@ -144,12 +144,15 @@ std::vector<float> workload(uint32_t seed) {
     sn::softmax_cross_entropy_backward(probs.data(), rows, cols, labels.data(), nullptr, 1.0f / rows, nullptr, dx.data());
     keep(probs), keep(dx);
     const size_t N = 20, C = 16, S = 13 * 13;
-    std::vector<float> bx(N * C * S), by(bx.size()), xn(bx.size()), bdx(bx.size()), gamma(C, 1.5f), beta(C, 0.5f),
-        rm(C, 0.0f), rv(C, 1.0f), sd(C), dg(C), dbt(C);
+    std::vector<float> bx(N * C * S), by(bx.size()), bdy(bx.size()), bdx(bx.size()), gamma(C, 1.5f), beta(C, 0.5f),
+      rm(C, 0.0f), rv(C, 1.0f), mu(C), sd(C), dg(C), dbt(C);
     fill(bx, seed + 12);
-    sn::batch_norm_forward(bx.data(), N, C, S, gamma.data(), beta.data(), rm.data(), rv.data(), 0.9, 1e-5, true,
-                           by.data(), xn.data(), sd.data());
-    sn::batch_norm_backward(bx.data(), xn.data(), sd.data(), gamma.data(), N, C, S, bdx.data(), dg.data(), dbt.data());
+    fill(bdy, seed + 13);
+    // BN fused with ReLU (relu = true): the forward's statistics and the backward's masked gradient both run
+    sn::batch_norm_forward(bx.data(), N, C, S, gamma.data(), beta.data(), rm.data(), rv.data(), 0.9, 1e-5, true, true,
+                           by.data(), mu.data(), sd.data());
+    sn::batch_norm_backward(bdy.data(), bx.data(), by.data(), mu.data(), sd.data(), gamma.data(), N, C, S, bdx.data(),
+                            dg.data(), dbt.data());
     keep(by), keep(bdx), keep(dg), keep(dbt), keep(rm), keep(rv);
     std::vector<uint8_t> mask(n);
     sn::dropout_forward(x.data(), y.data(), mask.data(), n, 0.3f, 1.0f / 0.7f, seed, 3);
