@@ -177,24 +177,20 @@ export abstract class Network {
       const j = this.nodes.findIndex((m) => m.inputs.includes(i));
       return j >= 0 && this.nodes[j].inputs.length === 1 ? j : -1;
     };
-    this.nodes.forEach((n, i) => {
-      if (!fuse || !(n.layer instanceof Convolution)) return;
-      let j = onlyReader(i);
-      let relu = -1;
-      if (j >= 0 && this.nodes[j].layer instanceof Relu && n.layer.fusedRelu) {
-        relu = j;
-        j = onlyReader(j);
-      }
+    // A convolution's only reader, skipping its fused Relu: [the Relu's index or -1, the next node's or -1].
+    const afterConv = (i: number): [number, number] => {
+      const n = this.nodes[i];
+      if (!fuse || !(n.layer instanceof Convolution)) return [-1, -1];
+      const j = onlyReader(i);
+      if (j >= 0 && this.nodes[j].layer instanceof Relu && n.layer.fusedRelu) return [j, onlyReader(j)];
+      return [-1, j];
+    };
+    this.nodes.forEach((_, i) => {
+      const [relu, j] = afterConv(i);
       if (j >= 0 && this.nodes[j].layer instanceof PoolBase && (this.nodes[j].layer as PoolBase).mode === 'max') this.poolChains[i] = [relu, j];
     });
-    this.nodes.forEach((n, i) => {
-      if (!fuse || !(n.layer instanceof Convolution)) return;
-      let j = onlyReader(i);
-      let relu = -1;
-      if (j >= 0 && this.nodes[j].layer instanceof Relu && n.layer.fusedRelu) {
-        relu = j;
-        j = onlyReader(j);
-      }
+    this.nodes.forEach((_, i) => {
+      const [relu, j] = afterConv(i);
       if (j >= 0 && this.poolChains[j]) this.convPoolChains[i] = [relu, j];
     });
     this.initializeOnBuild = initialize;
