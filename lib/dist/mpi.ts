@@ -22,7 +22,8 @@ export interface MpiAddon {
   waitAll(timeoutMs: number): void;
   /** Asks the communication thread for a round of progress on the outstanding collectives (between layers). */
   poke(): void;
-  stats(): { jobs: number; payloadBytes: number; waitMs: number };
+  /** Collectives completed, bytes handed to them, ms callers waited; poke() calls and the progress rounds they caused. */
+  stats(): { jobs: number; payloadBytes: number; waitMs: number; pokes: number; pokedRounds: number };
   /** MPI_Abort(MPI_COMM_WORLD, code): ends every rank of the job (does not return). */
   abort(code: number): void;
   finalize(): void;

@@ -147,6 +147,8 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
   o.Set("jobs", static_cast<double>(s.jobs));
   o.Set("payloadBytes", static_cast<double>(s.payload_bytes));
   o.Set("waitMs", static_cast<double>(s.wait_ns) / 1e6);
+  o.Set("pokes", static_cast<double>(s.pokes));
+  o.Set("pokedRounds", static_cast<double>(s.poked_rounds));
   return o;
 }
 

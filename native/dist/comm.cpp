@@ -162,6 +162,7 @@ void Comm::run() {
         cv_work_.wait_for(lk, kPokeBackstop, [this] {
           return poked_ || !queue_.empty() || waiters_.load() > 0 || quit_ || abort_code_ >= 0;
         });
+        if (poked_) stats_.poked_rounds++;
         poked_ = false;
       } else {
         std::this_thread::sleep_for(kPollSleep);
@@ -238,6 +239,7 @@ void Comm::poke() {
   {
     std::lock_guard<std::mutex> lk(mu_);
     poked_ = true;
+    stats_.pokes++;
   }
   cv_work_.notify_one();
 }

@@ -44,6 +44,8 @@ struct CommStats {
   std::uint64_t jobs = 0;             // collectives completed
   std::uint64_t payload_bytes = 0;    // bytes handed to collectives (each rank's own buffer sizes)
   std::uint64_t wait_ns = 0;          // time callers spent blocked in wait_all
+  std::uint64_t pokes = 0;            // poke() calls (from backward, after each layer)
+  std::uint64_t poked_rounds = 0;     // progress rounds the thread made because a poke woke it (0 when polling)
 };
 
 class Comm {

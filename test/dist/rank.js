@@ -76,6 +76,7 @@ try {
   fs.writeFileSync(path.join(cfg.out, `${cfg.mode}-${rank}.json`), JSON.stringify({
     rank, size: trainer.parallel ? trainer.parallel.size : 1, stopped: r.stopped, hashes, history: r.history, testAcc: r.testAcc, iterations: r.iterations,
     params, losses: trainer.trainLossList, logs: epochLogs, stats: trainer.parallel ? trainer.parallel.stepStats : null,
+    comm: trainer.parallel ? trainer.parallel.comm.stats() : null,
   }));
   if (trainer.parallel) trainer.parallel.comm.finalize();
 } catch (err) {
