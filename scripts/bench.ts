@@ -48,7 +48,7 @@ import { foldBatchNorm } from '../lib/nets';
 import { createOptimizer } from '../lib/optimizers';
 import { packageRoot } from '../lib/package-root';
 import type { Tensor } from '../lib/tensor';
-import { timeLayers, timeNodes, type LayerTimes } from './bench/breakdown';
+import { timeNodes, type LayerTimes } from './bench/breakdown';
 import { layerCosts, stepFlop, type LayerCost } from './bench/flops';
 import { BATCH, DATA_SEED, isNetKind, makeBatch, makeNet, NET_KINDS, NET_NAME, NET_SEED, type NetKind } from './bench/nets';
 import { machineInfo, num, pct, printTable, ratio } from './bench/report';
@@ -457,9 +457,9 @@ async function main(): Promise<void> {
     const net = makeNet(kind, native);
     const opt = createOptimizer('adam', { lr: LR, backend: native });
     process.stdout.write(`per-layer timing ${NET_NAME[kind]} native ${best} 2t … `);
-    // chains: a manual pass over the layers; graphs: the network's own loop with each node's calls timed
-    const time = net.paramNaming === 'book' ? timeLayers : timeNodes;
-    const times = time(net, opt, batches[kind].x, batches[kind].t, P.layers.warmup, P.layers.steps);
+    // the network's own loop with each node's calls timed (so the fusions the network makes show: a convolution's
+    // backward with its pool's folded in counts as the convolution's, the pool's backward row is then ~0)
+    const times = timeNodes(net, opt, batches[kind].x, batches[kind].t, P.layers.warmup, P.layers.steps);
     console.log('done');
     // which path each convolution takes under these kernels and threads: direct (no unrolled columns) or im2col
     const plans = costs[kind].map((c) => {

@@ -30,9 +30,13 @@ export abstract class NativeForwarding {
   convBackward(dy: Float32Array, x: Float32Array, w: Float32Array, g: WindowGeometry, F: number, dx: Float32Array | null, dw: Float32Array, db: Float32Array, y: Float32Array | null = null): void {
     this.addon.convBackward(dy, x, w, g, F, dx, dw, db, y);
   }
-  /** Inference: z = maxPool(convForward(x, w, b, g, F, relu)) over the window p (N = g.N, C = F, H = g.OH, W = g.OW), without keeping the convolution's output (native/core/conv.h conv_forward_max_pool). */
-  convMaxPoolForward(x: Float32Array, w: Float32Array, b: Float32Array, g: WindowGeometry, F: number, relu: boolean, p: WindowGeometry, z: Float32Array): void {
-    this.addon.convMaxPoolForward(x, w, b, g, F, relu, p, z);
+  /** Training: the gradients of convBackward for dy = maxPoolBackward(relu ? (z > 0 ? dz : 0) : dz, argmax) over the window p (N = g.N, C = F, H = g.OH, W = g.OW), without writing dy (native/core/conv.h conv_backward_max_pool). */
+  convMaxPoolBackward(dz: Float32Array, argmax: Int32Array, z: Float32Array, x: Float32Array, w: Float32Array, g: WindowGeometry, F: number, relu: boolean, p: WindowGeometry, dx: Float32Array | null, dw: Float32Array, db: Float32Array): void {
+    this.addon.convMaxPoolBackward(dz, argmax, z, x, w, g, F, relu, p, dx, dw, db);
+  }
+  /** z = maxPool(convForward(x, w, b, g, F, relu)) over the window p (N = g.N, C = F, H = g.OH, W = g.OW), without keeping the convolution's output; the pool's argmax into argmax when given (training), else dropped (native/core/conv.h conv_forward_max_pool). */
+  convMaxPoolForward(x: Float32Array, w: Float32Array, b: Float32Array, g: WindowGeometry, F: number, relu: boolean, p: WindowGeometry, z: Float32Array, argmax: Int32Array | null = null): void {
+    this.addon.convMaxPoolForward(x, w, b, g, F, relu, p, z, argmax);
   }
   /** Inference of a VGG block: z = maxPool(conv2(conv1(x))) — conv1 (w1, b1, g1, F1, relu1), conv2 over its output (g2: N = g1.N, C = F1, H = g1.OH, W = g1.OW), the pool p over conv2's output — without keeping either convolution's output (native/core/conv.h conv2_forward_max_pool). */
   convConvMaxPoolForward(x: Float32Array, w1: Float32Array, b1: Float32Array, g1: WindowGeometry, F1: number, relu1: boolean, w2: Float32Array, b2: Float32Array, g2: WindowGeometry, F2: number, relu2: boolean, p: WindowGeometry, z: Float32Array): void {

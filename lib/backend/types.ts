@@ -70,11 +70,13 @@ export interface Backend {
    */
   convForward(x: Float32Array, w: Float32Array, b: Float32Array, g: WindowGeometry, F: number, y: Float32Array, relu?: boolean): void;
   /**
-   * Inference: z = maxPoolForward(convForward(x, w, b, g, F, y, relu)) over the window `p` (p describes the
-   * convolution's output: N = g.N, C = F, H = OH, W = OW), without keeping y or the argmax. Bit-identical to the
-   * two calls; the native backend pools each image's convolution output while it is in cache.
+   * z = maxPoolForward(convForward(x, w, b, g, F, y, relu)) over the window `p` (p describes the convolution's
+   * output: N = g.N, C = F, H = OH, W = OW), without keeping y. `argmax` (default null: dropped, as at inference)
+   * receives the pool's argmax (for convMaxPoolBackward in training). Bit-identical to the two calls; the native
+   * backend pools each image's convolution output while it is in cache.
    */
-  convMaxPoolForward(x: Float32Array, w: Float32Array, b: Float32Array, g: WindowGeometry, F: number, relu: boolean, p: WindowGeometry, z: Float32Array): void;
+  convMaxPoolForward(x: Float32Array, w: Float32Array, b: Float32Array, g: WindowGeometry, F: number, relu: boolean, p: WindowGeometry, z: Float32Array,
+    argmax?: Int32Array | null): void;
   /**
    * Inference of a VGG block: z = convMaxPoolForward(convForward(x, w1, b1, g1, F1, y1, relu1), w2, b2, g2, F2,
    * relu2, p) with g2 describing y1 (N = g1.N, C = F1, H, W = g1's OH, OW). Bit-identical to the three calls; the
@@ -92,6 +94,18 @@ export interface Backend {
     dy: Float32Array, x: Float32Array, w: Float32Array, g: WindowGeometry, F: number,
     dx: Float32Array | null, dw: Float32Array, db: Float32Array, y?: Float32Array | null,
   ): void;
+
+  /**
+   * Training, a convolution (its ReLU fused when `relu`) read only by a max pool over the window `p` (p describes
+   * the convolution's output: N = g.N, C = F, H = OH, W = OW): the gradients of convBackward(dy, x, w, g, F, dx, dw,
+   * db) for dy = maxPoolBackward(relu ? (z > 0 ? dz : 0) : dz, argmax, p), with dz (the pool's output gradient),
+   * argmax and z (the pool's output) [N, F, PH, PW] from maxPoolForward over the convolution's (ReLU'd) y — so
+   * bit-identical to maxPoolBackward then convBackward with y (at a window's argmax z equals y). The native backend
+   * builds each image's dy in cache for the 2×2 stride-2 window (no dy written; y is not read). RangeError for an
+   * argmax outside the convolution's output.
+   */
+  convMaxPoolBackward(dz: Float32Array, argmax: Int32Array, z: Float32Array, x: Float32Array, w: Float32Array, g: WindowGeometry, F: number,
+    relu: boolean, p: WindowGeometry, dx: Float32Array | null, dw: Float32Array, db: Float32Array): void;
 
   // ---- pooling ------------------------------------------------------------------------------------------
   /** Max pooling per channel: y[N,C,OH,OW]; argmax[N·C·OH·OW] holds the flat index into x of each max

@@ -54,6 +54,8 @@ export class Convolution extends Layer {
   private g?: WindowGeometry;
   private y?: Tensor;
   private dx?: Tensor;
+  /** The last forward ran its max pool inside (forwardMaxPool in training): y was not written, x is kept. */
+  private pooled = false;
   /**
    * Set by a Network whose next layer is a Relu (which then passes through): forward writes max(0, conv + b)
    * and backward masks dout with y > 0 — bit-identical to the separate Relu, one pass over y fewer each way.
@@ -121,23 +123,26 @@ export class Convolution extends Layer {
     const y = (this.y = reuse(this.y, yShape));
     this.be.convForward(x.data, this.W.value.data, this.b.value.data, g, this.filterNum, y.data, this.fusedRelu);
     this.x = x;
+    this.pooled = false;
     return y;
   }
 
   /**
-   * Inference of a Network whose Convolution (with its fused Relu, when set) feeds a max pool: the pool's output
-   * in one backend op (Backend.convMaxPoolForward), this layer's own output never written. Backward is
-   * unavailable until the next forward. null when the pool does not take it (the caller runs the layers).
+   * A Network whose Convolution (with its fused Relu, when set) feeds a max pool: the pool's output in one backend
+   * op (Backend.convMaxPoolForward), this layer's own output never written. At inference backward is unavailable
+   * until the next forward; in training (`training` true) the pool's argmax is kept and only backwardMaxPool
+   * runs (the pool's backward inside this layer's). null when the pool does not take it (the caller runs the layers).
    */
-  forwardMaxPool(x: Tensor, pool: PoolBase): Tensor | null {
+  forwardMaxPool(x: Tensor, pool: PoolBase, training = false): Tensor | null {
     checkTensor('Convolution input', x);
     check4d('Convolution input', x, this.inChannels);
-    const t = pool.fusedMaxPoolTarget(this.outputShape(x.shape));
+    const t = pool.fusedMaxPoolTarget(this.outputShape(x.shape), training ? this : undefined);
     if (!t) return null;
     const [N, C, H, W] = x.shape;
     const g = (this.g = { N, C, H, W, KH: this.KH, KW: this.KW, stride: this.stride, pad: this.pad });
-    this.be.convMaxPoolForward(x.data, this.W.value.data, this.b.value.data, g, this.filterNum, this.fusedRelu, t.g, t.y.data);
-    this.x = undefined;
+    this.be.convMaxPoolForward(x.data, this.W.value.data, this.b.value.data, g, this.filterNum, this.fusedRelu, t.g, t.y.data, training ? t.argmax : null);
+    this.x = training ? x : undefined;
+    this.pooled = training;
     return t.y;
   }
 
@@ -160,18 +165,41 @@ export class Convolution extends Layer {
       next.W.value.data, next.b.value.data, g2, next.filterNum, next.fusedRelu, t.g, t.y.data);
     this.x = undefined;
     next.x = undefined;
+    this.pooled = next.pooled = false;
     return t.y;
   }
 
   backward(dout: Tensor): Tensor {
     const x = this.x;
     const g = this.g;
-    if (!x || !g || !this.y) throw new Error('Convolution.backward: call forward first');
+    if (!x || !g || !this.y || this.pooled) throw new Error('Convolution.backward: call forward first');
     checkTensor('Convolution dout', dout);
     if (dout.size !== this.y.size) throw badShape('Convolution dout', shapeStr(this.y.shape), dout.shape);
     const dx = (this.dx = reuse(this.dx, x.shape));
     const y = this.fusedRelu ? this.y.data : null;
     this.be.convBackward(dout.data, x.data, this.W.value.data, g, this.filterNum, this.needInputGrad ? dx.data : null, this.W.grad.data, this.b.grad.data, y);
+    return dx;
+  }
+
+  /**
+   * Training backward of a Network whose Convolution (with its fused Relu, when set) is read only by a max pool:
+   * `dz` is the gradient of the pool's output; the pool's backward runs inside this layer's
+   * (Backend.convMaxPoolBackward: the pool's input gradient is never written), bit-identical to pool.backward then
+   * backward. Returns dx as backward does, or null when the pool's last forward did not read this layer's output
+   * (nor run inside this layer's forwardMaxPool; the caller then runs the two backwards).
+   */
+  backwardMaxPool(dz: Tensor, pool: PoolBase): Tensor | null {
+    const x = this.x;
+    const g = this.g;
+    const source = this.pooled ? this : this.y;
+    if (!x || !g || !source) return null;
+    const st = pool.maxPoolState(source);
+    if (!st) return null;
+    checkTensor('Convolution dout', dz);
+    if (dz.size !== st.y.size) throw badShape('Pooling dout', shapeStr(st.y.shape), dz.shape);
+    const dx = (this.dx = reuse(this.dx, x.shape));
+    this.be.convMaxPoolBackward(dz.data, st.argmax, st.y.data, x.data, this.W.value.data, g, this.filterNum, this.fusedRelu, st.g,
+      this.needInputGrad ? dx.data : null, this.W.grad.data, this.b.grad.data);
     return dx;
   }
 

@@ -24,6 +24,8 @@ export abstract class PoolBase extends Layer {
   private y?: Tensor;
   private dx?: Tensor;
   private argmax?: Int32Array;
+  /** What the last training forward read: its input, or the Convolution that ran this pool inside its forward. */
+  private src?: object;
 
   /** The window for an input [N, C, H, W]. */
   protected abstract window(shape: readonly number[]): { KH: number; KW: number; stride: number; pad: number };
@@ -53,24 +55,40 @@ export abstract class PoolBase extends Layer {
       this.be.avgPoolForward(x.data, g, y.data);
     }
     this.x = x;
+    this.src = x;
     return y;
   }
 
   /**
-   * Inference of a Network that computes this max pool inside the preceding convolution (Convolution.forwardMaxPool):
-   * this pool's window over the convolution's output shape and its (reused) output buffer, which the caller
-   * fills. Backward is unavailable until the next forward. null for average pools and windows the fused op does
+   * A Network that computes this max pool inside the preceding convolution (Convolution.forwardMaxPool): this pool's
+   * window over the convolution's output shape, its (reused) output buffer and, in training (`source`: the
+   * Convolution), its argmax buffer, which the caller fills. Its own backward is unavailable until the next forward
+   * (in training the convolution's backwardMaxPool runs it). null for average pools and windows the fused op does
    * not take (the ordinary path then runs, with its errors).
    */
-  fusedMaxPoolTarget(inShape: readonly number[]): { g: WindowGeometry; y: Tensor } | null {
+  fusedMaxPoolTarget(inShape: readonly number[], source?: object): { g: WindowGeometry; y: Tensor; argmax: Int32Array } | null {
     if (this.mode !== 'max' || inShape.length !== 4) return null;
     const [N, C, H, W] = inShape;
     const g = { N, C, H, W, ...this.window(inShape) };
     if (g.pad >= g.KH || g.pad >= g.KW || outSize(H, g.KH, g.stride, g.pad) < 1 || outSize(W, g.KW, g.stride, g.pad) < 1) return null;
-    this.y = reuse(this.y, this.outputShape(inShape));
+    const y = (this.y = reuse(this.y, this.outputShape(inShape)));
+    if (!this.argmax || this.argmax.length !== y.size) this.argmax = new Int32Array(y.size);
     this.g = g;
     this.x = undefined;
-    return { g, y: this.y };
+    this.src = source;
+    return { g, y, argmax: this.argmax };
+  }
+
+  /**
+   * The training forward's state of a max pool whose last forward read `source` (its input tensor, or the
+   * Convolution that ran it fused): its window, output and argmax, for a Convolution that folds this pool's
+   * backward into its own (Convolution.backwardMaxPool). null for average pools and when the last forward read
+   * something else (or was an inference forward fused into the convolution).
+   */
+  maxPoolState(source: object): { g: WindowGeometry; y: Tensor; argmax: Int32Array } | null {
+    const { src, g, y, argmax } = this;
+    if (this.mode !== 'max' || src === undefined || src !== source || !g || !y || !argmax || argmax.length !== y.size) return null;
+    return { g, y, argmax };
   }
 
   backward(dout: Tensor): Tensor {

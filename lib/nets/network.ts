@@ -41,7 +41,9 @@ export interface NetworkOptions {
    * fewer passes over memory. At inference (training false), a Convolution (with its fused Relu) read only by a
    * max Pooling runs with it as one op (Backend.convMaxPoolForward), and two such Convolutions in a row before it
    * (a VGG block) as one op too (Backend.convConvMaxPoolForward): the same bits, the convolutions' outputs never
-   * written; those nodes' outputs are then absent from nodeOutputs(). Default true, unless the environment sets
+   * written; those nodes' outputs are then absent from nodeOutputs(). In training the Convolution (+ Relu) + max
+   * Pooling runs as one op too (keeping the pool's argmax), and the pool's backward inside the Convolution's
+   * (Backend.convMaxPoolBackward: neither the convolution's output nor the pool's input gradient is written). Default true, unless the environment sets
    * SIMDNET_FUSE=0. Not part of config().
    */
   fuse?: boolean;
@@ -111,8 +113,9 @@ export abstract class Network {
   /** How many node inputs read each node's output (edges: Add(x, x) counts 2). */
   private readonly consumers: number[];
   /**
-   * Per Convolution node feeding a max pool through nothing but its fused Relu: [relu node or -1, pool node]. At
-   * inference the three run as one op (Convolution.forwardMaxPool); their own outputs are then not kept.
+   * Per Convolution node feeding a max pool through nothing but its fused Relu: [relu node or -1, pool node]. The
+   * three run as one op (Convolution.forwardMaxPool; in training with the pool's argmax kept, and their backward as
+   * one op, Convolution.backwardMaxPool); the convolution's and Relu's outputs are then not kept.
    */
   private readonly poolChains: ([number, number] | undefined)[] = [];
   /**
@@ -120,6 +123,8 @@ export abstract class Network {
    * [relu node or -1, that convolution's node]. At inference the five run as one op (Convolution.forwardConvMaxPool).
    */
   private readonly convPoolChains: ([number, number] | undefined)[] = [];
+  /** Per max-pool node ending a pool chain: [its convolution's node, the fused Relu's node or -1] (training backward). */
+  private readonly poolHeads: ([number, number] | undefined)[] = [];
   /** Per node: its latest forward output, and the accumulated gradient of that output (several consumers). */
   private outs: Tensor[] = [];
   private gradAcc: (Tensor | undefined)[] = [];
@@ -171,7 +176,7 @@ export abstract class Network {
         }
       }
     });
-    // Inference: Convolution (-> its fused Relu) -> max pool, each read only by the next, run as one op.
+    // Convolution (-> its fused Relu) -> max pool, each read only by the next, run as one op (backward too in training).
     const onlyReader = (i: number): number => {
       if (this.consumers[i] !== 1) return -1;
       const j = this.nodes.findIndex((m) => m.inputs.includes(i));
@@ -187,7 +192,10 @@ export abstract class Network {
     };
     this.nodes.forEach((_, i) => {
       const [relu, j] = afterConv(i);
-      if (j >= 0 && this.nodes[j].layer instanceof PoolBase && (this.nodes[j].layer as PoolBase).mode === 'max') this.poolChains[i] = [relu, j];
+      if (j >= 0 && this.nodes[j].layer instanceof PoolBase && (this.nodes[j].layer as PoolBase).mode === 'max') {
+        this.poolChains[i] = [relu, j];
+        this.poolHeads[j] = [i, relu];
+      }
     });
     this.nodes.forEach((_, i) => {
       const [relu, j] = afterConv(i);
@@ -303,10 +311,10 @@ export abstract class Network {
           continue;
         }
       }
-      const chain = training ? undefined : this.poolChains[i];
+      const chain = this.poolChains[i];
       if (chain) {
         const [relu, pool] = chain;
-        const z = (n.layer as Convolution).forwardMaxPool(ins[0] === NETWORK_INPUT ? x : outs[ins[0]], nodes[pool].layer as PoolBase);
+        const z = (n.layer as Convolution).forwardMaxPool(ins[0] === NETWORK_INPUT ? x : outs[ins[0]], nodes[pool].layer as PoolBase, training);
         if (z) {
           (skip ??= new Set()).add(pool);
           if (relu >= 0) skip.add(relu);
@@ -448,14 +456,25 @@ export abstract class Network {
       }
     };
     give(nodes.length - 1, this.lossLayer.backwardLoss(1));
+    // Nodes whose backward ran inside a later node's: a Convolution (and its fused Relu) read only by a max pool
+    // takes the pool's output gradient (Convolution.backwardMaxPool: the pool's input gradient is never written).
+    let folded: Set<number> | undefined;
     for (let i = nodes.length - 1; i >= 0; i--) {
       const n = nodes[i];
-      const g = grads[i]!;
-      if (n.layer instanceof MergeLayer) {
-        const gs = n.layer.backwardMany(g);
+      const head = this.fused ? this.poolHeads[i] : undefined;
+      const dz = head && (nodes[head[0]].layer as Convolution).backwardMaxPool(grads[i]!, n.layer as PoolBase);
+      if (head && dz) {
+        folded ??= new Set();
+        folded.add(head[0]);
+        if (head[1] >= 0) folded.add(head[1]);
+        give(nodes[head[0]].inputs[0], dz);
+      } else if (folded?.has(i)) {
+        // done by its pool's node
+      } else if (n.layer instanceof MergeLayer) {
+        const gs = n.layer.backwardMany(grads[i]!);
         n.inputs.forEach((j, k) => give(j, gs[k]));
       } else {
-        const dx = n.layer.backward(g);
+        const dx = n.layer.backward(grads[i]!);
         give(n.inputs[0], dx);
       }
       if (decayed) {
@@ -542,8 +561,8 @@ export abstract class Network {
   }
 
   /**
-   * The output of every node in the last forward, by node name (the live, reused buffers: copy to keep). After an
-   * inference forward, nodes fused into a following max pool (NetworkOptions.fuse) have none.
+   * The output of every node in the last forward, by node name (the live, reused buffers: copy to keep). Nodes
+   * fused into a following max pool (NetworkOptions.fuse) have none.
    */
   nodeOutputs(): Record<string, Tensor> {
     const out: Record<string, Tensor> = {};

@@ -75,12 +75,28 @@ Napi::Value convConvMaxPoolForward(Napi::Env env, const ConvConvMaxPoolForwardAr
   return env.Undefined();
 }
 
+// Every argmax is checked where the core uses it (it may sit in a SharedArrayBuffer another thread writes).
+Napi::Value convMaxPoolBackward(Napi::Env env, const ConvMaxPoolBackwardArgs& a) {
+  CheckReads(env, "p", "the pool over the convolution's output", a.p, a.g, a.F);
+  CheckMaxPool(env, a.p);
+  const int64_t r = conv_backward_max_pool(a.dz.data, a.argmax.data, a.z.data, a.x.data, a.w.data, a.g, a.F, a.relu,
+                                           a.p, a.dx.data, a.dw.data, a.db.data);
+  CheckWorkspace(env, r != -2, "convMaxPoolBackward");
+  if (r >= 0) {
+    const uint64_t total = Mul(env, {uint64_t(a.p.N), uint64_t(a.p.C), uint64_t(a.p.H), uint64_t(a.p.W)});
+    throw Napi::RangeError::New(env, "argmax[" + std::to_string(r) + "]: expected an index into the convolution's "
+                                         "output in [0, " + std::to_string(total) + "), got " +
+                                         std::to_string(a.argmax.data[r]));
+  }
+  return env.Undefined();
+}
+
 Napi::Value convMaxPoolForward(Napi::Env env, const ConvMaxPoolForwardArgs& a) {
   const WindowGeom& g = a.g;
   const WindowGeom& p = a.p;
   CheckReads(env, "p", "the pool over the convolution's output", p, g, a.F);
   CheckMaxPool(env, p);
-  CheckWorkspace(env, conv_forward_max_pool(a.x.data, a.w.data, a.b.data, g, a.F, a.relu, p, a.z.data),
+  CheckWorkspace(env, conv_forward_max_pool(a.x.data, a.w.data, a.b.data, g, a.F, a.relu, p, a.z.data, a.argmax.data),
                  "convMaxPoolForward");
   return env.Undefined();
 }

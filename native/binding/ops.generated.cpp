@@ -163,9 +163,36 @@ Napi::Value Unpack_convBackward(const Napi::CallbackInfo& info) {
   return impl::convBackward(env, a);
 }
 
+Napi::Value Unpack_convMaxPoolBackward(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  RequireArgCount(info, 12, "convMaxPoolBackward");
+  ConvMaxPoolBackwardArgs a;
+  a.dz = GetF32(info, 0, "dz");
+  a.argmax = GetI32(info, 1, "argmax");
+  a.z = GetF32(info, 2, "z");
+  a.x = GetF32(info, 3, "x");
+  a.w = GetF32(info, 4, "w");
+  a.g = GetWindow(info, 5, "g");
+  a.F = GetInt(info, 6, "F", 1, (int64_t(1) << 31) - 1);
+  a.relu = GetBool(info, 7, "relu");
+  a.p = GetWindow(info, 8, "p");
+  a.dx = GetF32(info, 9, "dx", true);
+  a.dw = GetF32(info, 10, "dw");
+  a.db = GetF32(info, 11, "db");
+  RequireLength(env, "dz", a.dz.length, Mul(env, {uint64_t(a.p.N), uint64_t(a.p.C), uint64_t(a.p.OH), uint64_t(a.p.OW)}));
+  RequireLength(env, "argmax", a.argmax.length, Mul(env, {uint64_t(a.p.N), uint64_t(a.p.C), uint64_t(a.p.OH), uint64_t(a.p.OW)}));
+  RequireLength(env, "z", a.z.length, Mul(env, {uint64_t(a.p.N), uint64_t(a.p.C), uint64_t(a.p.OH), uint64_t(a.p.OW)}));
+  RequireLength(env, "x", a.x.length, Mul(env, {uint64_t(a.g.N), uint64_t(a.g.C), uint64_t(a.g.H), uint64_t(a.g.W)}));
+  RequireLength(env, "w", a.w.length, Mul(env, {uint64_t(a.F), uint64_t(a.g.C), uint64_t(a.g.KH), uint64_t(a.g.KW)}));
+  if (a.dx.data) RequireLength(env, "dx", a.dx.length, Mul(env, {uint64_t(a.g.N), uint64_t(a.g.C), uint64_t(a.g.H), uint64_t(a.g.W)}));
+  RequireLength(env, "dw", a.dw.length, Mul(env, {uint64_t(a.F), uint64_t(a.g.C), uint64_t(a.g.KH), uint64_t(a.g.KW)}));
+  RequireLength(env, "db", a.db.length, uint64_t(a.F));
+  return impl::convMaxPoolBackward(env, a);
+}
+
 Napi::Value Unpack_convMaxPoolForward(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  RequireArgCount(info, 8, "convMaxPoolForward");
+  RequireArgCount(info, 9, "convMaxPoolForward");
   ConvMaxPoolForwardArgs a;
   a.x = GetF32(info, 0, "x");
   a.w = GetF32(info, 1, "w");
@@ -175,10 +202,12 @@ Napi::Value Unpack_convMaxPoolForward(const Napi::CallbackInfo& info) {
   a.relu = GetBool(info, 5, "relu");
   a.p = GetWindow(info, 6, "p");
   a.z = GetF32(info, 7, "z");
+  a.argmax = GetI32(info, 8, "argmax", true);
   RequireLength(env, "x", a.x.length, Mul(env, {uint64_t(a.g.N), uint64_t(a.g.C), uint64_t(a.g.H), uint64_t(a.g.W)}));
   RequireLength(env, "w", a.w.length, Mul(env, {uint64_t(a.F), uint64_t(a.g.C), uint64_t(a.g.KH), uint64_t(a.g.KW)}));
   RequireLength(env, "b", a.b.length, uint64_t(a.F));
   RequireLength(env, "z", a.z.length, Mul(env, {uint64_t(a.p.N), uint64_t(a.p.C), uint64_t(a.p.OH), uint64_t(a.p.OW)}));
+  if (a.argmax.data) RequireLength(env, "argmax", a.argmax.length, Mul(env, {uint64_t(a.p.N), uint64_t(a.p.C), uint64_t(a.p.OH), uint64_t(a.p.OW)}));
   return impl::convMaxPoolForward(env, a);
 }
 
@@ -527,6 +556,7 @@ void RegisterOps(Napi::Env env, Napi::Object exports) {
   Export(env, exports, "col2im", Unpack_col2im);
   Export(env, exports, "convForward", Unpack_convForward);
   Export(env, exports, "convBackward", Unpack_convBackward);
+  Export(env, exports, "convMaxPoolBackward", Unpack_convMaxPoolBackward);
   Export(env, exports, "convMaxPoolForward", Unpack_convMaxPoolForward);
   Export(env, exports, "convConvMaxPoolForward", Unpack_convConvMaxPoolForward);
   Export(env, exports, "convPlan", Unpack_convPlan);

@@ -11,7 +11,7 @@
 namespace simdnet {
 namespace bind {
 
-constexpr const char* kInterfaceHash = "d7bb01cb9396404f";
+constexpr const char* kInterfaceHash = "c83063bee0a61fb0";
 
 // Registers every export of native/ops.json (ops.generated.cpp).
 void RegisterOps(Napi::Env env, Napi::Object exports);
@@ -70,6 +70,20 @@ struct ConvBackwardArgs {
   F32 db;
   F32 y;
 };
+struct ConvMaxPoolBackwardArgs {
+  F32 dz;
+  I32 argmax;
+  F32 z;
+  F32 x;
+  F32 w;
+  WindowGeom g{};
+  int64_t F{};
+  bool relu{};
+  WindowGeom p{};
+  F32 dx;
+  F32 dw;
+  F32 db;
+};
 struct ConvMaxPoolForwardArgs {
   F32 x;
   F32 w;
@@ -79,6 +93,7 @@ struct ConvMaxPoolForwardArgs {
   bool relu{};
   WindowGeom p{};
   F32 z;
+  I32 argmax;
 };
 struct ConvConvMaxPoolForwardArgs {
   F32 x;
@@ -254,6 +269,7 @@ Napi::Value im2col(Napi::Env env, const Im2colArgs& a);
 Napi::Value col2im(Napi::Env env, const Col2imArgs& a);
 Napi::Value convForward(Napi::Env env, const ConvForwardArgs& a);
 Napi::Value convBackward(Napi::Env env, const ConvBackwardArgs& a);
+Napi::Value convMaxPoolBackward(Napi::Env env, const ConvMaxPoolBackwardArgs& a);
 Napi::Value convMaxPoolForward(Napi::Env env, const ConvMaxPoolForwardArgs& a);
 Napi::Value convConvMaxPoolForward(Napi::Env env, const ConvConvMaxPoolForwardArgs& a);
 Napi::Value convPlan(Napi::Env env, const ConvPlanArgs& a);

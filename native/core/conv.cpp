@@ -124,7 +124,7 @@ bool conv_forward(const float* x, const float* w, const float* b, const WindowGe
 
 // x[N,C,H,W], w[F,C*KH*KW], b[F] -> z[N,F,PH,PW] (conv.h)
 bool conv_forward_max_pool(const float* x, const float* w, const float* b, const WindowGeom& g, int64_t F, bool relu,
-                           const WindowGeom& pool, float* z) {
+                           const WindowGeom& pool, float* z, int32_t* argmax) {
   const KernelTable& kt = kernels();
   const WindowGeom pg = make_window(g.N, F, g.OH, g.OW, pool.KH, pool.KW, pool.stride, pool.pad);
   const int64_t X = g.image(), P = g.positions(), PP = pg.positions();
@@ -135,7 +135,7 @@ bool conv_forward_max_pool(const float* x, const float* w, const float* b, const
   if (tasks > 0 && two && !setup_direct_fwd(d, *kt.conv_direct, g, w, F)) return false;
   if (!d.on) {  // the two ops, through workspaces
     float* y = t_pool_y.get(g.N * F * P);
-    int32_t* am = reinterpret_cast<int32_t*>(t_pool_arg.get(g.N * F * PP));
+    int32_t* am = argmax ? argmax : reinterpret_cast<int32_t*>(t_pool_arg.get(g.N * F * PP));
     if (!y || !am || !conv_forward(x, w, b, g, F, y, relu)) return false;
     max_pool_forward(y, pg, z, am);
     return true;
@@ -145,8 +145,12 @@ bool conv_forward_max_pool(const float* x, const float* w, const float* b, const
   return claim_images(g.N, tasks, [&](int64_t n) {
     float* yn = t_pool_y.get(F * P + F * PP);
     if (!yn || !direct_fwd_image(d, x + n * X, g, b, relu, yn)) return false;
-    int32_t* am = reinterpret_cast<int32_t*>(yn + F * P);
-    for (int64_t f = 0; f < F; ++f) pk.forward(yn + f * P, g.OW, pg.OH, pg.OW, z + (n * F + f) * PP, am, 0);
+    int32_t* am = reinterpret_cast<int32_t*>(yn + F * P);  // dropped (inference), else the plane's in argmax
+    for (int64_t f = 0; f < F; ++f) {
+      const int64_t q = n * F + f;
+      pk.forward(yn + f * P, g.OW, pg.OH, pg.OW, z + q * PP, argmax ? argmax + q * PP : am,
+                 argmax ? static_cast<int32_t>(q * P) : 0);
+    }
     return true;
   });
 }
@@ -186,6 +190,13 @@ bool conv2_forward_max_pool(const float* x, const float* w1, const float* b1, co
 // dy[N,F,OH,OW], x[N,C,H,W], w[F,C*KH*KW], y[N,F,OH,OW] (nullable) -> dw[F,C*KH*KW], db[F], dx[N,C,H,W] (nullable)
 bool conv_backward(const float* dy, const float* x, const float* w, const WindowGeom& g, int64_t F, float* dx,
                    float* dw, float* db, const float* y) {
+  return conv::backward_driver(dy, x, w, g, F, dx, dw, db, y, nullptr, nullptr);
+}
+
+// conv_backward, with dy either given or unpooled per image from `pool` (conv_internal.h)
+bool conv::backward_driver(const float* dy, const float* x, const float* w, const WindowGeom& g, int64_t F, float* dx,
+                           float* dw, float* db, const float* y, const PoolGrad* pool,
+                           std::atomic<bool>* outside) {
   const KernelTable& kt = kernels();
   const ConvDirectKernels& cd = *kt.conv_direct;
   const int64_t X = g.image(), Y = F * g.positions(), K = g.taps(), DW = F * K;
@@ -211,8 +222,12 @@ bool conv_backward(const float* dy, const float* x, const float* w, const Window
   std::vector<ConvSegment>& segs = t_segs;
   const DwPath dw_path = tasks > 0 ? direct_dw_path(cd, g, F, segs) : DwPath::gemm;
   auto image = [&](int64_t n, float* pdw, bool first) {
-    return BackwardImage{dy + n * Y, x + n * X, y ? y + n * Y : nullptr, dx ? dx + n * X : nullptr, pdw, pdw + DW,
-                         first};
+    BackwardImage a{dy ? dy + n * Y : nullptr, x + n * X, y ? y + n * Y : nullptr, dx ? dx + n * X : nullptr, pdw,
+                    pdw + DW, first};
+    a.pool = pool;
+    a.n = n;
+    a.outside = outside;
+    return a;
   };
   int used = 1;
   if (tasks == 0) {  // few images: one at a time, each GEMM threaded
@@ -230,18 +245,19 @@ bool conv_backward(const float* dy, const float* x, const float* w, const Window
             // Per image: the bias gradient, ReLU mask and dx, then its dW directly into 16-lane partials,
             // reduced into this task's dwT partial at the end.
             const int64_t Hp = g.H + 2 * g.pad, Wp = g.W + 2 * g.pad, XP = g.C * Hp * Wp + 16;
-            float* xp = t_group.get(XP + (y ? Y : 0) + DW * 16);
+            const int64_t MY = y || pool ? Y : 0;  // the masked (or unpooled) gradient of one image
+            float* xp = t_group.get(XP + MY + DW * 16);
             if (!xp) {
               ok.store(false);
               return;
             }
-            float* acc = xp + XP + (y ? Y : 0);
+            float* acc = xp + XP + MY;
             for (int64_t n = static_cast<int64_t>(lo); n < static_cast<int64_t>(hi); ++n) {
               const bool first = n == static_cast<int64_t>(lo);
               BackwardImage a = image(n, pdw, first);
               const float* dyn = nullptr;
               a.skip_dw = true;
-              a.mask = y ? xp + XP : nullptr;
+              a.mask = MY ? xp + XP : nullptr;
               a.used_dy = &dyn;
               if (!backward_image(kt, a, w, wf, g, F, &dxf)) {
                 ok.store(false);

@@ -15,14 +15,15 @@ namespace simdnet {
 bool conv_forward(const float* x, const float* w, const float* b, const WindowGeom& g, int64_t F, float* y,
                   bool relu = false);
 
-// Inference: x[N,C,H,W] -> z[N,F,PH,PW] = max_pool(conv(x, w) + b (ReLU'd when `relu`)) over the window `pool`
+// x[N,C,H,W] -> z[N,F,PH,PW] = max_pool(conv(x, w) + b (ReLU'd when `relu`)) over the window `pool`
 // (its KH, KW, stride, pad; N, C, H, W are ignored: the pool reads the convolution's output [F, OH, OW]). Where the
 // direct forward applies and the window is the book's 2x2 stride 2, each image's convolution output stays in a
 // per-thread buffer (in cache) and is pooled from there: the full y is never written or read back; elsewhere
 // conv_forward into a workspace, then max_pool_forward. Bit-identical to those two calls (the same kernels per
-// image; no argmax is kept). Returns false only when a workspace cannot be allocated.
+// image). `argmax` (nullable: inference drops it): max_pool_forward's argmax [N*F*PH*PW] (flat indices into the
+// unwritten y), for training's conv_backward_max_pool. Returns false only when a workspace cannot be allocated.
 bool conv_forward_max_pool(const float* x, const float* w, const float* b, const WindowGeom& g, int64_t F, bool relu,
-                           const WindowGeom& pool, float* z);
+                           const WindowGeom& pool, float* z, int32_t* argmax = nullptr);
 
 // Inference of two convolutions then a max pool (a VGG block): z = max_pool(conv2(conv1(x))) with conv2 over g2
 // (N = g1.N, C = F1, H = g1.OH, W = g1.OW; the caller checks) and the pool as in conv_forward_max_pool. Where the
@@ -40,6 +41,19 @@ bool conv2_forward_max_pool(const float* x, const float* w1, const float* b1, co
 // Returns false only when a workspace cannot be allocated.
 bool conv_backward(const float* dy, const float* x, const float* w, const WindowGeom& g, int64_t F, float* dx,
                    float* dw, float* db, const float* y = nullptr);
+
+// Training, a convolution (its ReLU fused when `relu`) read only by a max pool with the window `pool` (its KH, KW,
+// stride, pad; N, C, H, W are ignored: the pool reads the convolution's output [N, F, OH, OW]): the gradients of
+// conv_backward for dy = max_pool_backward(relu ? (z > 0 ? dz : 0) : dz, argmax), with dz, argmax (flat indices into
+// the convolution's output) and z (the pool's output) [N, F, PH, PW]. When z is the pool's output over the
+// (ReLU'd) y, that is bit for bit conv_backward(max_pool_backward(dz, argmax), x, w, g, F, dx, dw, db, relu ? y :
+// null): the pool's backward folded into the convolution's (conv_pool_grad.cpp); y is not read. For the 2x2
+// stride-2 window each image's dy stays in cache; other windows go through a workspace. Returns -1 when done, -2
+// when a workspace cannot be allocated, else the position i of the first argmax[i] outside [0, N*F*OH*OW)
+// (dw, db not written; dx may be partly written).
+int64_t conv_backward_max_pool(const float* dz, const int32_t* argmax, const float* z, const float* x, const float* w,
+                               const WindowGeom& g, int64_t F, bool relu, const WindowGeom& pool, float* dx, float* dw,
+                               float* db);
 
 // Which path each part of a convolution takes under the active ISA and thread count (for tests and the
 // benchmark's breakdown): "direct" (conv_direct.h: no unrolled columns), "im2col" (unrolled columns + SGEMM),

@@ -123,7 +123,16 @@ bool backward_image(const KernelTable& kt, const BackwardImage& a, const float* 
   const int64_t K = g.taps(), P = g.positions();
   const ConvDirectKernels& cd = *kt.conv_direct;
   const float* dyn = a.dyn;
-  if (a.yn) {  // fused ReLU: the masked gradient of this image
+  if (a.pool) {  // the max pool's gradient, unpooled (and ReLU-masked) into this image's dy_n
+    float* m = a.mask ? a.mask : t_mask.get(F * P);
+    bool alloc = !m;
+    if (!m || !unpool_image(*a.pool, a.n, g, F, m, &alloc)) {
+      if (!alloc && a.outside) a.outside->store(true);
+      return false;
+    }
+    cd.bias_grad(m, F, P, a.db, a.first);
+    dyn = m;
+  } else if (a.yn) {  // fused ReLU: the masked gradient of this image
     float* m = a.mask ? a.mask : t_mask.get(F * P);
     if (!m) return false;
     cd.relu_mask_bias_grad(dyn, a.yn, F, P, m, a.db, a.first);

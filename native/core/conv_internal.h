@@ -4,12 +4,14 @@
 //   conv_direct.cpp  the direct path's setup (segments, tiles, packed weights, offsets) and per-image run
 //   conv.cpp         the drivers: images over the pool, per-task partials and their fixed-order reduction
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <vector>
 
 #include "core/conv_direct.h"
 #include "core/im2col.h"
 #include "core/kernels.h"
+#include "core/pool.h"
 
 namespace simdnet {
 namespace conv {
@@ -67,9 +69,33 @@ bool forward_image(const KernelTable& kt, const float* xn, const float* w, const
 // wf[c, (f*KH + kh)*KW + kw] = w[f, c, KH-1-kh, KW-1-kw]
 void flip_filters(const float* w, const WindowGeom& g, int64_t F, float* wf);
 
+// conv_backward_max_pool's source of dy (conv.h): the 2x2 stride-2 max pool's output gradient dz, its argmax (flat
+// indices into the convolution's output [N, F, OH, OW]) and output z, all [N, F, PH, PW]. Image n's dy_n is built
+// in cache: dz masked by z > 0 (with `relu`), routed to each window's argmax by the pool's backward kernel.
+struct PoolGrad {
+  const float* dz;
+  const int32_t* argmax;
+  const float* z;
+  int64_t PH, PW;
+  bool relu;
+  const MaxPool2x2Kernels* pk;  // the pool's backward kernel (the reference under 8 windows a row, as max_pool_forward)
+};
+
+// Image n's dy_n[F, OH*OW] from pg (see PoolGrad), into m. False when an argmax of the image is not one of its own
+// window's elements (the caller falls back to the scatter); nothing reachable outside m and the per-thread
+// workspace is written either way. False with *alloc set when the workspace cannot be allocated.
+bool unpool_image(const PoolGrad& pg, int64_t n, const WindowGeom& g, int64_t F, float* m, bool* alloc);
+
+// conv_backward's driver (conv.cpp): dy given, or (dy null) unpooled per image from `pool`; then false with
+// *outside set when an image's argmax lies outside its window (the results are then incomplete).
+bool backward_driver(const float* dy, const float* x, const float* w, const WindowGeom& g, int64_t F, float* dx,
+                     float* dw, float* db, const float* y, const PoolGrad* pool, std::atomic<bool>* outside);
+
 // One image's backward. dwT[K, F] (= when `first`, else +=) unroll(x_n) * dy_n^T; db likewise; dx_n when
 // dxn != null, either as conv(dy_n, wf) (wf != null, see dx_as_conv; through `dxf` where it is on) or as
-// col2im(W^T dy_n). yn (nullable): the fused-ReLU output, dy masked by yn > 0 first.
+// col2im(W^T dy_n). yn (nullable): the fused-ReLU output, dy masked by yn > 0 first. pool (nullable): dy_n comes
+// from unpool_image(*pool, n) instead (dyn and yn unused); on an argmax outside its window backward_image returns
+// false with *outside set.
 struct BackwardImage {
   const float* dyn;
   const float* xn;
@@ -81,6 +107,9 @@ struct BackwardImage {
   bool skip_dw = false;               // dwT left alone (the caller computes it directly)
   float* mask = nullptr;              // where the masked gradient goes (else a per-thread workspace)
   const float** used_dy = nullptr;    // set to the gradient this image used (dy_n or its masked copy)
+  const PoolGrad* pool = nullptr;     // dy_n unpooled from the max pool's gradient (image n)
+  int64_t n = 0;
+  std::atomic<bool>* outside = nullptr;  // set when pool's argmax of image n is outside its window
 };
 bool backward_image(const KernelTable& kt, const BackwardImage& a, const float* w, const float* wf,
                     const WindowGeom& g, int64_t F, const DirectFwd* dxf);

@@ -103,6 +103,23 @@ std::vector<float> workload(uint32_t seed) {
       keep(col), keep(back);
     }
   }
+  {  // convolution + ReLU + max pool in one op each way (training): the 2x2 path in cache and the general one
+    const sn::WindowGeom g = sn::make_window(5, 16, 12, 28, 3, 3, 1, 1);
+    const int64_t F = 30;
+    std::vector<float> x(g.N * g.image()), w(F * g.taps()), b(F);
+    fill(x, seed + 12), fill(w, seed + 13), fill(b, seed + 14);
+    for (const auto& p : {sn::make_window(g.N, F, g.OH, g.OW, 2, 2, 2, 0), sn::make_window(g.N, F, g.OH, g.OW, 3, 3, 2, 1)}) {
+      std::vector<float> z(g.N * F * p.positions()), dz(z.size()), dx(x.size()), dw(w.size()), db(F);
+      std::vector<int32_t> am(z.size());
+      if (!sn::conv_forward_max_pool(x.data(), w.data(), b.data(), g, F, true, p, z.data(), am.data()))
+        fail("conv_forward_max_pool: workspace");
+      fill(dz, seed + 15);
+      if (sn::conv_backward_max_pool(dz.data(), am.data(), z.data(), x.data(), w.data(), g, F, true, p, dx.data(),
+                                     dw.data(), db.data()) != -1)
+        fail("conv_backward_max_pool");
+      keep(z), keep(dx), keep(dw), keep(db);
+    }
+  }
   {  // pooling: the dense 2x2 path and the general one, forward and backward
     const sn::WindowGeom geoms[] = {sn::make_window(3, 16, 32, 34, 2, 2, 2, 0), sn::make_window(2, 9, 15, 13, 3, 3, 2, 1)};
     for (const auto& g : geoms) {

@@ -1,11 +1,8 @@
 /**
- * Per-layer timing of one training step: the same work as `net.gradient(x, t)` + `opt.step(...)`, done as a
- * manual pass over `net.layers` so each layer's forward and backward call is timed on its own (median over
- * steps after warm-up). Backend calls are synchronous, so a call's wall time is its op's time.
+ * Per-layer timing of one training step, in the network's own loop (so the fusions it makes are what is timed).
  */
 import type { Network } from '../../lib/nets';
 import type { Optimizer } from '../../lib/optimizers';
-import type { LossLayer } from '../../lib/layers/layer';
 import type { Tensor } from '../../lib/tensor';
 import { median, nowMs } from './timing';
 
@@ -18,54 +15,10 @@ export interface LayerTimes {
   stepMs: number;
 }
 
-export function timeLayers(net: Network, opt: Optimizer, x: Tensor, t: Int32Array, warmup: number, steps: number): LayerTimes {
-  if (net.weightDecayLambda !== 0) throw new Error('timeLayers: expects weightDecayLambda 0 (as net.gradient without decay)');
-  const L = net.layers.length;
-  const loss = net.layers[L - 1] as LossLayer;
-  const fwd: number[][] = net.layers.map(() => []);
-  const bwd: number[][] = net.layers.map(() => []);
-  const optT: number[] = [];
-  const total: number[] = [];
-  for (let s = 0; s < warmup + steps; s++) {
-    const keep = s >= warmup;
-    const f = new Array<number>(L);
-    const b = new Array<number>(L);
-    let y = x;
-    for (let i = 0; i < L - 1; i++) {
-      const t0 = nowMs();
-      y = net.layers[i].forward(y, true);
-      f[i] = nowMs() - t0;
-    }
-    let t0 = nowMs();
-    net.lastLoss = loss.forwardLoss(y, t, true);
-    f[L - 1] = nowMs() - t0;
-    t0 = nowMs();
-    let d = loss.backwardLoss(1);
-    b[L - 1] = nowMs() - t0;
-    for (let i = L - 2; i >= 0; i--) {
-      const t1 = nowMs();
-      d = net.layers[i].backward(d);
-      b[i] = nowMs() - t1;
-    }
-    t0 = nowMs();
-    opt.step(net.namedParams());
-    const o = nowMs() - t0;
-    if (!keep) continue;
-    for (let i = 0; i < L; i++) {
-      fwd[i].push(f[i]);
-      bwd[i].push(b[i]);
-    }
-    optT.push(o);
-    total.push(f.reduce((a, v) => a + v, 0) + b.reduce((a, v) => a + v, 0) + o);
-  }
-  return { fwdMs: fwd.map(median), bwdMs: bwd.map(median), optimizerMs: median(optT), stepMs: median(total) };
-}
-
 /**
- * Per-node timing of a graph network's training step (`net.gradient` + `opt.step`, the network's own loop): every
+ * Per-node timing of a network's training step (`net.gradient` + `opt.step`, the network's own loop): every
  * node's layer has its forward/backward (forwardMany/backwardMany for Add, Concatenate) wrapped with a timer, so
- * the times include nothing of the loop around them. Returns medians per node (the loss layer last), like
- * timeLayers.
+ * the times include nothing of the loop around them. Returns medians per node (the loss layer last).
  */
 export function timeNodes(net: Network, opt: Optimizer, x: Tensor, t: Int32Array, warmup: number, steps: number): LayerTimes {
   const layers = [...net.nodes.map((n) => n.layer), net.lossLayer];
@@ -73,7 +26,8 @@ export function timeNodes(net: Network, opt: Optimizer, x: Tensor, t: Int32Array
   const restore: (() => void)[] = [];
   layers.forEach((layer, i) => {
     const obj = layer as unknown as Record<string, unknown>;
-    for (const [m, side] of [['forward', 'f'], ['forwardMany', 'f'], ['forwardLoss', 'f'], ['backward', 'b'], ['backwardMany', 'b'], ['backwardLoss', 'b']] as const) {
+    // forwardMaxPool/backwardMaxPool: a Convolution's forward/backward with its max pool's inside (the pool's own then does not run)
+    for (const [m, side] of [['forward', 'f'], ['forwardMany', 'f'], ['forwardMaxPool', 'f'], ['forwardLoss', 'f'], ['backward', 'b'], ['backwardMany', 'b'], ['backwardMaxPool', 'b'], ['backwardLoss', 'b']] as const) {
       const orig = obj[m];
       if (typeof orig !== 'function') continue;
       obj[m] = (...args: unknown[]) => {

@@ -4,6 +4,7 @@
  * every backend, that names/config do not change, and that fusion off leaves every layer as it was.
  */
 import { BatchNormalization, Convolution, Relu } from '../../lib/layers';
+import { PoolBase } from '../../lib/layers/pool';
 import { DeepConvNet, ResNet, SimpleConvNet, type Network } from '../../lib/nets';
 import { Tensor } from '../../lib/tensor';
 import { backendsUnderTest, randomArray } from '../helpers';
@@ -77,13 +78,42 @@ describe.each(backendsUnderTest())('$name backend: inference conv(+relu)+max-poo
       // DeepConvNet's blocks conv-relu-conv-relu-pool run as one op each: no convolution output is kept
       if (f.type === 'DeepConvNet') expect(kept.filter((k) => f.nodes.find((n) => n.name === k)!.layer instanceof Convolution)).toEqual([]);
       expect(Object.keys(u.nodeOutputs())).toEqual(u.nodes.map((n) => n.name));
-      // a layer that ran fused cannot run backward until the next forward; a training forward keeps every output
+      // a layer that ran fused cannot run backward until the next forward; a training forward fuses the
+      // convolution + pool chains too (not DeepConvNet's two-convolution blocks): only those outputs are missing
       const conv = f.nodes.find((n) => n.name === chained[0])!.layer as Convolution;
       expect(() => conv.backward(new Tensor(new Float32Array(conv.outputShape([3, conv.inChannels, 28, 28]).reduce((a, b) => a * b, 1)), conv.outputShape([3, conv.inChannels, 28, 28])))).toThrow(/call forward first/);
       const t = Int32Array.from([0, 1, 2]);
       const gf = f.gradient(x, t), gu = u.gradient(x, t);
       for (const k of Object.keys(gu)) expect(bits(gf[k].data)).toEqual(bits(gu[k].data));
-      expect(Object.keys(f.nodeOutputs())).toEqual(f.nodes.map((n) => n.name));
+      const relusOf = chained.map((name) => f.nodes[f.nodes.findIndex((n) => n.name === name) + 1].name);
+      expect(Object.keys(f.nodeOutputs())).toEqual(f.nodes.map((n) => n.name).filter((k) => !chained.includes(k) && !relusOf.includes(k)));
+      expect(() => conv.backward(new Tensor(new Float32Array(conv.outputShape([3, conv.inChannels, 28, 28]).reduce((a, b) => a * b, 1)), conv.outputShape([3, conv.inChannels, 28, 28])))).toThrow(/call forward first/);
+    }
+  });
+
+  test('training: each max pool after a Convolution (+ Relu) runs inside its forward and backward (forwardMaxPool, backwardMaxPool), bit-identical', () => {
+    const x = new Tensor(randomArray(2 * 784, 6, 0, 1), [2, 1, 28, 28]);
+    const t = Int32Array.from([0, 1]);
+    for (const make of [(fuse: boolean) => new DeepConvNet({ seed: 3, backend, fuse }), (fuse: boolean) => new SimpleConvNet({ seed: 3, backend, fuse })]) {
+      const [f, u] = [make(true), make(false)];
+      const pools = f.layers.filter((l): l is PoolBase => l instanceof PoolBase);
+      const convs = f.nodes.filter((n, i) => n.layer instanceof Convolution && f.nodes[i + 2]?.layer instanceof PoolBase).map((n) => n.layer as Convolution);
+      expect(pools.length).toBe(f.type === 'DeepConvNet' ? 3 : 1);
+      expect(convs.length).toBe(pools.length);
+      const poolCalls = pools.flatMap((p) => [jest.spyOn(p, 'forward'), jest.spyOn(p, 'backward')]);
+      const folded = convs.flatMap((c) => [jest.spyOn(c, 'forwardMaxPool'), jest.spyOn(c, 'backwardMaxPool')]);
+      const unfusedPools = u.layers.filter((l): l is PoolBase => l instanceof PoolBase).flatMap((p) => [jest.spyOn(p, 'forward'), jest.spyOn(p, 'backward')]);
+      for (let step = 0; step < 2; step++) {
+        const gf = f.gradient(x, t), gu = u.gradient(x, t);
+        expect(f.lastLoss).toBe(u.lastLoss);
+        for (const k of Object.keys(gu)) expect(bits(gf[k].data)).toEqual(bits(gu[k].data));
+      }
+      for (const s of poolCalls) expect(s).not.toHaveBeenCalled();
+      for (const s of folded) expect(s).toHaveBeenCalledTimes(2);
+      for (const s of unfusedPools) expect(s).toHaveBeenCalledTimes(2);
+      // an inference forward in between: the training backward needs a training forward again
+      f.predict(x);
+      expect(() => f.backward()).toThrow(/call forward first/);
     }
   });
 });

@@ -1,6 +1,6 @@
 /**
- * convMaxPoolForward (inference: convolution (+ ReLU) then max pooling in one op, native/core/conv.h
- * conv_forward_max_pool) and convConvMaxPoolForward (two convolutions then the pool, conv2_forward_max_pool): on every kernel tier and at 1 and 2 threads it equals convForward then maxPoolForward
+ * convMaxPoolForward (convolution (+ ReLU) then max pooling in one op, native/core/conv.h
+ * conv_forward_max_pool; the argmax kept for training or dropped) and convConvMaxPoolForward (two convolutions then the pool, conv2_forward_max_pool): on every kernel tier and at 1 and 2 threads it equals convForward then maxPoolForward
  * bit for bit (the fused 2x2 path pools each image's output while it is in cache; other windows, and fewer images
  * than threads, go through the two ops), and the TypeScript backend within float32 rounding. Geometries: the
  * DeepConvNet and SimpleConvNet shapes (row segments and the W-expanded copy), odd output sizes the pool floors,
@@ -67,12 +67,19 @@ for (const nb of natives) {
               const at = `${isa} ${threads}t ${label(k)}`;
               const y = new Float32Array(Y);
               const z2 = new Float32Array(Z);
+              const am2 = new Int32Array(Z);
               nb.convForward(d.x, d.w, d.b, k.g, k.F, y, k.relu);
-              nb.maxPoolForward(y, p, z2, new Int32Array(Z));
+              nb.maxPoolForward(y, p, z2, am2);
               const z = new Float32Array(Z).fill(NaN);
               nb.convMaxPoolForward(d.x, d.w, d.b, k.g, k.F, k.relu, p, z);
               expectClose(z, z2, { rtol: 0, atol: 0 }, `fused vs two ops ${at}`);
               expectClose(z, zt, { rtol: 1e-4, atol: 1e-5 }, `native vs ts ${at}`);
+              // training keeps the argmax: the pool's own, indices into the unwritten convolution output
+              const zk = new Float32Array(Z).fill(NaN);
+              const am = new Int32Array(Z).fill(-7);
+              nb.convMaxPoolForward(d.x, d.w, d.b, k.g, k.F, k.relu, p, zk, am);
+              expectClose(zk, z2, { rtol: 0, atol: 0 }, `fused with argmax vs two ops ${at}`);
+              expect(am).toEqual(am2);
             }));
           }
         }

@@ -15,7 +15,7 @@
 import { checkF32, checkInt, invalidRange, invalidType } from '../../validate';
 import type { WindowGeometry } from '../types';
 import { sgemm } from './gemm';
-import { maxPoolForward } from './pool';
+import { maxPoolBackward, maxPoolForward } from './pool';
 
 /** A validated window geometry with its output size. */
 export interface Window extends WindowGeometry {
@@ -224,8 +224,9 @@ export function convForward(x: Float32Array, w: Float32Array, b: Float32Array, g
 let pooledFrom = new Float32Array(0);
 let pooledArgmax = new Int32Array(0);
 
-/** z = maxPool(convForward(x, w, b, geom, F, relu)) over the window p (N = geom.N, C = F, H = OH, W = OW of the convolution). */
-export function convMaxPoolForward(x: Float32Array, w: Float32Array, b: Float32Array, geom: WindowGeometry, F: number, relu: boolean, p: WindowGeometry, z: Float32Array): void {
+/** z = maxPool(convForward(x, w, b, geom, F, relu)) over the window p (N = geom.N, C = F, H = OH, W = OW of the convolution); the pool's argmax into `argmax` when given. */
+export function convMaxPoolForward(x: Float32Array, w: Float32Array, b: Float32Array, geom: WindowGeometry, F: number, relu: boolean, p: WindowGeometry, z: Float32Array,
+  argmax: Int32Array | null = null): void {
   const g = checkWindow(geom);
   checkInt('F', F, 1);
   if (typeof relu !== 'boolean') throw invalidType('relu', 'a boolean', relu);
@@ -239,11 +240,15 @@ export function convMaxPoolForward(x: Float32Array, w: Float32Array, b: Float32A
   const Y = g.N * F * g.OH * g.OW;
   const Z = q.N * q.C * q.OH * q.OW;
   checkArray('z', z, Z);
+  if (argmax !== null) {
+    if (!(argmax instanceof Int32Array)) throw invalidType('argmax', 'an Int32Array or null', argmax);
+    if (argmax.length < Z) throw invalidRange('argmax', `at least ${Z} elements`, `${argmax.length}`);
+  }
   if (pooledFrom.length < Y) pooledFrom = new Float32Array(Y);
   if (pooledArgmax.length < Z) pooledArgmax = new Int32Array(Z);
   const y = pooledFrom.subarray(0, Y);
   convForward(x, w, b, geom, F, y, relu);
-  maxPoolForward(y, p, z, pooledArgmax.subarray(0, Z));
+  maxPoolForward(y, p, z, (argmax ?? pooledArgmax).subarray(0, Z));
 }
 
 let firstConv = new Float32Array(0);
@@ -278,6 +283,50 @@ export function convConvMaxPoolForward(x: Float32Array, w1: Float32Array, b1: Fl
   const y1 = firstConv.subarray(0, Y);
   convForward(x, w1, b1, geom1, F1, y1, relu1);
   convMaxPoolForward(y1, w2, b2, geom2, F2, relu2, p, z);
+}
+
+let unpooled = new Float32Array(0);
+let maskedDz = new Float32Array(0);
+
+/**
+ * Training, a convolution (its ReLU fused when `relu`) read only by a max pool p (N = geom.N, C = F, H = OH, W = OW of
+ * the convolution): convBackward(maxPoolBackward(relu ? (z > 0 ? dz : 0) : dz, argmax, p), x, w, geom, F, dx, dw, db)
+ * with dz, argmax and z (the pool's output) [N, F, PH, PW]. For z the pool's output over the ReLU'd y this is the
+ * gradient through the pool and the ReLU (at a window's argmax z equals y).
+ */
+export function convMaxPoolBackward(dz: Float32Array, argmax: Int32Array, z: Float32Array, x: Float32Array, w: Float32Array,
+  geom: WindowGeometry, F: number, relu: boolean, p: WindowGeometry, dx: Float32Array | null, dw: Float32Array, db: Float32Array): void {
+  const g = checkWindow(geom);
+  checkInt('F', F, 1);
+  if (typeof relu !== 'boolean') throw invalidType('relu', 'a boolean', relu);
+  const q = checkWindow(p, 'p');
+  if (q.N !== g.N || q.C !== F || q.H !== g.OH || q.W !== g.OW) {
+    throw invalidRange('p', `the pool over the convolution's output (N ${g.N}, C ${F}, H ${g.OH}, W ${g.OW})`, `N ${q.N}, C ${q.C}, H ${q.H}, W ${q.W}`);
+  }
+  if (q.pad >= q.KH || q.pad >= q.KW) {
+    throw invalidRange('p.pad', 'less than KH and KW for max pooling (every window must hold an input element)', `pad=${q.pad} with KH=${q.KH}, KW=${q.KW}`);
+  }
+  const Y = g.N * F * g.OH * g.OW;
+  const Z = q.N * q.C * q.OH * q.OW;
+  checkArray('dz', dz, Z);
+  if (!(argmax instanceof Int32Array)) throw invalidType('argmax', 'an Int32Array', argmax);
+  if (argmax.length !== Z) throw invalidRange('argmax', `length ${Z}`, `${argmax.length}`);
+  checkArray('z', z, Z);
+  checkArray('x', x, g.N * g.C * g.H * g.W);
+  checkArray('w', w, F * g.C * g.KH * g.KW);
+  if (dx !== null) checkArray('dx', dx, g.N * g.C * g.H * g.W);
+  checkArray('dw', dw, F * g.C * g.KH * g.KW);
+  checkArray('db', db, F);
+  let d = dz;
+  if (relu) {
+    if (maskedDz.length < Z) maskedDz = new Float32Array(Z);
+    d = maskedDz.subarray(0, Z);
+    for (let i = 0; i < Z; i++) d[i] = z[i] > 0 ? dz[i] : 0;
+  }
+  if (unpooled.length < Y) unpooled = new Float32Array(Y);
+  const dy = unpooled.subarray(0, Y);
+  maxPoolBackward(d, argmax, p, dy);
+  convBackward(dy, x, w, geom, F, dx, dw, db, null);
 }
 
 /** Stride 1, square kernel, pad ≤ K−1 (not 1×1 pointwise): dx is a convolution of dy with flipped filters. */

@@ -40,8 +40,9 @@ export class TsBackend implements Backend {
   convForward(x: Float32Array, w: Float32Array, b: Float32Array, g: WindowGeometry, F: number, y: Float32Array, relu = false): void {
     conv.convForward(x, w, b, g, F, y, relu);
   }
-  convMaxPoolForward(x: Float32Array, w: Float32Array, b: Float32Array, g: WindowGeometry, F: number, relu: boolean, p: WindowGeometry, z: Float32Array): void {
-    conv.convMaxPoolForward(x, w, b, g, F, relu, p, z);
+  convMaxPoolForward(x: Float32Array, w: Float32Array, b: Float32Array, g: WindowGeometry, F: number, relu: boolean, p: WindowGeometry, z: Float32Array,
+    argmax: Int32Array | null = null): void {
+    conv.convMaxPoolForward(x, w, b, g, F, relu, p, z, argmax);
   }
   convConvMaxPoolForward(x: Float32Array, w1: Float32Array, b1: Float32Array, g1: WindowGeometry, F1: number, relu1: boolean,
     w2: Float32Array, b2: Float32Array, g2: WindowGeometry, F2: number, relu2: boolean, p: WindowGeometry, z: Float32Array): void {
@@ -49,6 +50,10 @@ export class TsBackend implements Backend {
   }
   convBackward(dy: Float32Array, x: Float32Array, w: Float32Array, g: WindowGeometry, F: number, dx: Float32Array | null, dw: Float32Array, db: Float32Array, y: Float32Array | null = null): void {
     conv.convBackward(dy, x, w, g, F, dx, dw, db, y);
+  }
+  convMaxPoolBackward(dz: Float32Array, argmax: Int32Array, z: Float32Array, x: Float32Array, w: Float32Array, g: WindowGeometry, F: number, relu: boolean,
+    p: WindowGeometry, dx: Float32Array | null, dw: Float32Array, db: Float32Array): void {
+    conv.convMaxPoolBackward(dz, argmax, z, x, w, g, F, relu, p, dx, dw, db);
   }
   maxPoolForward(x: Float32Array, g: WindowGeometry, y: Float32Array, argmax: Int32Array): void {
     pool.maxPoolForward(x, g, y, argmax);
