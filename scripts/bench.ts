@@ -465,7 +465,7 @@ async function main(): Promise<void> {
     const plans = costs[kind].map((c) => {
       if (!c.conv) return undefined;
       const p = native.convPlan(c.conv, c.conv.F, c.conv.needDx);
-      return `fwd ${p.forward}, dW ${p.weightGrad}, dx ${p.inputGrad}`;
+      return `fwd ${p.forward}${p.inference !== p.forward ? ` (inference ${p.inference})` : ''}, dW ${p.weightGrad}, dx ${p.inputGrad}`;
     });
     breakdowns.push({ net: NET_NAME[kind], graph: net.paramNaming !== 'book', threads: 2, times, costs: costs[kind], plans, wholeStepMs: find(kind, paths[1].label, 2)?.trainStepMs ?? null });
   }

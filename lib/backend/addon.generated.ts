@@ -3,7 +3,7 @@ import type { ConvPlan, NativeInfo } from './addon';
 import type { WindowGeometry } from './types';
 
 /** The interface hash of native/ops.json, compiled into the addon (info().interface) and checked at load. */
-export const NATIVE_INTERFACE = 'c83063bee0a61fb0';
+export const NATIVE_INTERFACE = '983aff3f75c4ed17';
 
 export type Isa = 'reference' | 'avx2' | 'avx512';
 export const ISA_VALUES: readonly Isa[] = ['reference', 'avx2', 'avx512'];
@@ -71,6 +71,8 @@ export interface NativeAddon {
   setThreads(threads: number): void;
   /** Switches the kernel table at run time (tests and benchmarks); false when the CPU cannot run it. */
   setKernels(kernels: Isa): boolean;
+  /** Turns Winograd F(4x4, 3x3) in the inference ops on or off for the whole process (tests and benchmarks; it starts off when the environment sets SIMDNET_WINOGRAD=0); returns the previous setting. */
+  setWinograd(on: boolean): boolean;
   /** Measured FMA throughput (register-only FMA chains) on `threads` pool tasks; null when the CPU cannot run `isa`. */
   fmaPeak(threads: number, isa?: 'avx2' | 'avx512'): { gflops: number; perCore: number; threads: number; isa: string } | null;
   /** C = alpha*op(A)*op(B) + beta*C, row-major with offsets and leading dimensions (lengths checked by the op). */
@@ -114,4 +116,4 @@ export interface NativeAddon {
 }
 
 /** The export names, for the load-time check. */
-export const NATIVE_EXPORTS: readonly (keyof NativeAddon)[] = ['info', 'setThreads', 'setKernels', 'fmaPeak', 'sgemm', 'im2col', 'col2im', 'convForward', 'convBackward', 'convMaxPoolBackward', 'convMaxPoolForward', 'convConvMaxPoolForward', 'convPlan', 'maxPoolForward', 'maxPoolBackward', 'avgPoolForward', 'avgPoolBackward', 'addBias', 'sumRows', 'activationForward', 'activationBackward', 'axpy', 'scale', 'softmaxCrossEntropy', 'softmaxCrossEntropyBackward', 'batchNormForward', 'batchNormBackward', 'dropoutForward', 'dropoutBackward', 'optimizerStep', 'toHalf', 'fromHalf', 'augment'];
+export const NATIVE_EXPORTS: readonly (keyof NativeAddon)[] = ['info', 'setThreads', 'setKernels', 'setWinograd', 'fmaPeak', 'sgemm', 'im2col', 'col2im', 'convForward', 'convBackward', 'convMaxPoolBackward', 'convMaxPoolForward', 'convConvMaxPoolForward', 'convPlan', 'maxPoolForward', 'maxPoolBackward', 'avgPoolForward', 'avgPoolBackward', 'addBias', 'sumRows', 'activationForward', 'activationBackward', 'axpy', 'scale', 'softmaxCrossEntropy', 'softmaxCrossEntropyBackward', 'batchNormForward', 'batchNormBackward', 'dropoutForward', 'dropoutBackward', 'optimizerStep', 'toHalf', 'fromHalf', 'augment'];

@@ -14,6 +14,10 @@ export abstract class NativeForwarding {
   setKernels(kernels: A.Isa): boolean {
     return this.addon.setKernels(kernels);
   }
+  /** Turns Winograd F(4x4, 3x3) in the inference ops on or off for the whole process (tests and benchmarks; it starts off when the environment sets SIMDNET_WINOGRAD=0); returns the previous setting. */
+  setWinograd(on: boolean): boolean {
+    return this.addon.setWinograd(on);
+  }
   /** C = alpha*op(A)*op(B) + beta*C, row-major with offsets and leading dimensions (lengths checked by the op). */
   sgemm(transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number, A: Float32Array, offA: number, lda: number, B: Float32Array, offB: number, ldb: number, beta: number, C: Float32Array, offC: number, ldc: number): void {
     this.addon.sgemm(transA, transB, M, N, K, alpha, A, offA, lda, B, offB, ldb, beta, C, offC, ldc);

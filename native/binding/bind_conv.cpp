@@ -7,6 +7,7 @@
 #include "core/conv.h"
 #include "core/im2col.h"
 #include "core/pool.h"
+#include "core/winograd.h"
 
 namespace simdnet {
 namespace bind {
@@ -101,13 +102,16 @@ Napi::Value convMaxPoolForward(Napi::Env env, const ConvMaxPoolForwardArgs& a) {
   return env.Undefined();
 }
 
-// -> {forward, weightGrad, inputGrad}
+Napi::Value setWinograd(Napi::Env env, const SetWinogradArgs& a) { return Napi::Boolean::New(env, set_winograd(a.on)); }
+
+// -> {forward, weightGrad, inputGrad, inference}
 Napi::Value convPlan(Napi::Env env, const ConvPlanArgs& a) {
   const ConvPlan p = conv_plan(a.g, a.F, a.needDx);
   Napi::Object o = Napi::Object::New(env);
   o.Set("forward", p.forward);
   o.Set("weightGrad", p.weight_grad);
   o.Set("inputGrad", p.input_grad);
+  o.Set("inference", p.inference);
   return o;
 }
 

@@ -75,6 +75,14 @@ Napi::Value Unpack_setKernels(const Napi::CallbackInfo& info) {
   return impl::setKernels(env, a);
 }
 
+Napi::Value Unpack_setWinograd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  RequireArgCount(info, 1, "setWinograd");
+  SetWinogradArgs a;
+  a.on = GetBool(info, 0, "on");
+  return impl::setWinograd(env, a);
+}
+
 Napi::Value Unpack_sgemm(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   RequireArgCount(info, 16, "sgemm");
@@ -550,6 +558,7 @@ void RegisterOps(Napi::Env env, Napi::Object exports) {
   Export(env, exports, "info", impl::info);
   Export(env, exports, "setThreads", Unpack_setThreads);
   Export(env, exports, "setKernels", Unpack_setKernels);
+  Export(env, exports, "setWinograd", Unpack_setWinograd);
   Export(env, exports, "fmaPeak", impl::fmaPeak);
   Export(env, exports, "sgemm", Unpack_sgemm);
   Export(env, exports, "im2col", Unpack_im2col);

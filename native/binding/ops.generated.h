@@ -11,7 +11,7 @@
 namespace simdnet {
 namespace bind {
 
-constexpr const char* kInterfaceHash = "c83063bee0a61fb0";
+constexpr const char* kInterfaceHash = "983aff3f75c4ed17";
 
 // Registers every export of native/ops.json (ops.generated.cpp).
 void RegisterOps(Napi::Env env, Napi::Object exports);
@@ -21,6 +21,9 @@ struct SetThreadsArgs {
 };
 struct SetKernelsArgs {
   Isa kernels{};
+};
+struct SetWinogradArgs {
+  bool on{};
 };
 struct SgemmArgs {
   bool transA{};
@@ -263,6 +266,7 @@ namespace impl {
 Napi::Value info(const Napi::CallbackInfo& info);
 Napi::Value setThreads(Napi::Env env, const SetThreadsArgs& a);
 Napi::Value setKernels(Napi::Env env, const SetKernelsArgs& a);
+Napi::Value setWinograd(Napi::Env env, const SetWinogradArgs& a);
 Napi::Value fmaPeak(const Napi::CallbackInfo& info);
 Napi::Value sgemm(Napi::Env env, const SgemmArgs& a);
 Napi::Value im2col(Napi::Env env, const Im2colArgs& a);

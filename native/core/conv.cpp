@@ -24,6 +24,7 @@
 #include "core/conv_internal.h"
 #include "core/pool.h"
 #include "core/threadpool.h"
+#include "core/winograd.h"
 
 namespace simdnet {
 namespace {
@@ -43,6 +44,27 @@ thread_local Workspace t_pool_y;    // conv_forward_max_pool: an image's convolu
 thread_local Workspace t_pool_arg;  // conv_forward_max_pool's unfused path: the argmax it drops
 thread_local Workspace t_pool_y1;   // conv2_forward_max_pool: the first convolution's output (+ the second's), per thread
 thread_local DirectFwd t_fwd2;      // conv2_forward_max_pool's second convolution, per calling thread
+thread_local WinogradFwd t_wino;    // the inference ops' Winograd setup (first convolution), per calling thread
+thread_local WinogradFwd t_wino2;   // conv2_forward_max_pool's second convolution, per calling thread
+
+// One convolution of an inference op, image by image: Winograd F(4x4, 3x3) where it applies (winograd.h), else the
+// direct path.
+struct ImageFwd {
+  DirectFwd& d;
+  WinogradFwd& w;
+  bool on() const { return w.on || d.on; }
+  bool run(const float* xn, const WindowGeom& g, const float* b, bool relu, float* yn) const {
+    return w.on ? winograd_fwd_image(w, xn, relu, yn) : direct_fwd_image(d, xn, g, b, relu, yn);
+  }
+};
+// Sets up f for g (neither on where neither applies; Winograd only when `winograd`). False only when a workspace
+// cannot be allocated.
+bool setup_image_fwd(const ImageFwd& f, const KernelTable& kt, const WindowGeom& g, const float* w, const float* b,
+                     int64_t F, bool winograd = true) {
+  f.d.on = f.w.on = false;
+  if (winograd && !setup_winograd_fwd(f.w, kt, g, w, b, F)) return false;
+  return f.w.on || setup_direct_fwd(f.d, *kt.conv_direct, g, w, F);
+}
 
 // Runs fn(n) for every image on `tasks` pool tasks claiming images one at a time (a task delayed by other work
 // on its core — the JS engine's helper threads — leaves its share to the others instead of holding up the layer).
@@ -129,11 +151,12 @@ bool conv_forward_max_pool(const float* x, const float* w, const float* b, const
   const WindowGeom pg = make_window(g.N, F, g.OH, g.OW, pool.KH, pool.KW, pool.stride, pool.pad);
   const int64_t X = g.image(), P = g.positions(), PP = pg.positions();
   const int tasks = image_tasks(g.N);
-  DirectFwd& d = t_fwd;
-  d.on = false;
+  const ImageFwd fw{t_fwd, t_wino};
+  fw.d.on = fw.w.on = false;
   const bool two = pg.KH == 2 && pg.KW == 2 && pg.stride == 2 && pg.pad == 0;
-  if (tasks > 0 && two && !setup_direct_fwd(d, *kt.conv_direct, g, w, F)) return false;
-  if (!d.on) {  // the two ops, through workspaces
+  // Winograd only at inference: training's forward must give the direct path's y (its backward reads it)
+  if (tasks > 0 && two && !setup_image_fwd(fw, kt, g, w, b, F, !argmax)) return false;
+  if (!fw.on()) {  // the two ops, through workspaces
     float* y = t_pool_y.get(g.N * F * P);
     int32_t* am = argmax ? argmax : reinterpret_cast<int32_t*>(t_pool_arg.get(g.N * F * PP));
     if (!y || !am || !conv_forward(x, w, b, g, F, y, relu)) return false;
@@ -144,7 +167,7 @@ bool conv_forward_max_pool(const float* x, const float* w, const float* b, const
   const MaxPool2x2Kernels& pk = pg.OW >= 8 ? *kt.max_pool_2x2 : max_pool_2x2_kernels_ref;
   return claim_images(g.N, tasks, [&](int64_t n) {
     float* yn = t_pool_y.get(F * P + F * PP);
-    if (!yn || !direct_fwd_image(d, x + n * X, g, b, relu, yn)) return false;
+    if (!yn || !fw.run(x + n * X, g, b, relu, yn)) return false;
     int32_t* am = reinterpret_cast<int32_t*>(yn + F * P);  // dropped (inference), else the plane's in argmax
     for (int64_t f = 0; f < F; ++f) {
       const int64_t q = n * F + f;
@@ -163,13 +186,12 @@ bool conv2_forward_max_pool(const float* x, const float* w1, const float* b1, co
   const WindowGeom pg = make_window(g2.N, F2, g2.OH, g2.OW, pool.KH, pool.KW, pool.stride, pool.pad);
   const int64_t X = g1.image(), P1 = g1.positions(), P2 = g2.positions(), PP = pg.positions();
   const int tasks = image_tasks(g1.N);
-  DirectFwd& d1 = t_fwd;
-  DirectFwd& d2 = t_fwd2;
-  d1.on = d2.on = false;
+  const ImageFwd fw1{t_fwd, t_wino}, fw2{t_fwd2, t_wino2};
+  fw1.d.on = fw1.w.on = fw2.d.on = fw2.w.on = false;
   const bool two = pg.KH == 2 && pg.KW == 2 && pg.stride == 2 && pg.pad == 0;
-  if (tasks > 0 && two && !setup_direct_fwd(d1, *kt.conv_direct, g1, w1, F1)) return false;
-  if (d1.on && !setup_direct_fwd(d2, *kt.conv_direct, g2, w2, F2)) return false;
-  if (!d1.on || !d2.on) {  // conv1 through a workspace, then conv2 + pool
+  if (tasks > 0 && two && !setup_image_fwd(fw1, kt, g1, w1, b1, F1)) return false;
+  if (fw1.on() && !setup_image_fwd(fw2, kt, g2, w2, b2, F2)) return false;
+  if (!fw1.on() || !fw2.on()) {  // conv1 through a workspace, then conv2 + pool
     float* y1 = t_pool_y1.get(g1.N * F1 * P1);
     if (!y1 || !conv_forward(x, w1, b1, g1, F1, y1, relu1)) return false;
     return conv_forward_max_pool(y1, w2, b2, g2, F2, relu2, pool, z);
@@ -178,9 +200,9 @@ bool conv2_forward_max_pool(const float* x, const float* w1, const float* b1, co
   const WindowGeom g2n = make_window(1, g2.C, g2.H, g2.W, g2.KH, g2.KW, g2.stride, g2.pad);
   return claim_images(g1.N, tasks, [&](int64_t n) {
     float* y1 = t_pool_y1.get(F1 * P1 + F2 * P2 + F2 * PP);
-    if (!y1 || !direct_fwd_image(d1, x + n * X, g1, b1, relu1, y1)) return false;
+    if (!y1 || !fw1.run(x + n * X, g1, b1, relu1, y1)) return false;
     float* y2 = y1 + F1 * P1;
-    if (!direct_fwd_image(d2, y1, g2n, b2, relu2, y2)) return false;
+    if (!fw2.run(y1, g2n, b2, relu2, y2)) return false;
     int32_t* am = reinterpret_cast<int32_t*>(y2 + F2 * P2);
     for (int64_t f = 0; f < F2; ++f) pk.forward(y2 + f * P2, g2.OW, pg.OH, pg.OW, z + (n * F2 + f) * PP, am, 0);
     return true;

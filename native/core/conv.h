@@ -21,7 +21,9 @@ bool conv_forward(const float* x, const float* w, const float* b, const WindowGe
 // per-thread buffer (in cache) and is pooled from there: the full y is never written or read back; elsewhere
 // conv_forward into a workspace, then max_pool_forward. Bit-identical to those two calls (the same kernels per
 // image). `argmax` (nullable: inference drops it): max_pool_forward's argmax [N*F*PH*PW] (flat indices into the
-// unwritten y), for training's conv_backward_max_pool. Returns false only when a workspace cannot be allocated.
+// unwritten y), for training's conv_backward_max_pool. At inference (no argmax) the convolution takes Winograd
+// F(4x4, 3x3) where it applies (winograd.h; ConvPlan::inference says "winograd"): there not bit-identical but within
+// its rounding error. Returns false only when a workspace cannot be allocated.
 bool conv_forward_max_pool(const float* x, const float* w, const float* b, const WindowGeom& g, int64_t F, bool relu,
                            const WindowGeom& pool, float* z, int32_t* argmax = nullptr);
 
@@ -29,7 +31,8 @@ bool conv_forward_max_pool(const float* x, const float* w, const float* b, const
 // (N = g1.N, C = F1, H = g1.OH, W = g1.OW; the caller checks) and the pool as in conv_forward_max_pool. Where the
 // direct forward applies to both and the window is 2x2 stride 2, each image runs through both convolutions and the
 // pool in per-thread buffers (in cache); elsewhere conv_forward into a workspace, then conv_forward_max_pool.
-// Bit-identical to the three ops. Returns false only when a workspace cannot be allocated.
+// Bit-identical to the three ops except where a convolution takes Winograd (as in conv_forward_max_pool). Returns
+// false only when a workspace cannot be allocated.
 bool conv2_forward_max_pool(const float* x, const float* w1, const float* b1, const WindowGeom& g1, int64_t F1,
                             bool relu1, const float* w2, const float* b2, const WindowGeom& g2, int64_t F2, bool relu2,
                             const WindowGeom& pool, float* z);
@@ -57,11 +60,14 @@ int64_t conv_backward_max_pool(const float* dz, const int32_t* argmax, const flo
 
 // Which path each part of a convolution takes under the active ISA and thread count (for tests and the
 // benchmark's breakdown): "direct" (conv_direct.h: no unrolled columns), "im2col" (unrolled columns + SGEMM),
-// "gemm" (1x1: SGEMM on the image itself), "col2im" (dx = col2im(W^T dy)), "none" (no dx asked for).
+// "gemm" (1x1: SGEMM on the image itself), "col2im" (dx = col2im(W^T dy)), "none" (no dx asked for). `inference`:
+// the forward of the inference ops (conv_forward_max_pool, conv2_forward_max_pool with a 2x2 stride-2 pool):
+// "winograd" (winograd.h) where it applies, else `forward`.
 struct ConvPlan {
   const char* forward;
   const char* weight_grad;
   const char* input_grad;
+  const char* inference;
 };
 ConvPlan conv_plan(const WindowGeom& g, int64_t F, bool need_dx);
 

@@ -6,6 +6,7 @@
 #include "core/conv.h"
 #include "core/conv_internal.h"
 #include "core/threadpool.h"
+#include "core/winograd.h"
 
 namespace simdnet {
 namespace conv {
@@ -51,13 +52,14 @@ WindowGeom dx_geometry(const WindowGeom& g, int64_t F) {
 
 ConvPlan conv_plan(const WindowGeom& g, int64_t F, bool need_dx) {
   using namespace conv;
-  ConvPlan p{"im2col", "im2col", need_dx ? "col2im" : "none"};
-  if (is_pointwise(g)) return ConvPlan{"gemm", "gemm", need_dx ? "gemm" : "none"};
+  ConvPlan p{"im2col", "im2col", need_dx ? "col2im" : "none", "im2col"};
+  if (is_pointwise(g)) return ConvPlan{"gemm", "gemm", need_dx ? "gemm" : "none", "gemm"};
   const ConvDirectKernels& k = *kernels().conv_direct;
   const bool parallel = image_tasks(g.N) > 0;
   std::vector<ConvSegment> segs;
   bool expanded = false;
   if (parallel && direct_fwd_applies(k, g, segs, &expanded)) p.forward = "direct";
+  p.inference = parallel && winograd_fwd_applies(kernels(), g, F) ? "winograd" : p.forward;
   if (parallel && direct_dw_path(k, g, F, segs) != DwPath::gemm) p.weight_grad = "direct";
   if (need_dx && dx_as_conv(g)) {
     p.input_grad = parallel && direct_fwd_applies(k, dx_geometry(g, F), segs, &expanded) ? "direct" : "im2col";

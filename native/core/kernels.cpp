@@ -13,6 +13,7 @@
 #include "core/optim.h"
 #include "core/pool.h"
 #include "core/sgemm_kernels.h"
+#include "core/winograd.h"
 
 namespace simdnet {
 namespace {
@@ -24,10 +25,11 @@ struct Tables {
     KernelTable& ref = t[0];
     ref = KernelTable{Isa::reference,       &sgemm_kernels_ref, nullptr,          &im2col_kernels_ref,
                       &elementwise_kernels_ref, &optim_kernels_ref, &half_kernels_ref, &max_pool_2x2_kernels_ref,
-                      &conv_direct_kernels_ref, &norm_kernels_ref};
+                      &conv_direct_kernels_ref, &norm_kernels_ref, &winograd_kernels_ref};
     KernelTable& avx2 = t[1];
     avx2 = ref;
     avx2.isa = Isa::avx2;
+    avx2.winograd = nullptr;  // no AVX2 Winograd kernels: the direct forward (faster than the scalar transforms)
     if (f.avx2) {
       avx2.sgemm = &sgemm_kernels_avx2;
       avx2.im2col = &im2col_kernels_avx2;
@@ -45,6 +47,7 @@ struct Tables {
       avx512.sgemm = &sgemm_kernels_avx512;
       avx512.sgemm_narrow = &sgemm_kernels_avx2;
       avx512.conv_direct = &conv_direct_kernels_avx512;
+      avx512.winograd = &winograd_kernels_avx512;
     }
   }
 };

@@ -1,7 +1,7 @@
 // Kernel dispatch: one table per ISA tier, filled once at load (BLIS's context, XNNPACK's configs).
 //
 // Every op family keeps its kernels in a small struct of function pointers (SgemmKernels, Im2colKernels,
-// ElementwiseKernels, OptimKernels, HalfKernels, MaxPool2x2Kernels, ConvDirectKernels, NormKernels), one instance per tier:
+// ElementwiseKernels, OptimKernels, HalfKernels, MaxPool2x2Kernels, ConvDirectKernels, NormKernels, WinogradKernels), one instance per tier:
 // `<family>_kernels_ref` (scalar C++, compiled at baseline) and `<family>_kernels_avx2` / `_avx512` (in
 // native/kernels/x86/, compiled with that ISA's flags only). A KernelTable holds one pointer per family.
 // kernels.cpp fills the three tier tables on first use: each starts as a copy of the reference table, and the
@@ -27,6 +27,7 @@ struct HalfKernels;
 struct MaxPool2x2Kernels;
 struct ConvDirectKernels;
 struct NormKernels;
+struct WinogradKernels;
 
 struct KernelTable {
   Isa isa;
@@ -41,6 +42,9 @@ struct KernelTable {
   const MaxPool2x2Kernels* max_pool_2x2;
   const ConvDirectKernels* conv_direct;
   const NormKernels* norm;
+  // Winograd F(4x4, 3x3) of the inference forward (winograd.h); null where the tier has none (avx2: the direct
+  // forward stays), so this family does not fall back to the lower tier's.
+  const WinogradKernels* winograd;
 };
 
 // The active tier's table (an atomic load; read it once per op call).

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/conv_direct.h"
+#include "core/conv_internal.h"
 #include "core/elementwise.h"
 #include "core/half.h"
 #include "core/im2col.h"
@@ -23,6 +24,7 @@
 #include "core/pool.h"
 #include "core/rng.h"
 #include "core/sgemm_kernels.h"
+#include "core/winograd.h"
 
 using namespace simdnet;
 
@@ -239,6 +241,75 @@ void test_conv_direct(const ConvDirectKernels& t, const ConvDirectKernels& ref) 
   }
 }
 
+// ---- Winograd F(4x4, 3x3): each kernel on the reference's input (copies bit for bit, arithmetic within rounding),
+// and the whole chain against a float64 direct convolution (the error the inference ops accept) ----------------
+void test_winograd(const WinogradKernels& t, const WinogradKernels& ref) {
+  struct G { int64_t C, H, W, pad, F; };
+  const G cases[] = {{16, 28, 28, 1, 16}, {32, 14, 14, 2, 32}, {64, 8, 8, 1, 64}, {9, 7, 5, 1, 13},
+                     {17, 9, 11, 0, 33}, {8, 3, 3, 2, 24}, {20, 13, 6, 1, 48}, {8, 1, 1, 1, 8}, {31, 18, 21, 1, 17}};
+  double worst = 0;
+  for (const G& c : cases) {
+    const WindowGeom g = make_window(1, c.C, c.H, c.W, 3, 3, 1, c.pad);
+    const WinogradGeom q = winograd_geom(g, c.F);
+    const std::string at = std::string(t.name) + " C" + std::to_string(c.C) + " " + std::to_string(c.H) + "x" +
+                           std::to_string(c.W) + " pad" + std::to_string(c.pad) + " F" + std::to_string(c.F);
+    std::vector<float> x = rand_vec(static_cast<size_t>(g.image()), 61), w = rand_vec(static_cast<size_t>(c.F * c.C * 9), 62);
+    std::vector<float> b = rand_vec(static_cast<size_t>(q.Fp), 63), U(static_cast<size_t>(q.u_floats()));
+    for (int64_t f = c.F; f < q.Fp; ++f) b[static_cast<size_t>(f)] = 0.0f;
+    winograd_weights(w.data(), q, U.data());
+    const auto vec = [](int64_t n) { return std::vector<float>(static_cast<size_t>(n), NAN); };
+    std::vector<float> xt[2] = {vec(q.xt_floats()), vec(q.xt_floats())}, V[2] = {vec(q.v_floats()), vec(q.v_floats())};
+    std::vector<float> M[2] = {vec(q.m_floats()), vec(q.m_floats())}, yt[2] = {vec(q.yt_floats()), vec(q.yt_floats())};
+    std::vector<float> y[2] = {vec(c.F * g.positions()), vec(c.F * g.positions())};
+    const WinogradKernels* tiers[2] = {&t, &ref};
+    // each stage from the reference's previous stage
+    for (int i = 0; i < 2; ++i) tiers[i]->pack(x.data(), q, xt[i].data());
+    for (int i = 0; i < 2; ++i) tiers[i]->input(xt[1].data(), q, V[i].data());
+    for (int i = 0; i < 2; ++i) tiers[i]->gemm(V[1].data(), U.data(), q, M[i].data());
+    for (int i = 0; i < 2; ++i) tiers[i]->output(M[1].data(), q, b.data(), true, yt[i].data());
+    for (int i = 0; i < 2; ++i) tiers[i]->unpack(yt[1].data(), q, y[i].data());
+    if (!close("winograd pack", at, xt[0].data(), xt[1].data(), xt[0].size(), 0, 0)) return;
+    if (!close("winograd input", at, V[0].data(), V[1].data(), V[0].size(), 1e-5f, 1e-5f)) return;
+    if (!close("winograd gemm", at, M[0].data(), M[1].data(), M[0].size(), 1e-5f, 1e-5f)) return;
+    if (!close("winograd output", at, yt[0].data(), yt[1].data(), yt[0].size(), 1e-5f, 1e-5f)) return;
+    if (!close("winograd unpack", at, y[0].data(), y[1].data(), y[0].size(), 0, 0)) return;
+    // the tier's whole chain against conv + bias + ReLU in float64: max |error| / max |y|
+    t.pack(x.data(), q, xt[0].data());
+    t.input(xt[0].data(), q, V[0].data());
+    t.gemm(V[0].data(), U.data(), q, M[0].data());
+    t.output(M[0].data(), q, b.data(), true, yt[0].data());
+    t.unpack(yt[0].data(), q, y[0].data());
+    double err = 0, top = 0;
+    for (int64_t f = 0; f < c.F; ++f) {
+      for (int64_t oh = 0; oh < g.OH; ++oh) {
+        for (int64_t ow = 0; ow < g.OW; ++ow) {
+          double s = b[static_cast<size_t>(f)];
+          for (int64_t ch = 0; ch < c.C; ++ch)
+            for (int64_t kh = 0; kh < 3; ++kh)
+              for (int64_t kw = 0; kw < 3; ++kw) {
+                const int64_t ih = oh + kh - c.pad, iw = ow + kw - c.pad;
+                if (ih < 0 || ih >= c.H || iw < 0 || iw >= c.W) continue;
+                s += double(w[static_cast<size_t>(((f * c.C + ch) * 3 + kh) * 3 + kw)]) *
+                     x[static_cast<size_t>((ch * c.H + ih) * c.W + iw)];
+              }
+          s = s <= 0 ? 0 : s;
+          const double got = y[0][static_cast<size_t>((f * g.OH + oh) * g.OW + ow)];
+          err = std::max(err, std::fabs(got - s));
+          top = std::max(top, std::fabs(s));
+        }
+      }
+    }
+    worst = std::max(worst, err / top);
+    if (!(err <= 1e-5 * top)) {
+      std::printf("FAIL winograd vs float64 %s: max error %.3g of max |y| %.3g\n", at.c_str(), err, top);
+      ++g_failures;
+      return;
+    }
+    ++g_checks;
+  }
+  std::printf("  %-9s winograd F(4x4,3x3) vs float64 direct: max |error| / max |y| = %.2g\n", t.name, worst);
+}
+
 // ---- timing -------------------------------------------------------------------------------------------------
 double time_us(const std::function<void()>& f) {
   f();
@@ -284,6 +355,34 @@ void bench(const KernelTable& kt) {
   });
   std::printf("  %-9s conv direct fwd 16x28x28 -> 16, 3x3:  %8.2f us  %6.1f GFLOP/s (one image, one thread)\n",
               isa_name(kt.isa), cus, 2.0 * F * K * g.positions() / cus / 1e3);
+  if (!kt.winograd) return;
+  struct L { const char* name; int64_t C, H, pad, F; };
+  const L layers[] = {{"conv2", 16, 28, 1, 16}, {"conv3", 16, 14, 1, 32}, {"conv4", 32, 14, 2, 32},
+                      {"conv5", 32, 8, 1, 64}, {"conv6", 64, 8, 1, 64}};
+  const WinogradKernels& wk = *kt.winograd;
+  for (const L& l : layers) {
+    const WindowGeom lg = make_window(1, l.C, l.H, l.H, 3, 3, 1, l.pad);
+    const WinogradGeom q = winograd_geom(lg, l.F);
+    std::vector<float> lx = rand_vec(static_cast<size_t>(lg.image()), 5), lw = rand_vec(static_cast<size_t>(l.F * l.C * 9), 6);
+    std::vector<float> U(static_cast<size_t>(q.u_floats())), xt(static_cast<size_t>(q.xt_floats()));
+    std::vector<float> V(static_cast<size_t>(q.v_floats())), M(static_cast<size_t>(q.m_floats()));
+    std::vector<float> yt(static_cast<size_t>(q.yt_floats())), ly(static_cast<size_t>(l.F * lg.positions()));
+    winograd_weights(lw.data(), q, U.data());
+    const double t0 = time_us([&] { wk.pack(lx.data(), q, xt.data()); });
+    const double t1 = time_us([&] { wk.input(xt.data(), q, V.data()); });
+    const double t2 = time_us([&] { wk.gemm(V.data(), U.data(), q, M.data()); });
+    const double t3 = time_us([&] { wk.output(M.data(), q, nullptr, true, yt.data()); });
+    const double t4 = time_us([&] { wk.unpack(yt.data(), q, ly.data()); });
+    const double sum = t0 + t1 + t2 + t3 + t4, flop = 2.0 * l.F * l.C * 9 * lg.positions();
+    conv::DirectFwd d;
+    double td = 0;
+    if (conv::setup_direct_fwd(d, *kt.conv_direct, lg, lw.data(), l.F) && d.on)
+      td = time_us([&] { conv::direct_fwd_image(d, lx.data(), lg, nullptr, true, ly.data()); });
+    std::printf("  %-9s winograd %s %lldx%lldx%lld -> %lld: pack %.2f input %.2f gemm %.2f (%.0f GFLOP/s) output %.2f "
+                "unpack %.2f = %.2f us (direct-equivalent %.1f GFLOP/s; the direct forward %.2f us)\n",
+                isa_name(kt.isa), l.name, (long long)l.C, (long long)l.H, (long long)l.H, (long long)l.F, t0, t1, t2,
+                2.0 * 36 * q.T * l.C * q.Fp / t2 / 1e3, t3, t4, sum, flop / sum / 1e3, td);
+  }
 }
 
 }  // namespace
@@ -303,6 +402,7 @@ int main(int argc, char** argv) {
     test_half(*t.half, *ref.half);
     test_pool(*t.max_pool_2x2, *ref.max_pool_2x2);
     test_conv_direct(*t.conv_direct, *ref.conv_direct);
+    if (t.winograd) test_winograd(*t.winograd, *ref.winograd);
     std::printf("%-9s %s\n", isa_name(t.isa), g_failures == before ? "ok (every family matches the reference)" : "FAILED");
   }
   std::printf("%d checks, %d failures\n", g_checks, g_failures);

@@ -7,6 +7,7 @@ import { BatchNormalization, Convolution, Relu } from '../../lib/layers';
 import { PoolBase } from '../../lib/layers/pool';
 import { DeepConvNet, ResNet, SimpleConvNet, type Network } from '../../lib/nets';
 import { Tensor } from '../../lib/tensor';
+import type { NativeBackend } from '../../lib/backend/native';
 import { backendsUnderTest, randomArray } from '../helpers';
 
 type Backend = ReturnType<typeof backendsUnderTest>[number]['backend'];
@@ -69,7 +70,18 @@ describe.each(backendsUnderTest())('$name backend: inference conv(+relu)+max-poo
     const x = new Tensor(randomArray(3 * 784, 5, 0, 1), [3, 1, 28, 28]);
     for (const make of [(fuse: boolean) => new DeepConvNet({ seed: 2, backend, fuse }), (fuse: boolean) => new SimpleConvNet({ seed: 2, backend, fuse })]) {
       const [f, u] = [make(true), make(false)];
-      expect(bits(f.predict(x).data)).toEqual(bits(u.predict(x).data));
+      // bit for bit, except where a fused op takes Winograd F(4x4, 3x3) (DeepConvNet's conv2..conv6 on tiers with
+      // it, test/ops/conv-winograd.test.ts): there within its rounding
+      const wino = f.type === 'DeepConvNet' && 'convPlan' in backend &&
+        (backend as NativeBackend).convPlan({ N: 3, C: 16, H: 28, W: 28, KH: 3, KW: 3, stride: 1, pad: 1 }, 16, false).inference === 'winograd';
+      const [pf, pu] = [f.predict(x).data, u.predict(x).data];
+      if (wino) {
+        const top = pu.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+        expect(pf.some((v, i) => v !== pu[i])).toBe(true);
+        for (let i = 0; i < pu.length; i++) expect(Math.abs(pf[i] - pu[i])).toBeLessThanOrEqual(1e-4 * top);
+      } else {
+        expect(bits(pf)).toEqual(bits(pu));
+      }
       // the convolutions (and their Relus) that feed a max pool keep no output of their own after inference
       const kept = Object.keys(f.nodeOutputs());
       const chained = f.nodes.filter((n, i) => n.layer instanceof Convolution && f.nodes[i + 1]?.layer instanceof Relu && f.nodes[i + 2]?.layer.type === 'Pooling').map((n) => n.name);

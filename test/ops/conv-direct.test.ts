@@ -74,7 +74,7 @@ for (const nb of natives) {
       expect(ref.map((r) => r.forward)).toEqual(['direct', 'direct', 'direct', 'direct', 'direct', 'direct']);
       expect(ref.map((r) => r.weightGrad)).toEqual(['direct', 'direct', 'im2col', 'im2col', 'im2col', 'im2col']);
       expect(ref.map((r) => r.inputGrad)).toEqual(['none', 'direct', 'direct', 'direct', 'direct', 'direct']);
-      expect(nb.convPlan({ N: 4, C: 3, H: 5, W: 5, KH: 1, KW: 1, stride: 1, pad: 0 }, 2, true)).toEqual({ forward: 'gemm', weightGrad: 'gemm', inputGrad: 'gemm' });
+      expect(nb.convPlan({ N: 4, C: 3, H: 5, W: 5, KH: 1, KW: 1, stride: 1, pad: 0 }, 2, true)).toEqual({ forward: 'gemm', weightGrad: 'gemm', inputGrad: 'gemm', inference: 'gemm' });
       expect(nb.convPlan({ N: 4, C: 3, H: 9, W: 9, KH: 3, KW: 3, stride: 2, pad: 1 }, 2, true).inputGrad).toBe('col2im');
       if (kernelTiers(nb).includes('avx2')) {
         const q = withKernels(nb, 'avx2', () => withThreads(nb, 2, plans));
@@ -94,10 +94,10 @@ for (const nb of natives) {
       const tiny = withKernels(nb, 'avx512', () => withThreads(nb, 2, () => nb.convPlan({ N: 3, C: 4, H: 1, W: 19, KH: 1, KW: 3, stride: 1, pad: 0 }, 8, true)));
       expect(tiny.forward).toBe('im2col');
       const simple = withKernels(nb, 'avx512', () => withThreads(nb, 2, () => nb.convPlan({ N: 3, C: 1, H: 28, W: 28, KH: 5, KW: 5, stride: 1, pad: 0 }, 30, false)));
-      expect(simple).toEqual({ forward: 'direct', weightGrad: 'direct', inputGrad: 'none' });
+      expect(simple).toEqual({ forward: 'direct', weightGrad: 'direct', inputGrad: 'none', inference: 'direct' });
       // fewer images than threads: per-image GEMMs use the whole pool instead
       const one = withKernels(nb, 'avx512', () => withThreads(nb, 2, () => nb.convPlan({ N: 1, C: 16, H: 28, W: 28, KH: 3, KW: 3, stride: 1, pad: 1 }, 16, true)));
-      expect(one).toEqual({ forward: 'im2col', weightGrad: 'im2col', inputGrad: 'im2col' });
+      expect(one).toEqual({ forward: 'im2col', weightGrad: 'im2col', inputGrad: 'im2col', inference: 'im2col' });
     });
 
     test('every tier matches the float64 definition on the direct paths\' edge cases (with and without the fused ReLU)', () => {

@@ -1,0 +1,126 @@
+// The Winograd F(4x4, 3x3) forward's tier-independent parts (contracts in winograd.h): the geometry, the weight
+// transform, where it applies, the per-call setup and the run of one image through the tier's five kernels.
+// conv.cpp runs the images over the pool (the inference ops only).
+#include "core/winograd.h"
+
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+
+#include "core/kernels.h"
+
+namespace simdnet {
+
+WinogradGeom winograd_geom(const WindowGeom& g, int64_t F) {
+  WinogradGeom q{};
+  q.C = g.C;
+  q.H = g.H;
+  q.W = g.W;
+  q.pad = g.pad;
+  q.OH = g.OH;
+  q.OW = g.OW;
+  q.F = F;
+  q.TH = (g.OH + 3) / 4;
+  q.TW = (g.OW + 3) / 4;
+  q.T = q.TH * q.TW;
+  q.Hq = 4 * q.TH + 2;
+  q.Wq = 4 * q.TW + 2;
+  q.Cp = (g.C + kWinoLanes - 1) / kWinoLanes * kWinoLanes;
+  q.Fp = (F + kWinoLanes - 1) / kWinoLanes * kWinoLanes;
+  q.VS = q.T * q.Cp + kWinoLanes;
+  q.MS = q.T * q.Fp + kWinoLanes;
+  const int64_t panels = q.Fp / kWinoLanes;
+  q.NV = panels % 4 == 0 ? 4 : panels % 2 == 0 ? 2 : 1;
+  return q;
+}
+
+void winograd_weights(const float* w, const WinogradGeom& q, float* U) {
+  static const double G[6][3] = {{0.25, 0, 0},
+                                 {-1.0 / 6, -1.0 / 6, -1.0 / 6},
+                                 {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                                 {1.0 / 24, 1.0 / 12, 1.0 / 6},
+                                 {1.0 / 24, -1.0 / 12, 1.0 / 6},
+                                 {0, 0, 1}};
+  const int64_t C = q.C, Fp = q.Fp;
+  std::memset(U, 0, sizeof(float) * static_cast<size_t>(36 * Fp * C));
+  for (int64_t f = 0; f < q.F; ++f) {
+    const int64_t p = f / kWinoLanes, l = f % kWinoLanes;
+    for (int64_t c = 0; c < C; ++c) {
+      const float* k = w + (f * C + c) * 9;
+      double t[6][3];  // G k
+      for (int i = 0; i < 6; ++i)
+        for (int j = 0; j < 3; ++j) t[i][j] = G[i][0] * k[j] + G[i][1] * k[3 + j] + G[i][2] * k[6 + j];
+      for (int i = 0; i < 6; ++i) {
+        for (int j = 0; j < 6; ++j) {  // (G k) G^T
+          const double u = t[i][0] * G[j][0] + t[i][1] * G[j][1] + t[i][2] * G[j][2];
+          U[(((i * 6 + j) * (Fp / kWinoLanes) + p) * C + c) * kWinoLanes + l] = static_cast<float>(u);
+        }
+      }
+    }
+  }
+}
+
+namespace {
+std::atomic<bool>& winograd_switch() {
+  static std::atomic<bool> on{[] {
+    const char* env = std::getenv("SIMDNET_WINOGRAD");
+    return !(env && std::strcmp(env, "0") == 0);
+  }()};
+  return on;
+}
+}  // namespace
+
+bool set_winograd(bool on) { return winograd_switch().exchange(on); }
+
+namespace conv {
+namespace {
+thread_local Workspace t_wino;  // xt, V, M and yt of one image, per executing thread
+}  // namespace
+
+// Measured per layer (1 thread CPU time, alternating with the direct forward in one run; CHANGELOG.md): ...
+bool winograd_fwd_applies(const KernelTable& kt, const WindowGeom& g, int64_t F) {
+  if (!kt.winograd || g.KH != 3 || g.KW != 3 || g.stride != 1 || g.C < 8 || F < 8) return false;
+  if (!winograd_switch().load(std::memory_order_relaxed)) return false;
+  const WinogradGeom q = winograd_geom(g, F);
+  // every buffer well inside int32 element counts and a per-thread workspace of reasonable size
+  const int64_t most = int64_t(1) << 26;
+  return q.xt_floats() < most && q.v_floats() < most && q.m_floats() < most && q.u_floats() < most;
+}
+
+bool setup_winograd_fwd(WinogradFwd& d, const KernelTable& kt, const WindowGeom& g, const float* w, const float* b,
+                        int64_t F) {
+  d.on = false;
+  if (!winograd_fwd_applies(kt, g, F)) return true;
+  d.k = kt.winograd;
+  d.q = winograd_geom(g, F);
+  const int64_t nu = d.q.u_floats();
+  d.U = d.wpack.get(nu + d.q.Fp);
+  if (!d.U) return false;
+  winograd_weights(w, d.q, d.U);
+  d.bias = nullptr;
+  if (b) {
+    d.bias = d.U + nu;
+    for (int64_t f = 0; f < d.q.Fp; ++f) d.bias[f] = f < F ? b[f] : 0.0f;
+  }
+  d.on = true;
+  return true;
+}
+
+bool winograd_fwd_image(const WinogradFwd& d, const float* xn, bool relu, float* yn) {
+  const WinogradGeom& q = d.q;
+  const int64_t XT = q.xt_floats(), VF = q.v_floats(), MF = q.m_floats();
+  float* xt = t_wino.get(XT + VF + MF + q.yt_floats());
+  if (!xt) return false;
+  float* V = xt + XT;
+  float* M = V + VF;
+  float* yt = M + MF;
+  d.k->pack(xn, q, xt);
+  d.k->input(xt, q, V);
+  d.k->gemm(V, d.U, q, M);
+  d.k->output(M, q, d.bias, relu, yt);
+  d.k->unpack(yt, q, yn);
+  return true;
+}
+
+}  // namespace conv
+}  // namespace simdnet
