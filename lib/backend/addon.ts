@@ -12,11 +12,11 @@ export type { NativeAddon } from './addon.generated';
 
 /** Paths of one convolution (native/core/conv.h ConvPlan). */
 export interface ConvPlan {
-  forward: 'direct' | 'im2col' | 'gemm';
+  forward: 'direct' | 'strided' | 'im2col' | 'gemm';
   weightGrad: 'direct' | 'im2col' | 'gemm';
-  inputGrad: 'direct' | 'im2col' | 'gemm' | 'col2im' | 'none';
+  inputGrad: 'direct' | 'strided' | 'im2col' | 'gemm' | 'col2im' | 'none';
   /** The forward of the inference ops (convMaxPoolForward, convConvMaxPoolForward with a 2x2 stride-2 pool): Winograd F(4x4, 3x3) where it applies, else `forward`. */
-  inference: 'winograd' | 'direct' | 'im2col' | 'gemm';
+  inference: 'winograd' | 'direct' | 'strided' | 'im2col' | 'gemm';
 }
 
 /** What the addon's info() reports: the kernel tiers, the pool's thread count, the interface hash it was built from. */

@@ -7,6 +7,7 @@
 //             micro-kernel with bias and ReLU in its epilogue;
 //   backward: dx_n the same kernel on dy_n with the flipped filters; dW by the tier's lane loop where there are
 //             fewer than 32 filters (reference and AVX-512 tiers).
+// Stride > 1 (images in parallel): the forward and dx on the same kernels, phase by phase (conv_strided.h).
 // Otherwise the im2col path (conv_im2col.cpp).
 // Threads: forward, pool tasks claim images one at a time; backward, contiguous chunks of images claimed over
 // the pool (backward_chunks(): 8 up to 4 threads, whatever the thread count: a thread descheduled by other work on its core
@@ -22,6 +23,7 @@
 #include <vector>
 
 #include "core/conv_internal.h"
+#include "core/conv_strided.h"
 #include "core/pool.h"
 #include "core/threadpool.h"
 #include "core/winograd.h"
@@ -40,6 +42,7 @@ thread_local Workspace t_group;     // direct dW: padded input, masked gradient,
 thread_local std::vector<ConvSegment> t_segs;  // direct dW: the output positions' segments, per calling thread
 thread_local DirectFwd t_fwd;       // conv_forward's direct setup, per calling thread
 thread_local DirectFwd t_dxf;       // conv_backward's dx = conv(dy, wf), per calling thread
+thread_local StridedDx t_sdx;       // conv_backward's phase-decomposed dx (stride > 1), per calling thread
 thread_local Workspace t_pool_y;    // conv_forward_max_pool: an image's convolution output (+ argmax), per thread
 thread_local Workspace t_pool_arg;  // conv_forward_max_pool's unfused path: the argmax it drops
 thread_local Workspace t_pool_y1;   // conv2_forward_max_pool: the first convolution's output (+ the second's), per thread
@@ -239,6 +242,10 @@ bool conv::backward_driver(const float* dy, const float* x, const float* w, cons
   DirectFwd& dxf = t_dxf;
   dxf.on = false;
   if (wf && tasks > 0 && !setup_direct_fwd(dxf, cd, dx_geometry(g, F), wf, g.C)) return false;
+  // Stride > 1: dx phase by phase on the same kernels (conv_strided.h), images in parallel only.
+  StridedDx& sdx = t_sdx;
+  sdx.on = false;
+  if (dx && !conv_dx && tasks > 0 && !setup_strided_dx(sdx, cd, g, w, F)) return false;
   // The direct weight gradient where it applies; with fewer images than threads the per-image GEMMs use the
   // whole pool instead.
   std::vector<ConvSegment>& segs = t_segs;
@@ -249,6 +256,7 @@ bool conv::backward_driver(const float* dy, const float* x, const float* w, cons
     a.pool = pool;
     a.n = n;
     a.outside = outside;
+    if (sdx.on) a.sdx = &sdx;
     return a;
   };
   int used = 1;

@@ -59,7 +59,8 @@ int64_t conv_backward_max_pool(const float* dz, const int32_t* argmax, const flo
                                float* db);
 
 // Which path each part of a convolution takes under the active ISA and thread count (for tests and the
-// benchmark's breakdown): "direct" (conv_direct.h: no unrolled columns), "im2col" (unrolled columns + SGEMM),
+// benchmark's breakdown): "direct" (conv_direct.h: no unrolled columns), "strided" (conv_strided.h: stride > 1,
+// the direct kernels over the phases of the input, or of dx), "im2col" (unrolled columns + SGEMM),
 // "gemm" (1x1: SGEMM on the image itself), "col2im" (dx = col2im(W^T dy)), "none" (no dx asked for). `inference`:
 // the forward of the inference ops (conv_forward_max_pool, conv2_forward_max_pool with a 2x2 stride-2 pool):
 // "winograd" (winograd.h) where it applies, else `forward`.

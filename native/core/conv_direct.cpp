@@ -4,6 +4,7 @@
 #include "core/conv_direct.h"
 
 #include "core/conv_internal.h"
+#include "core/conv_strided.h"
 
 namespace simdnet {
 
@@ -80,6 +81,7 @@ thread_local Workspace t_padded;  // one padded (or expanded) input image, per e
 }  // namespace
 
 bool setup_direct_fwd(DirectFwd& d, const ConvDirectKernels& k, const WindowGeom& g, const float* w, int64_t F) {
+  if (g.stride != 1) return setup_strided_fwd(d, k, g, w, F);  // over the phases (conv_strided.h)
   d.on = false;
   d.k = &k;
   if (!direct_fwd_applies(k, g, d.segs, &d.expanded)) return true;
@@ -94,6 +96,7 @@ bool setup_direct_fwd(DirectFwd& d, const ConvDirectKernels& k, const WindowGeom
 }
 
 bool direct_fwd_image(const DirectFwd& d, const float* xn, const WindowGeom& g, const float* b, bool relu, float* yn) {
+  if (g.stride != 1) return strided_fwd_image(d, xn, g, b, relu, yn);
   const int64_t Wp = g.W + 2 * g.pad, Hp = g.H + 2 * g.pad;
   float* xp = t_padded.get((d.expanded ? g.C * g.KW * Hp * g.OW : g.C * Hp * Wp) + 16);
   if (!xp) return false;

@@ -12,6 +12,7 @@
 #include "core/cache.h"
 #include "core/conv_internal.h"
 #include "core/conv_loops.h"
+#include "core/conv_strided.h"
 #include "core/sgemm.h"
 
 namespace simdnet {
@@ -151,6 +152,7 @@ bool backward_image(const KernelTable& kt, const BackwardImage& a, const float* 
     if (!ok) return false;
   }
   if (!a.dxn) return true;
+  if (a.sdx) return strided_dx_image(*a.sdx, dyn, g, F, a.dxn);
   return wf ? dx_conv(kt, dyn, wf, g, F, a.dxn, dxf) : dx_col2im(kt, dyn, w, g, F, a.dxn);
 }
 

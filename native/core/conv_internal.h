@@ -96,6 +96,7 @@ bool backward_driver(const float* dy, const float* x, const float* w, const Wind
 // col2im(W^T dy_n). yn (nullable): the fused-ReLU output, dy masked by yn > 0 first. pool (nullable): dy_n comes
 // from unpool_image(*pool, n) instead (dyn and yn unused); on an argmax outside its window backward_image returns
 // false with *outside set.
+struct StridedDx;  // conv_strided.h
 struct BackwardImage {
   const float* dyn;
   const float* xn;
@@ -110,6 +111,7 @@ struct BackwardImage {
   const PoolGrad* pool = nullptr;     // dy_n unpooled from the max pool's gradient (image n)
   int64_t n = 0;
   std::atomic<bool>* outside = nullptr;  // set when pool's argmax of image n is outside its window
+  const StridedDx* sdx = nullptr;     // dx_n phase by phase (conv_strided.h) where it is on
 };
 bool backward_image(const KernelTable& kt, const BackwardImage& a, const float* w, const float* wf,
                     const WindowGeom& g, int64_t F, const DirectFwd* dxf);

@@ -5,6 +5,7 @@
 
 #include "core/conv.h"
 #include "core/conv_internal.h"
+#include "core/conv_strided.h"
 #include "core/threadpool.h"
 #include "core/winograd.h"
 
@@ -33,7 +34,8 @@ DwPath direct_dw_path(const ConvDirectKernels& k, const WindowGeom& g, int64_t F
 // runs over a W-expanded copy (conv_direct.h) if those fill at least 70%.
 bool direct_fwd_applies(const ConvDirectKernels& k, const WindowGeom& g, std::vector<ConvSegment>& segs,
                         bool* expanded) {
-  if (g.stride != 1 || is_pointwise(g)) return false;
+  if (g.stride != 1) return strided_fwd_applies(k, g, segs, expanded);  // over the phases (conv_strided.h)
+  if (is_pointwise(g)) return false;
   const int64_t Wp = g.W + 2 * g.pad, Hp = g.H + 2 * g.pad;
   if (g.C * g.KW * Hp * std::max(Wp, g.OW) + 16 > (int64_t(1) << 30)) return false;  // int32 offsets
   *expanded = conv_row_segments(g, k.lanes, segs) < 0.85;
@@ -58,11 +60,13 @@ ConvPlan conv_plan(const WindowGeom& g, int64_t F, bool need_dx) {
   const bool parallel = image_tasks(g.N) > 0;
   std::vector<ConvSegment> segs;
   bool expanded = false;
-  if (parallel && direct_fwd_applies(k, g, segs, &expanded)) p.forward = "direct";
+  if (parallel && direct_fwd_applies(k, g, segs, &expanded)) p.forward = g.stride != 1 ? "strided" : "direct";
   p.inference = parallel && winograd_fwd_applies(kernels(), g, F) ? "winograd" : p.forward;
   if (parallel && direct_dw_path(k, g, F, segs) != DwPath::gemm) p.weight_grad = "direct";
   if (need_dx && dx_as_conv(g)) {
     p.input_grad = parallel && direct_fwd_applies(k, dx_geometry(g, F), segs, &expanded) ? "direct" : "im2col";
+  } else if (need_dx && parallel && strided_dx_applies(k, g, F)) {
+    p.input_grad = "strided";
   }
   return p;
 }

@@ -16,6 +16,7 @@
 
 #include "core/conv_direct.h"
 #include "core/conv_internal.h"
+#include "core/conv_strided.h"
 #include "core/elementwise.h"
 #include "core/half.h"
 #include "core/im2col.h"
@@ -310,6 +311,70 @@ void test_winograd(const WinogradKernels& t, const WinogradKernels& ref) {
   std::printf("  %-9s winograd F(4x4,3x3) vs float64 direct: max |error| / max |y| = %.2g\n", t.name, worst);
 }
 
+// ---- strided convolution (conv_strided.h): the tier's forward kernel over the input's phases, and dx phase by
+// phase, against the definition in double; geometries where the phase rows and the expanded copies are taken,
+// stride 3, pads past the kernel, 1x1 kernels (phases without taps) -------------------------------------------------
+void test_conv_strided(const ConvDirectKernels& t) {
+  struct G { int64_t C, H, W, KH, KW, s, pad, F; };
+  const G cases[] = {{16, 28, 28, 3, 3, 2, 1, 32}, {32, 14, 14, 3, 3, 2, 1, 64}, {16, 28, 28, 1, 1, 2, 0, 32},
+                     {32, 14, 14, 1, 1, 2, 0, 64}, {5, 13, 29, 3, 3, 2, 1, 13},  {2, 20, 23, 3, 3, 3, 1, 6},
+                     {2, 19, 21, 5, 5, 2, 2, 11},  {3, 12, 17, 4, 3, 2, 1, 5},   {2, 7, 9, 3, 3, 2, 3, 4},
+                     {2, 5, 6, 1, 1, 2, 2, 3},     {1, 31, 31, 1, 1, 2, 0, 1},  {3, 9, 30, 3, 3, 2, 1, 5},
+                     {2, 7, 45, 3, 3, 3, 1, 6},    {2, 6, 32, 5, 5, 2, 2, 11},  {2, 4, 36, 1, 1, 2, 2, 3}};
+  int ran_fwd = 0, ran_dx = 0;
+  for (const G& c : cases) {
+    const WindowGeom g = make_window(1, c.C, c.H, c.W, c.KH, c.KW, c.s, c.pad);
+    const int64_t K = g.taps(), P = g.positions();
+    const std::vector<float> x = rand_vec(static_cast<size_t>(g.image()), 61), w = rand_vec(static_cast<size_t>(c.F * K), 62);
+    const std::vector<float> b = rand_vec(static_cast<size_t>(c.F), 63), dy = rand_vec(static_cast<size_t>(c.F * P), 64);
+    std::vector<double> yd(static_cast<size_t>(c.F * P)), dxd(static_cast<size_t>(g.image()));
+    for (int64_t f = 0; f < c.F; ++f)
+      for (int64_t oh = 0; oh < g.OH; ++oh)
+        for (int64_t ow = 0; ow < g.OW; ++ow) {
+          const size_t o = static_cast<size_t>((f * g.OH + oh) * g.OW + ow);
+          yd[o] = b[static_cast<size_t>(f)];
+          for (int64_t ch = 0; ch < c.C; ++ch)
+            for (int64_t kh = 0; kh < c.KH; ++kh)
+              for (int64_t kw = 0; kw < c.KW; ++kw) {
+                const int64_t ih = oh * c.s - c.pad + kh, iw = ow * c.s - c.pad + kw;
+                if (ih < 0 || ih >= c.H || iw < 0 || iw >= c.W) continue;
+                const size_t xi = static_cast<size_t>((ch * c.H + ih) * c.W + iw);
+                const double wv = w[static_cast<size_t>(((f * c.C + ch) * c.KH + kh) * c.KW + kw)];
+                yd[o] += wv * x[xi];
+                dxd[xi] += wv * dy[o];
+              }
+        }
+    const std::vector<float> yref(yd.begin(), yd.end()), dxref(dxd.begin(), dxd.end());
+    const std::string at = std::string(t.name) + " C" + std::to_string(c.C) + " " + std::to_string(c.H) + "x" +
+                           std::to_string(c.W) + " K" + std::to_string(c.KH) + "x" + std::to_string(c.KW) + " s" +
+                           std::to_string(c.s) + " pad" + std::to_string(c.pad) + " F" + std::to_string(c.F);
+    conv::DirectFwd d;
+    conv::StridedDx sd;
+    if (!conv::setup_strided_fwd(d, t, g, w.data(), c.F) || !conv::setup_strided_dx(sd, t, g, w.data(), c.F)) {
+      std::printf("FAIL conv strided %s: setup (allocation)\n", at.c_str());
+      ++g_failures;
+      return;
+    }
+    if (d.on) {
+      ++ran_fwd;
+      std::vector<float> y(static_cast<size_t>(c.F * P), NAN);
+      conv::strided_fwd_image(d, x.data(), g, b.data(), false, y.data());
+      if (!close("conv strided fwd", at, y.data(), yref.data(), y.size(), 1e-4f, 1e-4f)) return;
+    }
+    if (sd.on) {
+      ++ran_dx;
+      std::vector<float> dx(static_cast<size_t>(g.image()), NAN);
+      conv::strided_dx_image(sd, dy.data(), g, c.F, dx.data());
+      if (!close("conv strided dx", at, dx.data(), dxref.data(), dx.size(), 1e-4f, 1e-4f)) return;
+    }
+  }
+  // dx phase by phase only where rows of the phases fill the lanes: 4+ wide (8 lanes), 14+ (16 lanes)
+  if (ran_fwd < 15 || ran_dx < (t.lanes == 16 ? 7 : 10)) {
+    std::printf("FAIL conv strided %s: only %d forward and %d dx cases took the strided paths\n", t.name, ran_fwd, ran_dx);
+    ++g_failures;
+  }
+}
+
 // ---- timing -------------------------------------------------------------------------------------------------
 double time_us(const std::function<void()>& f) {
   f();
@@ -403,6 +468,7 @@ int main(int argc, char** argv) {
     test_pool(*t.max_pool_2x2, *ref.max_pool_2x2);
     test_conv_direct(*t.conv_direct, *ref.conv_direct);
     if (t.winograd) test_winograd(*t.winograd, *ref.winograd);
+    test_conv_strided(*t.conv_direct);
     std::printf("%-9s %s\n", isa_name(t.isa), g_failures == before ? "ok (every family matches the reference)" : "FAILED");
   }
   std::printf("%d checks, %d failures\n", g_checks, g_failures);
