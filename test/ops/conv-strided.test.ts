@@ -91,7 +91,7 @@ for (const nb of natives) {
             const narrow = isa === 'avx512' ? 'col2im' : 'strided';
             expect([isa, plans.map((p) => p.inputGrad)]).toEqual([isa, ['strided', narrow, 'strided', narrow, 'strided', 'strided', narrow]]);
             // one image: the per-image GEMMs use the whole pool
-            expect(nb.convPlan({ N: 1, C: 16, H: 28, W: 28, KH: 3, KW: 3, stride: 2, pad: 1 }, 32, true)).toEqual({ forward: 'im2col', weightGrad: 'im2col', inputGrad: 'col2im' });
+            expect(nb.convPlan({ N: 1, C: 16, H: 28, W: 28, KH: 3, KW: 3, stride: 2, pad: 1 }, 32, true)).toMatchObject({ forward: 'im2col', weightGrad: 'im2col', inputGrad: 'col2im' });
             // 3 outputs in a row of 16 lanes, 9 positions in all: fills too few lanes either way
             if (isa === 'avx512') expect(nb.convPlan({ N: 3, C: 2, H: 6, W: 6, KH: 3, KW: 3, stride: 2, pad: 1 }, 4, true).forward).toBe('im2col');
           }),
