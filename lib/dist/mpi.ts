@@ -7,6 +7,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { setTempGuard } from '../io/atomic';
 
 /** Every export of simdnet_mpi.node (native/dist/addon.cpp). All MPI calls run on the addon's own thread. */
 export interface MpiAddon {
@@ -28,10 +29,17 @@ export interface MpiAddon {
   abort(code: number): void;
   finalize(): void;
   failed(): boolean;
+  /** Registers a temporary file to remove if one of the `ending` signals (1 SIGINT, 2 SIGTERM, 4 SIGHUP) ends the
+   * process mid-write (native/dist/signals.h); a slot for unguardFile, or -1 (not guarded). */
+  guardFile(path: string, ending: number): number;
+  unguardFile(slot: number): void;
+  /** Temporary files registered now. */
+  guardedFiles(): number;
 }
 
 const EXPORTS: readonly (keyof MpiAddon)[] = [
   'init', 'allreduceStart', 'allgatherStart', 'bcastStart', 'waitAll', 'poke', 'stats', 'abort', 'finalize', 'failed',
+  'guardFile', 'unguardFile', 'guardedFiles',
 ];
 
 /** What to do when MPI is missing: the one sentence every such error ends with. */
@@ -73,7 +81,12 @@ export function loadMpi(): MpiAddon {
       const m = require(file) as MpiAddon;
       const missing = EXPORTS.filter((k) => typeof m[k] !== 'function');
       if (missing.length) why = `${file} is stale (missing ${missing.join(', ')}): rebuild it`;
-      else cached = m;
+      else {
+        cached = m;
+        // mpirun ends the ranks of an interrupted job with SIGTERM: a checkpoint being written then leaves no
+        // temporary file behind (lib/io/atomic.ts registers each one)
+        setTempGuard({ guard: (file, ending) => m.guardFile(file, ending), unguard: (slot) => m.unguardFile(slot) });
+      }
     } catch (err) {
       why = `${file} does not load (${(err as Error).message.split('\n')[0]})`;
     }

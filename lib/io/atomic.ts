@@ -44,6 +44,35 @@ function tempPathFor(target: string): string {
 const inFlight = new Set<string>();
 
 /**
+ * Removes the temporaries being written when a signal ends the process (SIGINT, SIGTERM, SIGHUP: what a terminal
+ * and mpirun send) — a synchronous write cannot run a JS handler before the process ends. Set by the MPI addon
+ * when it loads (lib/dist/mpi.ts, native/dist/signals.h): distributed runs, which mpirun interrupts with SIGTERM.
+ */
+export interface TempGuard {
+  /** Registers `file`; `ending`: bits of the signals that end this process now (1 SIGINT, 2 SIGTERM, 4 SIGHUP). */
+  guard(file: string, ending: number): number;
+  unguard(slot: number): void;
+}
+
+let tempGuard: TempGuard | null = null;
+
+/** Installs (or, with null, removes) the process's TempGuard. */
+export function setTempGuard(g: TempGuard | null): void {
+  tempGuard = g;
+}
+
+/** Guards `tmp` for the duration of a write: the signals without a JS listener are the ones that end the process. */
+function guardTemp(tmp: string): number {
+  if (!tempGuard) return -1;
+  const ending = (process.listenerCount('SIGINT') ? 0 : 1) | (process.listenerCount('SIGTERM') ? 0 : 2) | (process.listenerCount('SIGHUP') ? 0 : 4);
+  return tempGuard.guard(tmp, ending);
+}
+
+function unguardTemp(slot: number): void {
+  if (slot >= 0) tempGuard?.unguard(slot);
+}
+
+/**
  * A temporary whose writer is still alive but which has not been modified for this long is taken as left by a
  * dead process whose pid was reused (a live writer touches its file at least once per chunk).
  */
@@ -246,6 +275,7 @@ export function writeFileAtomic(target: string, data: AtomicData, opts: AtomicWr
   const { mode, chmod } = targetMode(file, opts.mode);
   removeStaleTemps(file);
   inFlight.add(tmp);
+  const slot = guardTemp(tmp);
   let fd = -1;
   try {
     fd = fs.openSync(tmp, 'wx', mode);
@@ -283,6 +313,7 @@ export function writeFileAtomic(target: string, data: AtomicData, opts: AtomicWr
     }
     throw saveError(err, file, tmp);
   } finally {
+    unguardTemp(slot);
     inFlight.delete(tmp);
   }
   if (doSync) fsyncDir(path.dirname(file));
@@ -303,6 +334,7 @@ export async function writeFileAtomicAsync(target: string, data: AtomicDataAsync
   const { mode, chmod } = targetMode(file, opts.mode);
   removeStaleTemps(file);
   inFlight.add(tmp);
+  const slot = guardTemp(tmp);
   let fh: fs.promises.FileHandle | undefined;
   try {
     fh = await fs.promises.open(tmp, 'wx', mode);
@@ -332,6 +364,7 @@ export async function writeFileAtomicAsync(target: string, data: AtomicDataAsync
     await fs.promises.unlink(tmp).catch(() => undefined);
     throw saveError(err, file, tmp);
   } finally {
+    unguardTemp(slot);
     inFlight.delete(tmp);
   }
   if (doSync) await fsyncDirAsync(path.dirname(file));

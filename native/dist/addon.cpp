@@ -13,6 +13,7 @@
 #include <string>
 
 #include "comm.h"
+#include "signals.h"
 
 namespace {
 
@@ -165,6 +166,26 @@ Napi::Value Finalize(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// guardFile(path, ending): registers a temporary file for removal when one of the `ending` signals (bits: 1 SIGINT,
+// 2 SIGTERM, 4 SIGHUP) ends the process (native/dist/signals.h); returns a slot for unguardFile, -1 when not guarded.
+Napi::Value GuardFile(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(env, "path: expected a string");
+  const std::string path = info[0].As<Napi::String>().Utf8Value();
+  const int ending = IntArg(info, 1, "ending");
+  if (ending < 0 || ending > 7) throw Napi::RangeError::New(env, "ending: expected bits of 1 (SIGINT), 2 (SIGTERM), 4 (SIGHUP), got " + std::to_string(ending));
+  return Napi::Number::New(env, simdnet::dist::guard_file(path.c_str(), path.size(), static_cast<unsigned>(ending)));
+}
+
+Napi::Value UnguardFile(const Napi::CallbackInfo& info) {
+  simdnet::dist::unguard_file(IntArg(info, 0, "slot"));
+  return info.Env().Undefined();
+}
+
+Napi::Value GuardedFiles(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), simdnet::dist::guarded_files());
+}
+
 Napi::Value Failed(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), g_comm != nullptr && g_comm->failed());
 }
@@ -197,6 +218,9 @@ Napi::Object Module(Napi::Env env, Napi::Object exports) {
   exports.Set("abort", Napi::Function::New(env, Abort));
   exports.Set("finalize", Napi::Function::New(env, Finalize));
   exports.Set("failed", Napi::Function::New(env, Failed));
+  exports.Set("guardFile", Napi::Function::New(env, GuardFile));
+  exports.Set("unguardFile", Napi::Function::New(env, UnguardFile));
+  exports.Set("guardedFiles", Napi::Function::New(env, GuardedFiles));
   return exports;
 }
 
