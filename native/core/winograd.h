@@ -91,8 +91,8 @@ struct WinogradFwd {
   bool on = false;
   const WinogradKernels* k = nullptr;
   WinogradGeom q{};
-  Workspace wpack;      // U, then the bias padded to Fp
-  float* U = nullptr;
+  Workspace wpack;        // the bias padded to Fp
+  const float* U = nullptr;  // the transformed weights (in the calling thread's cache, winograd.cpp)
   float* bias = nullptr;  // null when the call has none
 };
 

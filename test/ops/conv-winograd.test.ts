@@ -168,6 +168,26 @@ for (const nb of natives) {
       }
     });
 
+    test('weights changed in place between calls are transformed again (the per-thread cache of transformed weights compares the filters bit for bit)', () => {
+      const k = CASES[3];
+      const d = inputs(k, 21);
+      const run = () => {
+        const z = new Float32Array(zSize(k));
+        nb.convMaxPoolForward(d.x, d.w, d.b, geom(k), k.F, true, pooled(k), z);
+        return z;
+      };
+      for (const isa of kernelTiers(nb)) {
+        withKernels(nb, isa, () => withThreads(nb, 2, () => {
+          for (let step = 0; step < 3; step++) {
+            run();
+            d.w[step * 97] += 0.25; // as an optimizer step would, in place
+            d.b[step] -= 0.5;
+            expect([isa, step, relError(run(), reference64(k, d.x, d.w, d.b)) < WINO_TOL]).toEqual([isa, step, true]);
+          }
+        }));
+      }
+    });
+
     test('convConvMaxPoolForward: DeepConvNet\'s blocks (conv1 direct + conv2 Winograd, conv3 + conv4, conv5 + conv6) within the tolerance of float64', () => {
       const blocks: [Conv, Conv][] = [
         [{ N: 2, C: 1, H: 28, W: 28, pad: 1, F: 16 }, { N: 2, C: 16, H: 28, W: 28, pad: 1, F: 16 }],
