@@ -159,9 +159,11 @@ void Comm::run() {
     if (outcount <= 0 || outcount == MPI_UNDEFINED) {
       if (poke_mode_ && waiters_.load(std::memory_order_relaxed) == 0) {
         std::unique_lock<std::mutex> lk(mu_);
+        poke_waiting_ = true;
         cv_work_.wait_for(lk, kPokeBackstop, [this] {
           return poked_ || !queue_.empty() || waiters_.load() > 0 || quit_ || abort_code_ >= 0;
         });
+        poke_waiting_ = false;
         if (poked_) stats_.poked_rounds++;
         poked_ = false;
       } else {
@@ -236,12 +238,16 @@ void Comm::fail(const std::string& msg) {
 }
 
 void Comm::poke() {
+  bool wake;
   {
     std::lock_guard<std::mutex> lk(mu_);
     poked_ = true;
     stats_.pokes++;
+    // Wake the thread only where it waits for a poke: idle (nothing pending) or busy in MPI, a wake-up would be a
+    // context switch on a compute core for nothing (busy, it sees poked_ when it next waits).
+    wake = poke_waiting_;
   }
-  cv_work_.notify_one();
+  if (wake) cv_work_.notify_one();
 }
 
 void Comm::submit(Job job) {

@@ -107,6 +107,7 @@ class Comm {
   std::atomic<int> waiters_{0};       // callers blocked in wait_all
   bool poke_mode_ = true;             // progress on pokes while nobody waits (comm.cpp); false: timer polling
   bool poked_ = false;
+  bool poke_waiting_ = false;         // the thread waits for a poke (only then does poke() wake it)
   int rank_ = 0, size_ = 1, provided_ = 0;
   std::string library_;
   CommStats stats_;
