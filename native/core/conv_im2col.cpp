@@ -41,16 +41,11 @@ bool for_each_band(const WindowGeom& g, Fn fn) {
   return true;
 }
 
-// In place: t = v[f, p] + b[f]; v[f, p] = t <= 0 ? 0 : t (the Relu layer's formula: -0 becomes +0, NaN
-// passes; bit for bit the same).
-void bias_relu_inplace(float* v, const float* b, int64_t F, int64_t P) {
-  for (int64_t f = 0; f < F; ++f) {
-    float* vf = v + f * P;
-    const float bf = b[f];
-    for (int64_t p = 0; p < P; ++p) {
-      const float t = vf[p] + bf;
-      vf[p] = loop_float_of(loop_bits_of(t) & (0u - static_cast<uint32_t>(!(t <= 0.0f))));
-    }
+// In place: v[i] = v[i] <= 0 ? 0 : v[i] (the Relu layer's formula: -0 becomes +0, NaN passes; bit for bit the same).
+void relu_inplace(float* v, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float t = v[i];
+    v[i] = loop_float_of(loop_bits_of(t) & (0u - static_cast<uint32_t>(!(t <= 0.0f))));
   }
 }
 
@@ -82,19 +77,18 @@ bool dx_col2im(const KernelTable& kt, const float* dyn, const float* w, const Wi
 
 }  // namespace
 
-// With `relu` the GEMM writes W * unroll(x_n) (beta 0) and one pass over the cache-hot y_n adds b and applies the
-// ReLU; without, y_n is pre-filled with b and the GEMM adds to it.
+// y_n is pre-filled with b and the GEMM adds to it; with `relu` one pass over the cache-hot y_n then applies the
+// ReLU. (Adding b after a beta-0 GEMM instead gave other bits than the Relu layer after the unfused convolution
+// wherever K spans several of the GEMM's K blocks: (acc1 + acc2) + b is not (b + acc1) + acc2.)
 bool forward_image(const KernelTable& kt, const float* xn, const float* w, const float* b, const WindowGeom& g,
                    int64_t F, float* yn, bool relu) {
   const int64_t K = g.taps(), P = g.positions();
-  if (!relu) {
-    for (int64_t f = 0; f < F; ++f) {
-      float* yf = yn + f * P;
-      const float bf = b[f];
-      for (int64_t p = 0; p < P; ++p) yf[p] = bf;
-    }
+  for (int64_t f = 0; f < F; ++f) {
+    float* yf = yn + f * P;
+    const float bf = b[f];
+    for (int64_t p = 0; p < P; ++p) yf[p] = bf;
   }
-  const float beta = relu ? 0.0f : 1.0f;
+  const float beta = 1.0f;
   if (is_pointwise(g)) {
     sgemm(false, false, F, P, K, 1.0f, w, K, xn, P, beta, yn, P);
   } else {
@@ -104,7 +98,7 @@ bool forward_image(const KernelTable& kt, const float* xn, const float* w, const
     });
     if (!ok) return false;
   }
-  if (relu) bias_relu_inplace(yn, b, F, P);  // y_n (F*P floats) is still in cache
+  if (relu) relu_inplace(yn, F * P);  // y_n (F*P floats) is still in cache
   return true;
 }
 

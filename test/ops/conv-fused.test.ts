@@ -19,6 +19,9 @@ const CASES: Case[] = [
   { N: 2, C: 5, H: 5, W: 4, KH: 1, KW: 1, stride: 1, pad: 0, F: 6 },
   { N: 2, C: 2, H: 9, W: 8, KH: 3, KW: 2, stride: 2, pad: 1, F: 3 },
   { N: 1, C: 2, H: 4, W: 4, KH: 3, KW: 3, stride: 1, pad: 1, F: 2 },
+  // ResNet's last stage on small images: im2col with K = 1152 over several of the GEMM's K blocks (b added before
+  // the blocks, not after: the fused ReLU once added it last and differed from the Relu layer in the last bit)
+  { N: 3, C: 128, H: 2, W: 2, KH: 3, KW: 3, stride: 1, pad: 1, F: 24 },
 ];
 
 const bits = (a: Float32Array): number[] => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
