@@ -14,8 +14,8 @@
  *     installed in .bench/tfjs, see scripts/bench/tfjs.ts): neither is a dependency;
  *  4. a per-layer breakdown on the native path at 2 threads: forward/backward ms of every layer, its FLOP (or
  *     bytes, for the memory-bound layers), GFLOP/s and the fraction of the machine's FMA peak;
- *     ResNet-20 inference is also timed with BN folded into the convolutions (foldBatchNorm: conv + BN + ReLU in one
- *     pass), in rows of its own;
+ *     ResNet-20 inference (whose default predict folds each BN into its convolution and adds the shortcut in the
+ *     block's last convolution: NetworkOptions.fuse) is also timed layer by layer (fuse: false), in rows of its own;
  *  5. ResNet-20: the step's physical bound (FLOP / the measured 2-thread FMA peak) and the peak RSS of a
  *     training step, simdnet (scripts/bench/rss.ts, a process of its own) beside PyTorch's (bench_torch.py);
  *  6. inference of each net exported to ONNX through onnxruntime-node beside simdnet's, 2 threads: onnxruntime with its
@@ -44,11 +44,10 @@ import * as path from 'path';
 import { backendInfo, nativeBackendInstance, tsBackendInstance } from '../lib/backend';
 import type { NativeBackend } from '../lib/backend/native';
 import type { Backend } from '../lib/backend/types';
-import { foldBatchNorm } from '../lib/nets';
 import { createOptimizer } from '../lib/optimizers';
 import { packageRoot } from '../lib/package-root';
 import type { Tensor } from '../lib/tensor';
-import { timeNodes, type LayerTimes } from './bench/breakdown';
+import { timeInference, timeNodes, type InferenceTimes, type LayerTimes } from './bench/breakdown';
 import { layerCosts, stepFlop, type LayerCost } from './bench/flops';
 import { BATCH, DATA_SEED, isNetKind, makeBatch, makeNet, NET_KINDS, NET_NAME, NET_SEED, type NetKind } from './bench/nets';
 import { machineInfo, num, pct, printTable, ratio } from './bench/report';
@@ -60,6 +59,8 @@ import { parseContention, startContention, type Contention } from './bench/conte
 import { benchEpoch, type EpochResult } from './bench/epoch';
 
 const LR = 0.001;
+/** The path suffix of the ResNet inference rows run layer by layer. */
+const UNFUSED = 'layer by layer (fuse: false)';
 
 // ---- flags ----------------------------------------------------------------------------------------------
 function parseFlags(argv: string[]) {
@@ -368,17 +369,18 @@ async function main(): Promise<void> {
     }
   }
   configure(native, paths[1]);
-  // ResNet inference with every conv-BN pair folded (foldBatchNorm; the ReLUs then run in the conv epilogue)
+  // ResNet inference layer by layer (fuse: false: BN not folded, no residual or ReLU fusion), beside the default
+  // (fused) predict of the rows above
   for (const kind of flags.nets.filter((k) => k === 'resnet' || k === 'resnet-rgb')) {
     for (const threads of [1, 2]) {
-      process.stdout.write(`timing ${NET_NAME[kind]} inference, BN folded, native ${best} ${threads}t … `);
+      process.stdout.write(`timing ${NET_NAME[kind]} inference, layer by layer (fuse: false), native ${best} ${threads}t … `);
       native.setThreads(threads);
-      const net = foldBatchNorm(makeNet(kind, native));
+      const net = makeNet(kind, native, false);
       const infer = timeSteps(() => {
         net.predict(batches[kind].x, false);
       }, P.native);
       rows.push({
-        net: NET_NAME[kind], path: `${paths[0].label} BN folded`, threads, trainStepMs: null, trainGflops: null, trainPctPeak: null,
+        net: NET_NAME[kind], path: `${paths[0].label} ${UNFUSED}`, threads, trainStepMs: null, trainGflops: null, trainPctPeak: null,
         inferBatchMs: infer.medianMs, inferImagesPerS: (BATCH / infer.medianMs) * 1e3, inferMinMs: infer.minMs, inferSamplesMs: infer.samplesMs,
         stepsTimed: infer.samplesMs.length, load1: Number(os.loadavg()[0].toFixed(2)),
       });
@@ -451,7 +453,7 @@ async function main(): Promise<void> {
     : { rows: [], note: 'skipped (--no-onnx)' };
 
   // 4. per-layer breakdown, native best kernels, 2 threads
-  const breakdowns: { net: string; graph: boolean; threads: number; times: LayerTimes; costs: LayerCost[]; plans: (string | undefined)[]; wholeStepMs: number | null }[] = [];
+  const breakdowns: { net: string; graph: boolean; threads: number; times: LayerTimes; costs: LayerCost[]; plans: (string | undefined)[]; wholeStepMs: number | null; infer?: InferenceTimes }[] = [];
   for (const kind of flags.nets) {
     configure(native, paths[1]);
     const net = makeNet(kind, native);
@@ -467,7 +469,9 @@ async function main(): Promise<void> {
       const p = native.convPlan(c.conv, c.conv.F, c.conv.needDx);
       return `fwd ${p.forward}${p.inference !== p.forward ? ` (inference ${p.inference})` : ''}, dW ${p.weightGrad}, dx ${p.inputGrad}`;
     });
-    breakdowns.push({ net: NET_NAME[kind], graph: net.paramNaming !== 'book', threads: 2, times, costs: costs[kind], plans, wholeStepMs: find(kind, paths[1].label, 2)?.trainStepMs ?? null });
+    // graphs (ResNet): where the default predict's time goes, node by node (folded and fused steps included)
+    const infer = net.paramNaming === 'book' ? undefined : timeInference(net, batches[kind].x, P.layers.warmup, P.layers.steps);
+    breakdowns.push({ net: NET_NAME[kind], graph: net.paramNaming !== 'book', threads: 2, times, costs: costs[kind], plans, wholeStepMs: find(kind, paths[1].label, 2)?.trainStepMs ?? null, infer });
   }
 
   // 5. ResNet-20: physical bound and peak RSS (simdnet in a process of its own, PyTorch's from bench_torch.py)
@@ -584,6 +588,20 @@ async function main(): Promise<void> {
     trows.push(['adam update', '', '', num(b.times.optimizerMs), pct(b.times.optimizerMs / b.times.stepMs), '', '']);
     trows.push(['total', String(b.costs.length), '', '', '100%', num(stepFlop(b.costs).train / 1e6, 4), `step ${num(b.times.stepMs)} ms (whole-step timing: ${num(b.wholeStepMs)} ms)`]);
     printTable(['layer type', 'nodes', 'fwd ms', 'bwd ms', 'share', 'MFLOP', 'rate / conv paths'], trows, [0, 6]);
+    if (b.infer) {
+      const inf = b.infer;
+      console.log(`\n== inference breakdown: ${b.net}, default predict (BN folded, residual Add + ReLU fused), native ${best}, ${b.threads} threads, batch ${BATCH} (sums of per-node medians over ${P.layers.steps} forwards)`);
+      const kinds = [...new Set(inf.kind)];
+      const irows = kinds.map((k) => {
+        const idx = inf.kind.map((x, i) => (x === k ? i : -1)).filter((i) => i >= 0);
+        const t = idx.reduce((a, i) => a + inf.nodeMs[i], 0);
+        return [k, String(idx.length), num(t), pct(t / inf.forwardMs)];
+      });
+      const sum = inf.nodeMs.reduce((a, v) => a + v, 0);
+      irows.push(['the loop and the BN folding (forward − nodes)', '', num(inf.forwardMs - sum), pct((inf.forwardMs - sum) / inf.forwardMs)]);
+      irows.push(['whole forward (net.forward(x, false))', String(inf.kind.length), num(inf.forwardMs), '100%']);
+      printTable(['node kind (a fused op counts at the node that runs it; the nodes it covers show 0)', 'nodes', 'ms', 'share'], irows, [0]);
+    }
   }
 
   for (const b of breakdowns.filter((x) => !x.graph)) {
@@ -671,9 +689,9 @@ async function main(): Promise<void> {
     const r = resnet.find((x) => x.net === NET_NAME[kind])!;
     add(`${NET_NAME[kind]} step, native 2t / PyTorch 2t`, vsTorch(kind, 2, 'trainStepMs'), '≤ 0.67×', (v) => v <= 0.67);
     add(`${NET_NAME[kind]} step / physical bound (2t)`, r.stepMs ? r.stepMs / r.boundMs : null, '≤ 2×', (v) => v <= 2);
-    const folded = rows.find((x) => x.net === NET_NAME[kind] && x.path.endsWith('BN folded') && x.threads === 2)?.inferBatchMs;
-    const torch2 = torchOf(NET_NAME[kind], 2)?.inferBatchMs;
-    add(`${NET_NAME[kind]} inference BN folded, native 2t / PyTorch 2t`, folded && torch2 ? folded / torch2 : null, '< 1×', (v) => v < 1);
+    const unfused = rows.find((x) => x.net === NET_NAME[kind] && x.path.endsWith(UNFUSED) && x.threads === 2)?.inferBatchMs;
+    const fused = ms(kind, nativeLabel, 2)?.inferBatchMs;
+    add(`${NET_NAME[kind]} inference 2t, layer by layer (fuse: false) / default predict`, unfused && fused ? unfused / fused : null, '(info)');
     add(`${NET_NAME[kind]} peak RSS, simdnet / PyTorch`, r.rssMB && r.torchRssMB ? r.rssMB / r.torchRssMB : null, '≤ 1×', (v) => v <= 1);
   }
   for (const r of onnx.rows) {

@@ -6,7 +6,7 @@ import { Rng } from '../rng';
 import { Tensor } from '../tensor';
 import { Layer, type Param } from './layer';
 import type { PoolBase } from './pool';
-import { badShape, check4d, checkTensor, reuse, shapeStr } from './util';
+import { badShape, check4d, checkTensor, reuse, sameShape, shapeStr } from './util';
 import { readOptions } from '../validate';
 
 export interface ConvolutionOptions {
@@ -123,6 +123,31 @@ export class Convolution extends Layer {
     const y = (this.y = reuse(this.y, yShape));
     this.be.convForward(x.data, this.W.value.data, this.b.value.data, g, this.filterNum, y.data, this.fusedRelu);
     this.x = x;
+    this.pooled = false;
+    return y;
+  }
+
+  /**
+   * Inference with the weights given, for a Network that folds a BatchNormalization into this layer (w [F, C, KH,
+   * KW] and b [F] are the folded ones; lib/nets/inference.ts) or adds a residual block's shortcut in its epilogue:
+   * y = relu?(conv(x, w) + b + residual) in one backend op (Backend.convForward, or convResidualForward with a
+   * residual). The layer's own W and b are not read. Backward is unavailable until the next forward.
+   * @throws {TypeError|RangeError} x not [N, C, H, W] with this C; a residual not of the output's shape
+   */
+  forwardInference(x: Tensor, w: Float32Array, b: Float32Array, relu: boolean, residual: Tensor | null): Tensor {
+    checkTensor('Convolution input', x);
+    check4d('Convolution input', x, this.inChannels);
+    const yShape = this.outputShape(x.shape);
+    if (residual !== null) {
+      checkTensor('Convolution residual', residual);
+      if (!sameShape(residual.shape, yShape)) throw badShape('Convolution residual', shapeStr(yShape), residual.shape);
+    }
+    const [N, C, H, W] = x.shape;
+    const g = (this.g = { N, C, H, W, KH: this.KH, KW: this.KW, stride: this.stride, pad: this.pad });
+    const y = (this.y = reuse(this.y, yShape));
+    if (residual === null) this.be.convForward(x.data, w, b, g, this.filterNum, y.data, relu);
+    else this.be.convResidualForward(x.data, w, b, g, this.filterNum, relu, residual.data, y.data);
+    this.x = undefined;
     this.pooled = false;
     return y;
   }

@@ -1,16 +1,19 @@
 /**
- * Batch normalization folded into the convolution before it, for inference and export: a Convolution whose only
+ * Batch normalization folded into the convolution before it, for export and inspection: a Convolution whose only
  * reader is a per-channel BatchNormalization becomes one Convolution with
  *
  *   W'[f] = W[f] · γ[f] / σ[f],   b'[f] = (b[f] − μ[f]) · γ[f] / σ[f] + β[f],   σ = √(running_var + eps)
  *
  * (μ, running_var: the BN's running statistics), and the BN node goes. Where a ReLU follows, the network then fuses it
  * into the convolution's epilogue (NetworkOptions.fuse), so conv + BN + ReLU runs as one pass at inference.
+ * Every network already folds these pairs by itself at inference (lib/nets/inference.ts, with the same arithmetic),
+ * from its weights at each call; foldBatchNorm gives the folded network as a network of its own.
  */
 import { invalidType } from '../validate';
 import { BatchNormalization } from '../layers/batchnorm';
 import { Convolution } from '../layers/conv';
 import { Graph, graphNodeConfigs } from './graph';
+import { foldConvBatchNorm } from './inference';
 import { Network, type NetworkConfig } from './network';
 
 /**
@@ -64,17 +67,8 @@ export function foldBatchNorm(net: Network): Graph {
       for (const [k, b] of Object.entries(src.buffers())) dst.buffers()[k].data.set(b.data);
       return;
     }
-    const conv = src as Convolution;
-    const bn = nodes[bnIndex].layer as BatchNormalization;
-    const W = conv.W.value.data;
-    const b = conv.b.value.data; // zeros when the convolution has no bias
     const d = dst as Convolution;
-    const per = W.length / conv.filterNum;
-    for (let f = 0; f < conv.filterNum; f++) {
-      const s = bn.gamma.value.data[f] / Math.sqrt(bn.runningVar.data[f] + bn.eps);
-      for (let k = 0; k < per; k++) d.W.value.data[f * per + k] = W[f * per + k] * s;
-      d.b.value.data[f] = (b[f] - bn.runningMean.data[f]) * s + bn.beta.value.data[f];
-    }
+    foldConvBatchNorm(src as Convolution, nodes[bnIndex].layer as BatchNormalization, d.W.value.data, d.b.value.data);
   });
   return out;
 }

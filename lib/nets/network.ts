@@ -19,6 +19,7 @@ import { reuse, sameShape, shapeStr } from '../layers/util';
 import { accuracyKind, binaryTargets, checkLabels, countCorrect, targetClasses, type AccuracyKind } from '../metrics/accuracy';
 import { evaluate as evaluateNetwork, type EvaluateOptions, type EvaluateResult } from '../metrics/evaluate';
 import { Rng } from '../rng';
+import { foldConvBatchNorm, inferencePlan, type ConvInference } from './inference';
 import { numericalGradientOf } from './numerical';
 import { predictClasses as predictClassesOf, predictProba as predictProbaOf } from './predict';
 import { formatSummary } from './summary';
@@ -46,8 +47,15 @@ export interface NetworkOptions {
    * (relative error ~1e-5 of the largest output); those nodes' outputs are then absent from nodeOutputs(). In training
    * the Convolution (+ Relu) + max Pooling runs as one op too (keeping the pool's argmax; always the direct forward,
    * bit-identical), and the pool's backward inside the Convolution's (Backend.convMaxPoolBackward: neither the
-   * convolution's output nor the pool's input gradient is written). Default true, unless the environment sets
-   * SIMDNET_FUSE=0. Not part of config().
+   * convolution's output nor the pool's input gradient is written). Also at inference, a Convolution read only by a
+   * per-channel BatchNormalization runs with the BN folded into its weights (W·γ/σ and (b − μ)·γ/σ + β, from the
+   * current weights and running statistics at every call; the same outputs up to float32 rounding, not bit for
+   * bit), with the ReLU after the BN in its epilogue; and a Convolution (after its folded BN) read only by an Add of
+   * two inputs computes the sum, and the Relu after it, in its epilogue (Backend.convResidualForward: the same bits
+   * as the Add and Relu). The nodes fused away have no output in nodeOutputs() after an inference forward, and
+   * `backward` needs a training forward first. Default true, unless the environment sets SIMDNET_FUSE=0; false runs
+   * every node as written (layer-by-layer inference, input gradients of a network in inference mode). Not part of
+   * config().
    */
   fuse?: boolean;
 }
@@ -128,6 +136,15 @@ export abstract class Network {
   private readonly convPoolChains: ([number, number] | undefined)[] = [];
   /** Per max-pool node ending a pool chain: [its convolution's node, the fused Relu's node or -1] (training backward). */
   private readonly poolHeads: ([number, number] | undefined)[] = [];
+  /**
+   * Per node, at inference: the convolution (with a folded BatchNormalization and/or a residual sum) that runs at
+   * this node, or 'skip' for the nodes it covers (lib/nets/inference.ts).
+   */
+  private readonly inference: (ConvInference | 'skip' | undefined)[];
+  /** Per Convolution node with a folded BatchNormalization: the folded weights, rewritten at each inference. */
+  private readonly foldedWeights: ({ w: Float32Array; b: Float32Array } | undefined)[] = [];
+  /** Whether the last forward was an inference forward that ran fused or folded nodes (backward refuses it). */
+  private fusedInference = false;
   /** Per node: its latest forward output, and the accumulated gradient of that output (several consumers). */
   private outs: Tensor[] = [];
   private gradAcc: (Tensor | undefined)[] = [];
@@ -204,6 +221,7 @@ export abstract class Network {
       const [relu, j] = afterConv(i);
       if (j >= 0 && this.poolChains[j]) this.convPoolChains[i] = [relu, j];
     });
+    this.inference = inferencePlan(this.nodes, this.consumers, fuse);
     this.initializeOnBuild = initialize;
     if (inputShape !== undefined) this.build(inputShape);
   }
@@ -292,10 +310,17 @@ export abstract class Network {
     const outs = this.outs;
     const nodes = this.nodes;
     let skip: Set<number> | undefined;
+    this.fusedInference = false;
     for (let i = 0; i < nodes.length; i++) {
       if (skip?.has(i)) continue;
       const n = nodes[i];
       const ins = n.inputs;
+      const step = training ? undefined : this.inference[i];
+      if (step !== undefined) {
+        this.fusedInference = true;
+        if (step !== 'skip') this.runConvInference(step, x);
+        continue;
+      }
       const pair = training ? undefined : this.convPoolChains[i];
       if (pair) {
         const [relu1, conv2] = pair;
@@ -311,6 +336,7 @@ export abstract class Network {
           skip.add(pool);
           outs[i] = undefined as unknown as Tensor;
           outs[pool] = z;
+          this.fusedInference = true;
           continue;
         }
       }
@@ -324,6 +350,7 @@ export abstract class Network {
           outs[i] = undefined as unknown as Tensor;
           if (relu >= 0) outs[relu] = undefined as unknown as Tensor;
           outs[pool] = z;
+          if (!training) this.fusedInference = true; // training keeps the argmax: backward runs fused
           continue;
         }
       }
@@ -334,6 +361,27 @@ export abstract class Network {
       }
     }
     return outs[nodes.length - 1];
+  }
+
+  /**
+   * One step of the inference plan: the convolution with its BatchNormalization folded in (weights folded now, from
+   * the current values) and/or the residual sum and ReLU in its epilogue; its output becomes the output of `p.out`.
+   */
+  private runConvInference(p: ConvInference, x: Tensor): void {
+    const nodes = this.nodes;
+    const outs = this.outs;
+    const at = (j: number): Tensor => (j === NETWORK_INPUT ? x : outs[j]);
+    const conv = nodes[p.conv].layer as Convolution;
+    let w = conv.W.value.data;
+    let b = conv.b.value.data;
+    if (p.bn >= 0) {
+      const f = (this.foldedWeights[p.conv] ??= { w: new Float32Array(w.length), b: new Float32Array(conv.filterNum) });
+      foldConvBatchNorm(conv, nodes[p.bn].layer as BatchNormalization, f.w, f.b);
+      w = f.w;
+      b = f.b;
+    }
+    const y = conv.forwardInference(at(nodes[p.conv].inputs[0]), w, b, p.relu, p.add >= 0 ? at(p.residual) : null);
+    for (const j of [p.conv, p.bn, p.add, p.addRelu]) if (j >= 0) outs[j] = j === p.out ? y : (undefined as unknown as Tensor);
   }
 
   /**
@@ -437,6 +485,10 @@ export abstract class Network {
    * first: data-parallel training starts sending them while the earlier layers' backward runs (lib/dist).
    */
   backward(onLayerDone?: (layer: Layer) => void): void {
+    if (this.fusedInference) {
+      throw new Error(`${this.type}.backward: the last forward was an inference forward that ran fused or folded nodes (NetworkOptions.fuse), `
+        + 'which keep no state for backward: run a training forward first, or build the network with fuse: false for gradients in inference mode');
+    }
     const nodes = this.nodes;
     const grads: (Tensor | undefined)[] = new Array(nodes.length);
     const be = this.backendRef;
@@ -565,7 +617,9 @@ export abstract class Network {
 
   /**
    * The output of every node in the last forward, by node name (the live, reused buffers: copy to keep). Nodes
-   * fused into a following max pool (NetworkOptions.fuse) have none.
+   * fused into a following max pool (NetworkOptions.fuse) have none; after an inference forward neither do a folded
+   * convolution nor an Add computed in a convolution's epilogue (a folded BatchNormalization's output is the folded
+   * convolution's).
    */
   nodeOutputs(): Record<string, Tensor> {
     const out: Record<string, Tensor> = {};

@@ -11,7 +11,7 @@
 namespace simdnet {
 namespace bind {
 
-constexpr const char* kInterfaceHash = "983aff3f75c4ed17";
+constexpr const char* kInterfaceHash = "378e099cf849bb09";
 
 // Registers every export of native/ops.json (ops.generated.cpp).
 void RegisterOps(Napi::Env env, Napi::Object exports);
@@ -97,6 +97,16 @@ struct ConvMaxPoolForwardArgs {
   WindowGeom p{};
   F32 z;
   I32 argmax;
+};
+struct ConvResidualForwardArgs {
+  F32 x;
+  F32 w;
+  F32 b;
+  WindowGeom g{};
+  int64_t F{};
+  bool relu{};
+  F32 r;
+  F32 y;
 };
 struct ConvConvMaxPoolForwardArgs {
   F32 x;
@@ -275,6 +285,7 @@ Napi::Value convForward(Napi::Env env, const ConvForwardArgs& a);
 Napi::Value convBackward(Napi::Env env, const ConvBackwardArgs& a);
 Napi::Value convMaxPoolBackward(Napi::Env env, const ConvMaxPoolBackwardArgs& a);
 Napi::Value convMaxPoolForward(Napi::Env env, const ConvMaxPoolForwardArgs& a);
+Napi::Value convResidualForward(Napi::Env env, const ConvResidualForwardArgs& a);
 Napi::Value convConvMaxPoolForward(Napi::Env env, const ConvConvMaxPoolForwardArgs& a);
 Napi::Value convPlan(Napi::Env env, const ConvPlanArgs& a);
 Napi::Value maxPoolForward(Napi::Env env, const MaxPoolForwardArgs& a);

@@ -24,6 +24,7 @@
 
 #include "core/conv_internal.h"
 #include "core/conv_strided.h"
+#include "core/elementwise.h"
 #include "core/pool.h"
 #include "core/threadpool.h"
 #include "core/winograd.h"
@@ -126,25 +127,43 @@ void reduce_partials(float* partials, int used, int64_t stride, int64_t F, int64
 
 }  // namespace
 
-// x[N,C,H,W], w[F,C*KH*KW], b[F] -> y[N,F,OH,OW] (ReLU'd when `relu`)
+// x[N,C,H,W], w[F,C*KH*KW], b[F], r[N,F,OH,OW] (nullable) -> y[N,F,OH,OW] (+ r, then ReLU'd when `relu`)
 bool conv_forward(const float* x, const float* w, const float* b, const WindowGeom& g, int64_t F, float* y,
-                  bool relu) {
+                  bool relu, const float* r) {
   const KernelTable& kt = kernels();
   const int64_t X = g.image(), Y = F * g.positions();
   const int tasks = image_tasks(g.N);
+  // With a residual the kernels write conv + b, and the sum and the ReLU follow per image (the Add and Relu
+  // layers' kernels: the same bits), while the image's output is still in cache.
+  const bool act = relu && !r;
+  const auto residual = [&](int64_t n) {
+    if (!r) return;
+    const auto len = static_cast<std::size_t>(Y);
+    kt.elementwise->add(y + n * Y, r + n * Y, len);
+    if (relu) kt.elementwise->act_fwd(Act::relu, y + n * Y, y + n * Y, len, 0.0f);
+  };
   DirectFwd& d = t_fwd;
   d.on = false;
   if (tasks > 0 && !setup_direct_fwd(d, *kt.conv_direct, g, w, F)) return false;
   if (d.on) {
-    return claim_images(g.N, tasks, [&](int64_t n) { return direct_fwd_image(d, x + n * X, g, b, relu, y + n * Y); });
+    return claim_images(g.N, tasks, [&](int64_t n) {
+      if (!direct_fwd_image(d, x + n * X, g, b, act, y + n * Y)) return false;
+      residual(n);
+      return true;
+    });
   }
+  const auto image = [&](int64_t n) {
+    if (!forward_image(kt, x + n * X, w, b, g, F, y + n * Y, act)) return false;
+    residual(n);
+    return true;
+  };
   if (tasks == 0) {  // few images: one at a time, each GEMM threaded
     for (int64_t n = 0; n < g.N; ++n) {
-      if (!forward_image(kt, x + n * X, w, b, g, F, y + n * Y, relu)) return false;
+      if (!image(n)) return false;
     }
     return true;
   }
-  return claim_images(g.N, tasks, [&](int64_t n) { return forward_image(kt, x + n * X, w, b, g, F, y + n * Y, relu); });
+  return claim_images(g.N, tasks, image);
 }
 
 // x[N,C,H,W], w[F,C*KH*KW], b[F] -> z[N,F,PH,PW] (conv.h)

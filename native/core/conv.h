@@ -11,9 +11,13 @@ namespace simdnet {
 
 // x[N,C,H,W], w[F, C*KH*KW], b[F] -> y[N,F,OH,OW] = conv(x, w) + b, or with `relu` max(0, conv(x, w) + b)
 // (v > 0 ? v : 0, as the Relu layer computes it) applied per image while y is still in cache.
+// `r` (nullable, [N,F,OH,OW], not overlapping y): a residual added before the ReLU, y = relu?(conv(x, w) + b + r)
+// (inference of a residual block's last convolution, its shortcut sum and the ReLU after it), per image while y
+// is in cache, by the elementwise add and ReLU kernels: bit-identical to conv_forward, then the Add and Relu
+// layers' ops. Every forward path (direct, im2col, whole-pool GEMMs) honours it.
 // Returns false (y partly written) only when a workspace cannot be allocated.
 bool conv_forward(const float* x, const float* w, const float* b, const WindowGeom& g, int64_t F, float* y,
-                  bool relu = false);
+                  bool relu = false, const float* r = nullptr);
 
 // x[N,C,H,W] -> z[N,F,PH,PW] = max_pool(conv(x, w) + b (ReLU'd when `relu`)) over the window `pool`
 // (its KH, KW, stride, pad; N, C, H, W are ignored: the pool reads the convolution's output [F, OH, OW]). Where the

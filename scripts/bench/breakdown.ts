@@ -64,3 +64,58 @@ export function timeNodes(net: Network, opt: Optimizer, x: Tensor, t: Int32Array
   }
   return { fwdMs: fwd.map(median), bwdMs: bwd.map(median), optimizerMs: median(optT), stepMs: median(total) };
 }
+
+export interface InferenceTimes {
+  /** per node: median ms of its layer's calls in one inference forward (0 for nodes that ran inside another's op) */
+  nodeMs: number[];
+  /** per node: how it ran — the layer type, or the fused op's description ('Convolution + BN folded + Add + ReLU') */
+  kind: string[];
+  /** median of the whole inference forward (net.forward(x, false)): the nodes plus the loop and the BN folding */
+  forwardMs: number;
+}
+
+/**
+ * Per-node timing of an inference forward (`net.forward(x, false)`, the network's own loop with its folded and fused
+ * steps): every node's layer has its forward methods wrapped with a timer (forwardInference: the folded or
+ * residual convolution; forwardMaxPool/forwardConvMaxPool: the pool chains), medians over `steps` forwards after
+ * `warmup`. The whole forward is timed too (its excess over the nodes: the loop and the per-call BN folding).
+ */
+export function timeInference(net: Network, x: Tensor, warmup: number, steps: number): InferenceTimes {
+  const layers = net.nodes.map((n) => n.layer);
+  const cur = new Array<number>(layers.length).fill(0);
+  const kind = layers.map((l) => l.type);
+  const restore: (() => void)[] = [];
+  layers.forEach((layer, i) => {
+    const obj = layer as unknown as Record<string, unknown>;
+    for (const m of ['forward', 'forwardMany', 'forwardInference', 'forwardMaxPool', 'forwardConvMaxPool']) {
+      const orig = obj[m];
+      if (typeof orig !== 'function') continue;
+      obj[m] = (...args: unknown[]) => {
+        const t0 = nowMs();
+        const r = (orig as (...a: unknown[]) => unknown).apply(layer, args);
+        cur[i] += nowMs() - t0;
+        if (m === 'forwardInference') kind[i] = `Convolution (inference: fused${args[4] ? ' + Add' : ''}${args[3] ? ' + ReLU' : ''})`;
+        else if (m === 'forwardMaxPool') kind[i] = 'Convolution (+ max pool)';
+        else if (m === 'forwardConvMaxPool') kind[i] = 'Convolution (VGG block)';
+        return r;
+      };
+      restore.push(() => delete obj[m]);
+    }
+  });
+  const per: number[][] = layers.map(() => []);
+  const whole: number[] = [];
+  try {
+    for (let s = 0; s < warmup + steps; s++) {
+      cur.fill(0);
+      const t0 = nowMs();
+      net.forward(x, false);
+      const t = nowMs() - t0;
+      if (s < warmup) continue;
+      whole.push(t);
+      cur.forEach((v, i) => per[i].push(v));
+    }
+  } finally {
+    restore.forEach((r) => r());
+  }
+  return { nodeMs: per.map(median), kind, forwardMs: median(whole) };
+}

@@ -23,15 +23,17 @@ export function inputShapeOf(kind: NetKind): number[] {
   return kind === 'resnet-rgb' ? [3, 32, 32] : [1, 28, 28];
 }
 
-export function makeNet(kind: NetKind, backend: Backend): Network {
+/** The network of `kind`; `fuse` as NetworkOptions.fuse (default: the library's default, fused). */
+export function makeNet(kind: NetKind, backend: Backend, fuse?: boolean): Network {
+  const f = fuse === undefined ? {} : { fuse };
   switch (kind) {
     case 'simple':
-      return new SimpleConvNet({ seed: NET_SEED, backend });
+      return new SimpleConvNet({ seed: NET_SEED, backend, ...f });
     case 'deep':
-      return new DeepConvNet({ seed: NET_SEED, backend });
+      return new DeepConvNet({ seed: NET_SEED, backend, ...f });
     case 'resnet':
     case 'resnet-rgb':
-      return new ResNet({ depth: 20, inputDim: inputShapeOf(kind), outputSize: 10, seed: NET_SEED, backend });
+      return new ResNet({ depth: 20, inputDim: inputShapeOf(kind), outputSize: 10, seed: NET_SEED, backend, ...f });
   }
 }
 

@@ -8,7 +8,7 @@ import { PoolBase } from '../../lib/layers/pool';
 import { DeepConvNet, ResNet, SimpleConvNet, type Network } from '../../lib/nets';
 import { Tensor } from '../../lib/tensor';
 import type { NativeBackend } from '../../lib/backend/native';
-import { backendsUnderTest, randomArray } from '../helpers';
+import { backendsUnderTest, expectClose, randomArray } from '../helpers';
 
 type Backend = ReturnType<typeof backendsUnderTest>[number]['backend'];
 
@@ -25,7 +25,7 @@ const NETS: [string, (backend: Backend, fuse: boolean) => Network, number[]][] =
 ];
 
 describe.each(backendsUnderTest())('$name backend: conv+relu fusion', ({ backend }) => {
-  test.each(NETS)('%s: fused and unfused give bit-identical loss, logits and gradients', (_n, make, shape) => {
+  test.each(NETS)('%s: fused and unfused give bit-identical loss and gradients, and the same logits', (_n, make, shape) => {
     const x = new Tensor(randomArray(shape.reduce((a, b) => a * b, 1), 3), shape);
     const t = Int32Array.from({ length: shape[0] }, (_, i) => i % 3);
     const [f, u] = [make(backend, true), make(backend, false)];
@@ -37,7 +37,10 @@ describe.each(backendsUnderTest())('$name backend: conv+relu fusion', ({ backend
       const gf = f.gradient(x, t), gu = u.gradient(x, t);
       expect(f.lastLoss).toBe(u.lastLoss);
       for (const k of Object.keys(gu)) expect(bits(gf[k].data)).toEqual(bits(gu[k].data));
-      expect(bits(f.predict(x).data)).toEqual(bits(u.predict(x).data));
+      // inference: the same bits, except where a BN is folded into its convolution (float32 rounding of W·γ/σ;
+      // lib/nets/inference.ts, test/nets/inference.test.ts)
+      if (f.nodes.some((n) => n.layer instanceof BatchNormalization)) expectClose(f.predict(x).data, u.predict(x).data, { rtol: 1e-4, atol: 1e-5 }, 'logits');
+      else expect(bits(f.predict(x).data)).toEqual(bits(u.predict(x).data));
     }
   });
 
