@@ -486,8 +486,8 @@ export abstract class Network {
    */
   backward(onLayerDone?: (layer: Layer) => void): void {
     if (this.fusedInference) {
-      throw new Error(`${this.type}.backward: the last forward was an inference forward that ran fused or folded nodes (NetworkOptions.fuse), `
-        + 'which keep no state for backward: run a training forward first, or build the network with fuse: false for gradients in inference mode');
+      throw new Error(`${this.type}.backward: call forward first (a training forward): the last forward was an inference forward that ran fused or `
+        + 'folded nodes (NetworkOptions.fuse), which keep no state for backward; build the network with fuse: false for gradients in inference mode');
     }
     const nodes = this.nodes;
     const grads: (Tensor | undefined)[] = new Array(nodes.length);
