@@ -21,6 +21,7 @@ import * as os from 'os';
 import { abRun } from './bench/dist-ab';
 import { lagAndTail, median, minMax, type Launch, type Run, runRounds, worker, type WorkerConfig } from './bench/dist-runs';
 import { createVethPair, vethUnavailable, type VethPair } from './bench/netns';
+import { mpiDefaults } from '../lib/dist/tuning';
 import { num, printTable, ratio } from './bench/report';
 
 const BATCH = 100;
@@ -62,6 +63,8 @@ async function main(): Promise<void> {
     console.log(`bench:dist — DeepConvNet, global batch ${BATCH}, Adam; ${cfgs.length} configurations interleaved in ${rounds} rounds ` +
       `(each round starts one further along), ${3} warm-up + ${steps} timed steps per run`);
     if (why) console.log(`2 ranks across a veth pair: skipped (${why})`);
+    const tuned = Object.entries(mpiDefaults(2)).map(([k, v]) => `${k.replace(/^OMPI_MCA_/, '')}=${v}`).join(', ');
+    console.log(`Open MPI settings simdnet applies at 2 ranks where unset (lib/dist/tuning.ts): ${tuned || 'none'}`);
     console.log(`load average at the start: ${load0.map((v) => v.toFixed(1)).join(' ')} (${os.cpus().length} cores); a shared machine: figures are as measured under whatever else runs\n`);
     runs = await runRounds(cfgs, rounds);
   } finally {
