@@ -33,7 +33,9 @@ export interface Reader {
 
 const enc = (s: string) => Uint8Array.from(Buffer.from(s, 'latin1'));
 const ramp = (n: number, scale = 0.25) => Float32Array.from({ length: n }, (_, i) => (i - n / 2) * scale);
-const repoRoot = path.join(__dirname, '..', '..', ...(path.basename(path.join(__dirname, '..', '..')) === 'dist' ? ['..'] : []));
+// the checkout's root from scripts/fuzz (ts-jest) or dist/scripts/fuzz (compiled): the package root, found by its
+// package.json — not by a directory named 'dist', which a checkout itself may be called
+const repoRoot = packageRoot();
 
 let modelSeeds: Uint8Array[] | null = null;
 function models(): Uint8Array[] {
