@@ -590,7 +590,7 @@ async function main(): Promise<void> {
     printTable(['layer type', 'nodes', 'fwd ms', 'bwd ms', 'share', 'MFLOP', 'rate / conv paths'], trows, [0, 6]);
     if (b.infer) {
       const inf = b.infer;
-      console.log(`\n== inference breakdown: ${b.net}, default predict (BN folded, residual Add + ReLU fused), native ${best}, ${b.threads} threads, batch ${BATCH} (sums of per-node medians over ${P.layers.steps} forwards)`);
+      console.log(`\n== inference breakdown: ${b.net}, default predict (BN folded, residual Add + ReLU fused, Winograd where convPlan says), native ${best}, ${b.threads} threads, batch ${BATCH} (sums of per-node medians over ${P.layers.steps} forwards)`);
       const kinds = [...new Set(inf.kind)];
       const irows = kinds.map((k) => {
         const idx = inf.kind.map((x, i) => (x === k ? i : -1)).filter((i) => i >= 0);

@@ -3,7 +3,7 @@ import type { ConvPlan, NativeInfo } from './addon';
 import type { WindowGeometry } from './types';
 
 /** The interface hash of native/ops.json, compiled into the addon (info().interface) and checked at load. */
-export const NATIVE_INTERFACE = '378e099cf849bb09';
+export const NATIVE_INTERFACE = '2c5847f78efbeac6';
 
 export type Isa = 'reference' | 'avx2' | 'avx512';
 export const ISA_VALUES: readonly Isa[] = ['reference', 'avx2', 'avx512'];
@@ -85,8 +85,8 @@ export interface NativeAddon {
   convMaxPoolBackward(dz: Float32Array, argmax: Int32Array, z: Float32Array, x: Float32Array, w: Float32Array, g: WindowGeometry, F: number, relu: boolean, p: WindowGeometry, dx: Float32Array | null, dw: Float32Array, db: Float32Array): void;
   /** z = maxPool(convForward(x, w, b, g, F, relu)) over the window p (N = g.N, C = F, H = g.OH, W = g.OW), without keeping the convolution's output; the pool's argmax into argmax when given (training), else dropped (native/core/conv.h conv_forward_max_pool). */
   convMaxPoolForward(x: Float32Array, w: Float32Array, b: Float32Array, g: WindowGeometry, F: number, relu: boolean, p: WindowGeometry, z: Float32Array, argmax: Int32Array | null): void;
-  /** Inference of a residual block's last convolution: y = convForward(x, w, b, g, F) + r, then the ReLU when `relu` — bit-identical to convForward, then the Add layer's sum, then the Relu layer's op; the sum and the ReLU run per image while its output is in cache (native/core/conv.h conv_forward with r). r must not overlap y. */
-  convResidualForward(x: Float32Array, w: Float32Array, b: Float32Array, g: WindowGeometry, F: number, relu: boolean, r: Float32Array, y: Float32Array): void;
+  /** Inference convolution (a network's folded or residual convolution): y = convForward(x, w, b, g, F) (+ r when given), then the ReLU when `relu`; the sum and the ReLU run per image while its output is in cache (native/core/conv.h conv_forward_inference). Where ConvPlan.inference is 'winograd' the convolution is Winograd F(4x4, 3x3), within its rounding; elsewhere bit-identical to convForward, then the Add layer's sum, then the Relu layer's op. r must not overlap y. */
+  convInferenceForward(x: Float32Array, w: Float32Array, b: Float32Array, g: WindowGeometry, F: number, relu: boolean, r: Float32Array | null, y: Float32Array): void;
   /** Inference of a VGG block: z = maxPool(conv2(conv1(x))) — conv1 (w1, b1, g1, F1, relu1), conv2 over its output (g2: N = g1.N, C = F1, H = g1.OH, W = g1.OW), the pool p over conv2's output — without keeping either convolution's output (native/core/conv.h conv2_forward_max_pool). */
   convConvMaxPoolForward(x: Float32Array, w1: Float32Array, b1: Float32Array, g1: WindowGeometry, F1: number, relu1: boolean, w2: Float32Array, b2: Float32Array, g2: WindowGeometry, F2: number, relu2: boolean, p: WindowGeometry, z: Float32Array): void;
   /** Which path each part of a convolution takes under the active kernels and thread count (native/core/conv.h). */
@@ -118,4 +118,4 @@ export interface NativeAddon {
 }
 
 /** The export names, for the load-time check. */
-export const NATIVE_EXPORTS: readonly (keyof NativeAddon)[] = ['info', 'setThreads', 'setKernels', 'setWinograd', 'fmaPeak', 'sgemm', 'im2col', 'col2im', 'convForward', 'convBackward', 'convMaxPoolBackward', 'convMaxPoolForward', 'convResidualForward', 'convConvMaxPoolForward', 'convPlan', 'maxPoolForward', 'maxPoolBackward', 'avgPoolForward', 'avgPoolBackward', 'addBias', 'sumRows', 'activationForward', 'activationBackward', 'axpy', 'scale', 'softmaxCrossEntropy', 'softmaxCrossEntropyBackward', 'batchNormForward', 'batchNormBackward', 'dropoutForward', 'dropoutBackward', 'optimizerStep', 'toHalf', 'fromHalf', 'augment'];
+export const NATIVE_EXPORTS: readonly (keyof NativeAddon)[] = ['info', 'setThreads', 'setKernels', 'setWinograd', 'fmaPeak', 'sgemm', 'im2col', 'col2im', 'convForward', 'convBackward', 'convMaxPoolBackward', 'convMaxPoolForward', 'convInferenceForward', 'convConvMaxPoolForward', 'convPlan', 'maxPoolForward', 'maxPoolBackward', 'avgPoolForward', 'avgPoolBackward', 'addBias', 'sumRows', 'activationForward', 'activationBackward', 'axpy', 'scale', 'softmaxCrossEntropy', 'softmaxCrossEntropyBackward', 'batchNormForward', 'batchNormBackward', 'dropoutForward', 'dropoutBackward', 'optimizerStep', 'toHalf', 'fromHalf', 'augment'];

@@ -42,9 +42,9 @@ export abstract class NativeForwarding {
   convMaxPoolForward(x: Float32Array, w: Float32Array, b: Float32Array, g: WindowGeometry, F: number, relu: boolean, p: WindowGeometry, z: Float32Array, argmax: Int32Array | null = null): void {
     this.addon.convMaxPoolForward(x, w, b, g, F, relu, p, z, argmax);
   }
-  /** Inference of a residual block's last convolution: y = convForward(x, w, b, g, F) + r, then the ReLU when `relu` — bit-identical to convForward, then the Add layer's sum, then the Relu layer's op; the sum and the ReLU run per image while its output is in cache (native/core/conv.h conv_forward with r). r must not overlap y. */
-  convResidualForward(x: Float32Array, w: Float32Array, b: Float32Array, g: WindowGeometry, F: number, relu: boolean, r: Float32Array, y: Float32Array): void {
-    this.addon.convResidualForward(x, w, b, g, F, relu, r, y);
+  /** Inference convolution (a network's folded or residual convolution): y = convForward(x, w, b, g, F) (+ r when given), then the ReLU when `relu`; the sum and the ReLU run per image while its output is in cache (native/core/conv.h conv_forward_inference). Where ConvPlan.inference is 'winograd' the convolution is Winograd F(4x4, 3x3), within its rounding; elsewhere bit-identical to convForward, then the Add layer's sum, then the Relu layer's op. r must not overlap y. */
+  convInferenceForward(x: Float32Array, w: Float32Array, b: Float32Array, g: WindowGeometry, F: number, relu: boolean, r: Float32Array | null, y: Float32Array): void {
+    this.addon.convInferenceForward(x, w, b, g, F, relu, r, y);
   }
   /** Inference of a VGG block: z = maxPool(conv2(conv1(x))) — conv1 (w1, b1, g1, F1, relu1), conv2 over its output (g2: N = g1.N, C = F1, H = g1.OH, W = g1.OW), the pool p over conv2's output — without keeping either convolution's output (native/core/conv.h conv2_forward_max_pool). */
   convConvMaxPoolForward(x: Float32Array, w1: Float32Array, b1: Float32Array, g1: WindowGeometry, F1: number, relu1: boolean, w2: Float32Array, b2: Float32Array, g2: WindowGeometry, F2: number, relu2: boolean, p: WindowGeometry, z: Float32Array): void {

@@ -78,11 +78,13 @@ export interface Backend {
   convMaxPoolForward(x: Float32Array, w: Float32Array, b: Float32Array, g: WindowGeometry, F: number, relu: boolean, p: WindowGeometry, z: Float32Array,
     argmax?: Int32Array | null): void;
   /**
-   * Inference of a residual block's last convolution: y = convForward(x, w, b, g, F) + r[N,F,OH,OW], then the ReLU
-   * when `relu` — bit-identical to convForward, the Add layer's sum and the Relu layer's op (the native backend adds
-   * r and applies the ReLU per image while the image's output is in cache). r must not overlap y.
+   * Inference convolution (a network's folded or residual convolution): y = convForward(x, w, b, g, F) (+ r[N,F,OH,OW]
+   * when given), then the ReLU when `relu`. The native backend takes Winograd F(4x4, 3x3) where convPlan(...).inference
+   * says 'winograd' (within its rounding, ~1e-5 of the largest output); elsewhere bit-identical to convForward, the Add
+   * layer's sum and the Relu layer's op (the sum and the ReLU per image while the image's output is in cache). r must
+   * not overlap y.
    */
-  convResidualForward(x: Float32Array, w: Float32Array, b: Float32Array, g: WindowGeometry, F: number, relu: boolean, r: Float32Array, y: Float32Array): void;
+  convInferenceForward(x: Float32Array, w: Float32Array, b: Float32Array, g: WindowGeometry, F: number, relu: boolean, r: Float32Array | null, y: Float32Array): void;
   /**
    * Inference of a VGG block: z = convMaxPoolForward(convForward(x, w1, b1, g1, F1, y1, relu1), w2, b2, g2, F2,
    * relu2, p) with g2 describing y1 (N = g1.N, C = F1, H, W = g1's OH, OW). Bit-identical to the three calls; the

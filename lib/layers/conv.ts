@@ -130,8 +130,8 @@ export class Convolution extends Layer {
   /**
    * Inference with the weights given, for a Network that folds a BatchNormalization into this layer (w [F, C, KH,
    * KW] and b [F] are the folded ones; lib/nets/inference.ts) or adds a residual block's shortcut in its epilogue:
-   * y = relu?(conv(x, w) + b + residual) in one backend op (Backend.convForward, or convResidualForward with a
-   * residual). The layer's own W and b are not read. Backward is unavailable until the next forward.
+   * y = relu?(conv(x, w) + b + residual) in one backend op (Backend.convInferenceForward: Winograd where it applies
+   * on the native backend). The layer's own W and b are not read. Backward is unavailable until the next forward.
    * @throws {TypeError|RangeError} x not [N, C, H, W] with this C; a residual not of the output's shape
    */
   forwardInference(x: Tensor, w: Float32Array, b: Float32Array, relu: boolean, residual: Tensor | null): Tensor {
@@ -145,8 +145,7 @@ export class Convolution extends Layer {
     const [N, C, H, W] = x.shape;
     const g = (this.g = { N, C, H, W, KH: this.KH, KW: this.KW, stride: this.stride, pad: this.pad });
     const y = (this.y = reuse(this.y, yShape));
-    if (residual === null) this.be.convForward(x.data, w, b, g, this.filterNum, y.data, relu);
-    else this.be.convResidualForward(x.data, w, b, g, this.filterNum, relu, residual.data, y.data);
+    this.be.convInferenceForward(x.data, w, b, g, this.filterNum, relu, residual === null ? null : residual.data, y.data);
     this.x = undefined;
     this.pooled = false;
     return y;

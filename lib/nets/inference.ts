@@ -9,7 +9,8 @@
  * The fold is W'[f] = W[f]·γ[f]/σ[f], b'[f] = (b[f] − μ[f])·γ[f]/σ[f] + β[f], σ = √(running_var + eps): the BN's
  * inference formula distributed over the convolution, so outputs equal the unfolded network's up to float32
  * rounding (not bit for bit). The residual sum is bit-identical to the Add and Relu layers after the (folded)
- * convolution.
+ * convolution. These convolutions run through Backend.convInferenceForward, which on the native backend takes
+ * Winograd F(4x4, 3x3) where convPlan(...).inference says so (within its rounding).
  */
 import { Relu } from '../layers/activations';
 import { BatchNormalization } from '../layers/batchnorm';

@@ -51,11 +51,11 @@ export interface NetworkOptions {
    * per-channel BatchNormalization runs with the BN folded into its weights (W·γ/σ and (b − μ)·γ/σ + β, from the
    * current weights and running statistics at every call; the same outputs up to float32 rounding, not bit for
    * bit), with the ReLU after the BN in its epilogue; and a Convolution (after its folded BN) read only by an Add of
-   * two inputs computes the sum, and the Relu after it, in its epilogue (Backend.convResidualForward: the same bits
-   * as the Add and Relu). The nodes fused away have no output in nodeOutputs() after an inference forward, and
-   * `backward` needs a training forward first. Default true, unless the environment sets SIMDNET_FUSE=0; false runs
-   * every node as written (layer-by-layer inference, input gradients of a network in inference mode). Not part of
-   * config().
+   * two inputs computes the sum, and the Relu after it, in its epilogue (Backend.convInferenceForward: the same bits
+   * as the Add and Relu; these inference convolutions take Winograd where the pool-chain ops do). The nodes fused
+   * away have no output in nodeOutputs() after an inference forward, and `backward` needs a training forward first.
+   * Default true, unless the environment sets SIMDNET_FUSE=0; false runs every node as written (layer-by-layer
+   * inference, input gradients of a network in inference mode). Not part of config().
    */
   fuse?: boolean;
 }

@@ -49,13 +49,13 @@ Napi::Value convForward(Napi::Env env, const ConvForwardArgs& a) {
   return env.Undefined();
 }
 
-Napi::Value convResidualForward(Napi::Env env, const ConvResidualForwardArgs& a) {
+Napi::Value convInferenceForward(Napi::Env env, const ConvInferenceForwardArgs& a) {
   const int64_t Y = a.g.N * a.F * a.g.OH * a.g.OW;  // the elements of y and r used (their lengths are checked)
-  if (a.r.data < a.y.data + Y && a.y.data < a.r.data + Y) {
+  if (a.r.data && a.r.data < a.y.data + Y && a.y.data < a.r.data + Y) {
     throw Napi::RangeError::New(env, "r: expected an array not overlapping y (the residual is read after y is written), got an overlapping view");
   }
-  CheckWorkspace(env, conv_forward(a.x.data, a.w.data, a.b.data, a.g, a.F, a.y.data, a.relu, a.r.data),
-                 "convResidualForward");
+  CheckWorkspace(env, conv_forward_inference(a.x.data, a.w.data, a.b.data, a.g, a.F, a.y.data, a.relu, a.r.data),
+                 "convInferenceForward");
   return env.Undefined();
 }
 

@@ -219,24 +219,24 @@ Napi::Value Unpack_convMaxPoolForward(const Napi::CallbackInfo& info) {
   return impl::convMaxPoolForward(env, a);
 }
 
-Napi::Value Unpack_convResidualForward(const Napi::CallbackInfo& info) {
+Napi::Value Unpack_convInferenceForward(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  RequireArgCount(info, 8, "convResidualForward");
-  ConvResidualForwardArgs a;
+  RequireArgCount(info, 8, "convInferenceForward");
+  ConvInferenceForwardArgs a;
   a.x = GetF32(info, 0, "x");
   a.w = GetF32(info, 1, "w");
   a.b = GetF32(info, 2, "b");
   a.g = GetWindow(info, 3, "g");
   a.F = GetInt(info, 4, "F", 1, (int64_t(1) << 31) - 1);
   a.relu = GetBool(info, 5, "relu");
-  a.r = GetF32(info, 6, "r");
+  a.r = GetF32(info, 6, "r", true);
   a.y = GetF32(info, 7, "y");
   RequireLength(env, "x", a.x.length, Mul(env, {uint64_t(a.g.N), uint64_t(a.g.C), uint64_t(a.g.H), uint64_t(a.g.W)}));
   RequireLength(env, "w", a.w.length, Mul(env, {uint64_t(a.F), uint64_t(a.g.C), uint64_t(a.g.KH), uint64_t(a.g.KW)}));
   RequireLength(env, "b", a.b.length, uint64_t(a.F));
-  RequireLength(env, "r", a.r.length, Mul(env, {uint64_t(a.g.N), uint64_t(a.F), uint64_t(a.g.OH), uint64_t(a.g.OW)}));
+  if (a.r.data) RequireLength(env, "r", a.r.length, Mul(env, {uint64_t(a.g.N), uint64_t(a.F), uint64_t(a.g.OH), uint64_t(a.g.OW)}));
   RequireLength(env, "y", a.y.length, Mul(env, {uint64_t(a.g.N), uint64_t(a.F), uint64_t(a.g.OH), uint64_t(a.g.OW)}));
-  return impl::convResidualForward(env, a);
+  return impl::convInferenceForward(env, a);
 }
 
 Napi::Value Unpack_convConvMaxPoolForward(const Napi::CallbackInfo& info) {
@@ -587,7 +587,7 @@ void RegisterOps(Napi::Env env, Napi::Object exports) {
   Export(env, exports, "convBackward", Unpack_convBackward);
   Export(env, exports, "convMaxPoolBackward", Unpack_convMaxPoolBackward);
   Export(env, exports, "convMaxPoolForward", Unpack_convMaxPoolForward);
-  Export(env, exports, "convResidualForward", Unpack_convResidualForward);
+  Export(env, exports, "convInferenceForward", Unpack_convInferenceForward);
   Export(env, exports, "convConvMaxPoolForward", Unpack_convConvMaxPoolForward);
   Export(env, exports, "convPlan", Unpack_convPlan);
   Export(env, exports, "maxPoolForward", Unpack_maxPoolForward);

@@ -11,7 +11,7 @@
 namespace simdnet {
 namespace bind {
 
-constexpr const char* kInterfaceHash = "378e099cf849bb09";
+constexpr const char* kInterfaceHash = "2c5847f78efbeac6";
 
 // Registers every export of native/ops.json (ops.generated.cpp).
 void RegisterOps(Napi::Env env, Napi::Object exports);
@@ -98,7 +98,7 @@ struct ConvMaxPoolForwardArgs {
   F32 z;
   I32 argmax;
 };
-struct ConvResidualForwardArgs {
+struct ConvInferenceForwardArgs {
   F32 x;
   F32 w;
   F32 b;
@@ -285,7 +285,7 @@ Napi::Value convForward(Napi::Env env, const ConvForwardArgs& a);
 Napi::Value convBackward(Napi::Env env, const ConvBackwardArgs& a);
 Napi::Value convMaxPoolBackward(Napi::Env env, const ConvMaxPoolBackwardArgs& a);
 Napi::Value convMaxPoolForward(Napi::Env env, const ConvMaxPoolForwardArgs& a);
-Napi::Value convResidualForward(Napi::Env env, const ConvResidualForwardArgs& a);
+Napi::Value convInferenceForward(Napi::Env env, const ConvInferenceForwardArgs& a);
 Napi::Value convConvMaxPoolForward(Napi::Env env, const ConvConvMaxPoolForwardArgs& a);
 Napi::Value convPlan(Napi::Env env, const ConvPlanArgs& a);
 Napi::Value maxPoolForward(Napi::Env env, const MaxPoolForwardArgs& a);

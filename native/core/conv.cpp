@@ -166,6 +166,27 @@ bool conv_forward(const float* x, const float* w, const float* b, const WindowGe
   return claim_images(g.N, tasks, image);
 }
 
+// x[N,C,H,W], w[F,C*KH*KW], b[F], r (nullable) -> y[N,F,OH,OW] (conv.h)
+bool conv_forward_inference(const float* x, const float* w, const float* b, const WindowGeom& g, int64_t F, float* y,
+                            bool relu, const float* r) {
+  const KernelTable& kt = kernels();
+  const int tasks = image_tasks(g.N);
+  WinogradFwd& wf = t_wino;
+  wf.on = false;
+  if (tasks > 0 && !setup_winograd_fwd(wf, kt, g, w, b, F)) return false;
+  if (!wf.on) return conv_forward(x, w, b, g, F, y, relu, r);
+  const int64_t X = g.image(), Y = F * g.positions();
+  return claim_images(g.N, tasks, [&](int64_t n) {
+    if (!winograd_fwd_image(wf, x + n * X, relu && !r, y + n * Y)) return false;
+    if (r) {
+      const auto len = static_cast<std::size_t>(Y);
+      kt.elementwise->add(y + n * Y, r + n * Y, len);
+      if (relu) kt.elementwise->act_fwd(Act::relu, y + n * Y, y + n * Y, len, 0.0f);
+    }
+    return true;
+  });
+}
+
 // x[N,C,H,W], w[F,C*KH*KW], b[F] -> z[N,F,PH,PW] (conv.h)
 bool conv_forward_max_pool(const float* x, const float* w, const float* b, const WindowGeom& g, int64_t F, bool relu,
                            const WindowGeom& pool, float* z, int32_t* argmax) {

@@ -19,6 +19,13 @@ namespace simdnet {
 bool conv_forward(const float* x, const float* w, const float* b, const WindowGeom& g, int64_t F, float* y,
                   bool relu = false, const float* r = nullptr);
 
+// Inference: conv_forward (with its residual r, nullable) where it is not Winograd's, and Winograd F(4x4, 3x3) where
+// winograd_fwd_applies (winograd.h; ConvPlan::inference says "winograd"): there within its rounding, not bit-identical,
+// the residual added and the ReLU applied per image after it as in conv_forward. Returns false only when a workspace
+// cannot be allocated.
+bool conv_forward_inference(const float* x, const float* w, const float* b, const WindowGeom& g, int64_t F, float* y,
+                            bool relu, const float* r);
+
 // x[N,C,H,W] -> z[N,F,PH,PW] = max_pool(conv(x, w) + b (ReLU'd when `relu`)) over the window `pool`
 // (its KH, KW, stride, pad; N, C, H, W are ignored: the pool reads the convolution's output [F, OH, OW]). Where the
 // direct forward applies and the window is the book's 2x2 stride 2, each image's convolution output stays in a

@@ -222,10 +222,11 @@ export function convForward(x: Float32Array, w: Float32Array, b: Float32Array, g
 }
 
 /**
- * y = convForward(x, w, b, geom, F) + r (each sum rounded to float32: the Add layer's), then v <= 0 ? 0 : v when
- * `relu` (the Relu layer's). r[N,F,OH,OW] must not overlap y.
+ * Inference: y = convForward(x, w, b, geom, F) (+ r when given: each sum rounded to float32, the Add layer's), then
+ * v <= 0 ? 0 : v when `relu` (the Relu layer's). r[N,F,OH,OW] must not overlap y. (The native backend may take
+ * Winograd here; this is the oracle.)
  */
-export function convResidualForward(x: Float32Array, w: Float32Array, b: Float32Array, geom: WindowGeometry, F: number, relu: boolean, r: Float32Array, y: Float32Array): void {
+export function convInferenceForward(x: Float32Array, w: Float32Array, b: Float32Array, geom: WindowGeometry, F: number, relu: boolean, r: Float32Array | null, y: Float32Array): void {
   const g = checkWindow(geom);
   checkInt('F', F, 1);
   if (typeof relu !== 'boolean') throw invalidType('relu', 'a boolean', relu);
@@ -233,13 +234,13 @@ export function convResidualForward(x: Float32Array, w: Float32Array, b: Float32
   checkArray('x', x, g.N * g.C * g.H * g.W); // in argument order, as convForward checks them
   checkArray('w', w, F * g.C * g.KH * g.KW);
   checkArray('b', b, F);
-  checkArray('r', r, Y);
+  if (r !== null) checkArray('r', r, Y);
   checkArray('y', y, Y);
-  if (r.buffer === y.buffer && r.byteOffset < y.byteOffset + 4 * Y && y.byteOffset < r.byteOffset + 4 * Y) {
+  if (r !== null && r.buffer === y.buffer && r.byteOffset < y.byteOffset + 4 * Y && y.byteOffset < r.byteOffset + 4 * Y) {
     throw invalidRange('r', 'an array not overlapping y (the residual is read after y is written)', 'an overlapping view');
   }
   convForward(x, w, b, g, F, y, false);
-  for (let i = 0; i < Y; i++) y[i] += r[i];
+  if (r !== null) for (let i = 0; i < Y; i++) y[i] += r[i];
   if (relu) for (let i = 0; i < Y; i++) if (y[i] <= 0) y[i] = 0; // −0 -> +0, NaN passes
 }
 

@@ -44,8 +44,8 @@ export class TsBackend implements Backend {
     argmax: Int32Array | null = null): void {
     conv.convMaxPoolForward(x, w, b, g, F, relu, p, z, argmax);
   }
-  convResidualForward(x: Float32Array, w: Float32Array, b: Float32Array, g: WindowGeometry, F: number, relu: boolean, r: Float32Array, y: Float32Array): void {
-    conv.convResidualForward(x, w, b, g, F, relu, r, y);
+  convInferenceForward(x: Float32Array, w: Float32Array, b: Float32Array, g: WindowGeometry, F: number, relu: boolean, r: Float32Array | null, y: Float32Array): void {
+    conv.convInferenceForward(x, w, b, g, F, relu, r, y);
   }
   convConvMaxPoolForward(x: Float32Array, w1: Float32Array, b1: Float32Array, g1: WindowGeometry, F1: number, relu1: boolean,
     w2: Float32Array, b2: Float32Array, g2: WindowGeometry, F2: number, relu2: boolean, p: WindowGeometry, z: Float32Array): void {
