@@ -221,7 +221,7 @@ const BACKEND_ROWS = [
     { name: 'p', kind: 'geometry', good: () => ({ N: 2, C: Fn, H: 6, W: 5, KH: 2, KW: 2, stride: 2, pad: 0 }) }, arr('dx', X, { exclude: ['null'] }), arr('dw', Fn * 27), arr('db', Fn)],
     (be, a) => be.convMaxPoolBackward(...a)),
   beRow('convInferenceForward', [arr('x', X), arr('w', Fn * 27), arr('b', Fn), g, dim('F', Fn), { name: 'relu', kind: 'optBool', good: true },
-    arr('r', 2 * Fn * 30), arr('y', 2 * Fn * 30)], (be, a) => be.convInferenceForward(...a)),
+    arr('r', 2 * Fn * 30, { exclude: ['null'] }), arr('y', 2 * Fn * 30)], (be, a) => be.convInferenceForward(...a)),
   beRow('convConvMaxPoolForward', [arr('x', X), arr('w1', Fn * 27), arr('b1', Fn), { ...g, name: 'g1' }, dim('F1', Fn), { name: 'relu1', kind: 'optBool', good: true },
     arr('w2', 2 * Fn * 9), arr('b2', 2), { name: 'g2', kind: 'geometry', good: () => ({ N: 2, C: Fn, H: 6, W: 5, KH: 3, KW: 3, stride: 1, pad: 1 }) }, dim('F2', 2),
     { name: 'relu2', kind: 'optBool', good: false }, { name: 'p', kind: 'geometry', good: () => ({ N: 2, C: 2, H: 6, W: 5, KH: 2, KW: 2, stride: 2, pad: 0 }) }, arr('z', 2 * 2 * 3 * 2)],
