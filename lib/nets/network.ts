@@ -43,7 +43,7 @@ export interface NetworkOptions {
    * max Pooling runs with it as one op (Backend.convMaxPoolForward), and two such Convolutions in a row before it
    * (a VGG block) as one op too (Backend.convConvMaxPoolForward): the same bits, the convolutions' outputs never
    * written — except that on the native backend those inference ops take Winograd F(4x4, 3x3) for 3x3 convolutions
-   * with 8 or more channels and filters (convPlan's `inference`; SIMDNET_WINOGRAD=0 turns it off), within its rounding
+   * with 8 or more channels and filters, C·F >= 128 (convPlan's `inference`; SIMDNET_WINOGRAD=0 turns it off), within its rounding
    * (relative error ~1e-5 of the largest output); those nodes' outputs are then absent from nodeOutputs(). In training
    * the Convolution (+ Relu) + max Pooling runs as one op too (keeping the pool's argmax; always the direct forward,
    * bit-identical), and the pool's backward inside the Convolution's (Backend.convMaxPoolBackward: neither the

@@ -82,8 +82,8 @@ bool set_winograd(bool on);
 namespace conv {
 
 // Whether the inference ops take Winograd for the convolution g with F filters under the table kt: a tier with
-// Winograd kernels, 3x3 stride 1, the channel and filter counts where it measured faster (winograd.cpp), and the
-// switch (set_winograd) is on.
+// Winograd kernels, 3x3 stride 1, the channel and filter counts where it measured faster (C, F >= 8, C*F >= 128;
+// winograd.cpp), and the switch (set_winograd) is on.
 bool winograd_fwd_applies(const KernelTable& kt, const WindowGeom& g, int64_t F);
 
 // Set up once per call by the calling thread, read by every task.

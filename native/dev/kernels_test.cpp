@@ -247,7 +247,8 @@ void test_conv_direct(const ConvDirectKernels& t, const ConvDirectKernels& ref) 
 void test_winograd(const WinogradKernels& t, const WinogradKernels& ref) {
   struct G { int64_t C, H, W, pad, F; };
   const G cases[] = {{16, 28, 28, 1, 16}, {32, 14, 14, 2, 32}, {64, 8, 8, 1, 64}, {9, 7, 5, 1, 13},
-                     {17, 9, 11, 0, 33}, {8, 3, 3, 2, 24}, {20, 13, 6, 1, 48}, {8, 1, 1, 1, 8}, {31, 18, 21, 1, 17}};
+                     {17, 9, 11, 0, 33}, {8, 3, 3, 2, 24}, {20, 13, 6, 1, 48}, {8, 1, 1, 1, 8}, {31, 18, 21, 1, 17},
+                     {16, 14, 14, 1, 32}, {12, 23, 17, 1, 16}, {16, 5, 7, 1, 64}};
   double worst = 0;
   for (const G& c : cases) {
     const WindowGeom g = make_window(1, c.C, c.H, c.W, 3, 3, 1, c.pad);
