@@ -16,7 +16,9 @@
 // Tiles t = th*TW + tw (TH = ceil(OH/4), TW = ceil(OW/4)); tile t reads padded rows 4th..4th+5, columns 4tw..4tw+5
 // and writes output rows 4th..4th+3, columns 4tw..4tw+3 (past OH/OW: computed, dropped by unpack). Channels and
 // filters are padded to 16 (Cp, Fp; the padding is zero): every tier uses these layouts, so each kernel can be
-// compared with the reference on its own (native/dev/kernels_test.cpp).
+// compared with the reference on its own (native/dev/kernels_test.cpp). A NaN or infinity in the input reaches every
+// output of the tiles whose 6x6 window holds it (up to 8x8 outputs), where the direct forward reaches its 3x3
+// neighbours.
 //
 //   B^T = [4  0 -5  0  1  0]   G = [ 1/4     0     0]   A^T = [1  1  1  1  1  0]
 //         [0 -4 -4  1  1  0]       [-1/6 -1/6  -1/6]         [0  1 -1  2 -2  0]
