@@ -81,14 +81,16 @@ thread_local Workspace t_wino;  // xt, V, M and yt of one image, per executing t
 // batch of 100, 1 thread, measured under load) and runs serially before the images go over the pool. An entry is
 // reused when its C, F and weights are the same bits (a memcmp of the filters); weights changed in place by
 // training miss and are transformed again. The least recently used entry is replaced, so the two convolutions of
-// conv2_forward_max_pool never evict each other; 32 entries hold every Winograd convolution of a ResNet-20/32
-// inference (16 / 28: a cyclic walk over more convolutions than entries would miss every time).
-// (A ResNet-20's transforms: about 5 MB per calling thread.)
+// conv2_forward_max_pool never evict each other; 128 entries hold every Winograd convolution of a ResNet-20/32/56
+// inference (16 / 28 / 52; a cyclic walk over more convolutions than entries would miss every time, so the table is
+// sized for the deepest built-in network with room for a user's deeper graph). Only the matching entry's
+// filters are compared in full (a memcmp stops at the first differing bytes). Memory per calling thread: the
+// transforms are 4x the filters (a ResNet-20 about 5 MB, a ResNet-56 about 17 MB).
 struct UEntry {
   int64_t C = -1, F = -1, used = 0;
   Workspace w, U;  // a copy of w[F, C, 3, 3]; its transform
 };
-constexpr int kUEntries = 32;
+constexpr int kUEntries = 128;
 thread_local UEntry t_ucache[kUEntries];
 thread_local int64_t t_uclock = 0;
 
