@@ -18,46 +18,16 @@
  * different random numbers (init, shuffling, augmentation): the curves match in distribution, not bit for bit.
  * Issue 12's goal: simdnet within 0.3 points of PyTorch and >= 93 % test accuracy.
  */
-import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import * as readline from 'readline';
-
-const PYTHON = '/usr/bin/python3';
-
-function flag(argv: string[], name: string, dflt: string): string {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < argv.length ? argv[i + 1] : dflt;
-}
-
-function root(): string {
-  let dir = __dirname;
-  for (let i = 0; i < 5; i++) {
-    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
-    dir = path.dirname(dir);
-  }
-  throw new Error('fashion-compare: cannot find the package root');
-}
+import { packageRoot } from '../lib/package-root';
+import { flag, PYTHON, run } from './compare-util';
 
 interface Epoch {
   epoch: number;
   loss: number;
   testAcc: number;
   epochS: number;
-}
-
-/** Runs a child with output passed through; resolves with its stdout lines. */
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'inherit'] });
-    const lines: string[] = [];
-    readline.createInterface({ input: child.stdout! }).on('line', (l) => {
-      lines.push(l);
-      process.stdout.write(`  ${l}\n`);
-    });
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(lines) : reject(new Error(`${cmd} ${args.join(' ')}: exit ${code}`))));
-  });
 }
 
 async function main(): Promise<void> {
@@ -70,7 +40,7 @@ async function main(): Promise<void> {
   const data = flag(argv, 'data', '/usr/share/datasets/fashion-mnist');
   const limit = flag(argv, 'limit', ''); // a smoke run: the first N training and test images
   const limitArgs = limit === '' ? [] : ['--limit', limit];
-  const pkg = root();
+  const pkg = packageRoot();
   const out = path.resolve(flag(argv, 'out', path.join(pkg, '.bench', 'fashion')));
   if (!fs.existsSync(path.join(data, 'train-labels-idx1-ubyte.gz')) && !fs.existsSync(path.join(data, 'train-labels-idx1-ubyte'))) {
     throw new Error(`fashion-compare: no Fashion-MNIST IDX files in ${data} (Debian: apt-get install dataset-fashion-mnist; or --data DIR)`);

@@ -12,40 +12,10 @@
  * shuffling, dropout, augmentation): the curves match in distribution, not bit for bit. Wall times include each
  * epoch's evaluation (10,000 training and 10,000 test images on both sides).
  */
-import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import * as readline from 'readline';
-
-const PYTHON = '/usr/bin/python3';
-
-function flag(argv: string[], name: string, dflt: string): string {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < argv.length ? argv[i + 1] : dflt;
-}
-
-function root(): string {
-  let dir = __dirname;
-  for (let i = 0; i < 5; i++) {
-    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
-    dir = path.dirname(dir);
-  }
-  throw new Error('start-compare: cannot find the package root');
-}
-
-/** Runs a child with output passed through; resolves with its stdout lines. */
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env, cwd, stdio: ['ignore', 'pipe', 'inherit'] });
-    const lines: string[] = [];
-    readline.createInterface({ input: child.stdout! }).on('line', (l) => {
-      lines.push(l);
-      process.stdout.write(`  ${l}\n`);
-    });
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(lines) : reject(new Error(`${cmd} ${args.join(' ')}: exit ${code}`))));
-  });
-}
+import { packageRoot } from '../lib/package-root';
+import { flag, PYTHON, run } from './compare-util';
 
 interface Epoch {
   epoch: number;
@@ -65,7 +35,7 @@ async function main(): Promise<void> {
   const threads = flag(argv, 'threads', '2');
   const target = Number(flag(argv, 'target', '0.993'));
   if (!(target > 0 && target < 1)) throw new RangeError(`start-compare: --target must be in (0, 1), got ${flag(argv, 'target', '')}`);
-  const pkg = root();
+  const pkg = packageRoot();
   const out = path.resolve(flag(argv, 'out', path.join(pkg, '.bench', 'start')));
   const start = JSON.parse(fs.readFileSync(path.join(pkg, 'package.json'), 'utf8')).scripts.start as string;
   const words = start.split(/\s+/);

@@ -244,12 +244,8 @@ export function convInferenceForward(x: Float32Array, w: Float32Array, b: Float3
   if (relu) for (let i = 0; i < Y; i++) if (y[i] <= 0) y[i] = 0; // −0 -> +0, NaN passes
 }
 
-let pooledFrom = new Float32Array(0);
-let pooledArgmax = new Int32Array(0);
-
-/** z = maxPool(convForward(x, w, b, geom, F, relu)) over the window p (N = geom.N, C = F, H = OH, W = OW of the convolution); the pool's argmax into `argmax` when given. */
-export function convMaxPoolForward(x: Float32Array, w: Float32Array, b: Float32Array, geom: WindowGeometry, F: number, relu: boolean, p: WindowGeometry, z: Float32Array,
-  argmax: Int32Array | null = null): void {
+/** The checks a convolution read only by a max pool p shares both ways; its geometries and the sizes of y and z. */
+function checkConvMaxPool(geom: WindowGeometry, F: number, relu: boolean, p: WindowGeometry): { g: Window; q: Window; Y: number; Z: number } {
   const g = checkWindow(geom);
   checkInt('F', F, 1);
   if (typeof relu !== 'boolean') throw invalidType('relu', 'a boolean', relu);
@@ -262,6 +258,16 @@ export function convMaxPoolForward(x: Float32Array, w: Float32Array, b: Float32A
   }
   const Y = g.N * F * g.OH * g.OW;
   const Z = q.N * q.C * q.OH * q.OW;
+  return { g, q, Y, Z };
+}
+
+let pooledFrom = new Float32Array(0);
+let pooledArgmax = new Int32Array(0);
+
+/** z = maxPool(convForward(x, w, b, geom, F, relu)) over the window p (N = geom.N, C = F, H = OH, W = OW of the convolution); the pool's argmax into `argmax` when given. */
+export function convMaxPoolForward(x: Float32Array, w: Float32Array, b: Float32Array, geom: WindowGeometry, F: number, relu: boolean, p: WindowGeometry, z: Float32Array,
+  argmax: Int32Array | null = null): void {
+  const { g, q, Y, Z } = checkConvMaxPool(geom, F, relu, p);
   checkArray('z', z, Z);
   if (argmax !== null) {
     if (!(argmax instanceof Int32Array)) throw invalidType('argmax', 'an Int32Array or null', argmax);
@@ -319,18 +325,7 @@ let maskedDz = new Float32Array(0);
  */
 export function convMaxPoolBackward(dz: Float32Array, argmax: Int32Array, z: Float32Array, x: Float32Array, w: Float32Array,
   geom: WindowGeometry, F: number, relu: boolean, p: WindowGeometry, dx: Float32Array | null, dw: Float32Array, db: Float32Array): void {
-  const g = checkWindow(geom);
-  checkInt('F', F, 1);
-  if (typeof relu !== 'boolean') throw invalidType('relu', 'a boolean', relu);
-  const q = checkWindow(p, 'p');
-  if (q.N !== g.N || q.C !== F || q.H !== g.OH || q.W !== g.OW) {
-    throw invalidRange('p', `the pool over the convolution's output (N ${g.N}, C ${F}, H ${g.OH}, W ${g.OW})`, `N ${q.N}, C ${q.C}, H ${q.H}, W ${q.W}`);
-  }
-  if (q.pad >= q.KH || q.pad >= q.KW) {
-    throw invalidRange('p.pad', 'less than KH and KW for max pooling (every window must hold an input element)', `pad=${q.pad} with KH=${q.KH}, KW=${q.KW}`);
-  }
-  const Y = g.N * F * g.OH * g.OW;
-  const Z = q.N * q.C * q.OH * q.OW;
+  const { g, q, Y, Z } = checkConvMaxPool(geom, F, relu, p);
   checkArray('dz', dz, Z);
   if (!(argmax instanceof Int32Array)) throw invalidType('argmax', 'an Int32Array', argmax);
   if (argmax.length !== Z) throw invalidRange('argmax', `length ${Z}`, `${argmax.length}`);
