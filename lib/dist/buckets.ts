@@ -1,13 +1,18 @@
 /**
  * Gradient buckets, as PyTorch's DistributedDataParallel forms them: the parameters are grouped, last layer
  * first (the order backward produces them), into buckets of whole layers of about `bucketBytes` each. During
- * backward, as soon as every layer of a bucket is done, its gradients are copied into the bucket's buffer and a
- * non-blocking sum-allreduce starts on the communication thread (native/dist/comm.h), so the gradients of the
- * last layers travel while the first layers' backward still runs. `finish()` waits for all of them and copies
- * the sums back into each Param.grad. Every rank forms the same buckets and starts them in the same order.
+ * backward, as soon as every layer of a bucket is done, a non-blocking sum-allreduce of the bucket's buffer starts
+ * on the communication thread (native/dist/comm.h), so the gradients of the last layers travel while the first
+ * layers' backward still runs. `finish()` waits for all of them. Every rank forms the same buckets and starts them
+ * in the same order.
+ *
+ * No copies: each Param.grad becomes a view of its slice of the bucket buffer (as DDP's gradient_as_bucket_view),
+ * so the layers write their gradients straight into the buckets and the sums land where the optimizer reads them.
+ * The views stay after training (`net.gradients()` are the last step's averaged gradients, as before).
  */
 import type { Layer, Param } from '../layers/layer';
 import type { Network } from '../nets/network';
+import { Tensor } from '../tensor';
 import type { Communicator } from './communicator';
 
 interface Bucket {
@@ -29,6 +34,7 @@ export class GradientBuckets {
   constructor(net: Network, private readonly comm: Communicator, bucketBytes: number) {
     const names = new Map<Param, string>();
     for (const [k, p] of Object.entries(net.namedParams())) names.set(p, k);
+    const placed = new Set<Param>();
     let cur: Bucket | null = null;
     let bytes = 0;
     for (let i = net.layers.length - 2; i >= 0; i--) { // the nodes' layers, in the order backward finishes them
@@ -45,6 +51,11 @@ export class GradientBuckets {
         bytes = 0;
       }
       for (const p of ps) {
+        if (placed.has(p)) {
+          // its gradient would be a view of one bucket while another layer still writes it: refuse, do not race
+          throw new Error(`simdnet distributed: parameter ${names.get(p) ?? '?'} belongs to two layers; data-parallel training needs each parameter in one layer (share the layer instead)`);
+        }
+        placed.add(p);
         cur.params.push({ name: names.get(p) ?? '?', param: p, offset: bytes / 4 });
         bytes += p.grad.size * 4;
       }
@@ -60,6 +71,12 @@ export class GradientBuckets {
 
   private close(b: Bucket, bytes: number): void {
     b.buf = new Float32Array(bytes / 4);
+    for (const { param, offset } of b.params) {
+      // the gradient moves into the bucket (its current values with it): the layers write there from now on
+      const view = b.buf.subarray(offset, offset + param.grad.size);
+      view.set(param.grad.data);
+      param.grad = new Tensor(view, param.grad.shape);
+    }
     b.label = `gradient bucket ${this.buckets.length + 1} (${b.params.map((p) => p.name).join(', ')})`;
     this.buckets.push(b);
   }
@@ -84,12 +101,11 @@ export class GradientBuckets {
   }
 
   private launch(b: Bucket): void {
-    for (const { param, offset } of b.params) b.buf.set(param.grad.data, offset);
     this.comm.startAllreduce(b.buf, this.scale, b.label);
     this.started++;
   }
 
-  /** Waits for every bucket and writes the summed gradients back. */
+  /** Waits for every bucket: then every Param.grad (a view of its bucket) holds the sum over the ranks. */
   finish(): void {
     if (this.started !== this.buckets.length) {
       // Every layer with parameters runs its backward, so this does not happen; if it did, the buckets would
@@ -97,8 +113,5 @@ export class GradientBuckets {
       throw this.comm.error(`${this.buckets.length - this.started} gradient bucket(s) never became ready during backward`);
     }
     this.comm.wait();
-    for (const b of this.buckets) {
-      for (const { param, offset } of b.params) param.grad.data.set(b.buf.subarray(offset, offset + param.grad.size));
-    }
   }
 }

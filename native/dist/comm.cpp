@@ -36,6 +36,18 @@ std::string mpi_error(int code) {
   return std::string(text, static_cast<std::size_t>(len));
 }
 
+// buf *= s. Eight products per iteration so that -O2 (GCC's very cheap vector cost model, which skips loops that need
+// a scalar epilogue) still packs them into SIMD multiplies: the scalar loop was 6.5 % of this thread's CPU (perf, 2 ranks
+// of DeepConvNet over TCP loopback). Same products, same bits.
+void scale_in_place(float* p, std::size_t n, float s) {
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    float* q = p + i;
+    q[0] *= s; q[1] *= s; q[2] *= s; q[3] *= s; q[4] *= s; q[5] *= s; q[6] *= s; q[7] *= s;
+  }
+  for (; i < n; i++) p[i] *= s;
+}
+
 std::size_t job_bytes(const Job& j) {
   switch (j.kind) {
     case JobKind::kAllreduceSumF32: return j.count * sizeof(float);
@@ -204,10 +216,7 @@ bool Comm::start(Job& job, MPI_Request* req, std::string* err) {
   switch (job.kind) {
     case JobKind::kAllreduceSumF32: {
       float* p = static_cast<float*>(job.buf);
-      if (job.scale != 1.0) {
-        const float s = static_cast<float>(job.scale);
-        for (std::size_t i = 0; i < job.count; i++) p[i] *= s;
-      }
+      if (job.scale != 1.0) scale_in_place(p, job.count, static_cast<float>(job.scale));
       rc = MPI_Iallreduce(MPI_IN_PLACE, p, n, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, req);
       break;
     }

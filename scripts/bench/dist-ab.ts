@@ -7,9 +7,13 @@
  *  - allreduce: simdnet's choice of Open MPI's non-blocking allreduce algorithm (recursive doubling at 2 ranks,
  *    lib/dist/tuning.ts) vs Open MPI's own (binomial tree at 2 ranks: OMPI_MCA_coll_libnbc_iallreduce_algorithm=0);
  *  - env:NAME=VALUE[,NAME=VALUE…]: the defaults vs those environment variables (e.g. Open MPI's OMPI_MCA_*);
- *  - bucket:BYTES[,BYTES…]: the default 64 KiB gradient buckets vs other sizes.
+ *  - bucket:BYTES[,BYTES…]: the default 64 KiB gradient buckets vs other sizes;
+ *  - tree:DIR: this checkout vs another built checkout of simdnet (DIR/dist/scripts/bench-dist.js, with DIR's own
+ *    addons): a code change A/B'd in one interleaved run (e.g. DIR = a copy of main before the change).
  */
+import * as fs from 'fs';
 import * as os from 'os';
+import * as path from 'path';
 import { createVethPair, vethUnavailable } from './netns';
 import { lagAndTail, median, minMax, type Launch, type Run, runRounds, type WorkerConfig } from './dist-runs';
 import { num, printTable, ratio } from './report';
@@ -18,6 +22,7 @@ interface Variant {
   name: string;
   env: Record<string, string | undefined>;
   bucketBytes?: number;
+  script?: string;
 }
 
 const BATCH = 100;
@@ -47,7 +52,13 @@ function experiment(what: string): Variant[] {
     if (sizes.some((b) => !Number.isInteger(b) || b < 4)) throw new RangeError(`--ab bucket: expected byte sizes >= 4, got ${what.slice(7)}`);
     return [{ name: 'bucket 64 KiB (default)', env: {} }, ...sizes.map((b) => ({ name: `bucket ${b} B`, env: {}, bucketBytes: b }))];
   }
-  throw new RangeError(`--ab: expected progress, allreduce, env:NAME=VALUE or bucket:BYTES, got ${what}`);
+  if (what.startsWith('tree:')) {
+    const dir = path.resolve(what.slice(5));
+    const script = path.join(dir, 'dist', 'scripts', 'bench-dist.js');
+    if (!fs.existsSync(script)) throw new RangeError(`--ab tree: expected a built simdnet checkout (${script} is missing), got ${what.slice(5)}`);
+    return [{ name: 'this checkout', env: {} }, { name: `tree ${dir}`, env: {}, script }];
+  }
+  throw new RangeError(`--ab: expected progress, allreduce, env:NAME=VALUE, bucket:BYTES or tree:DIR, got ${what}`);
 }
 
 function arg(name: string): string | undefined {
@@ -75,7 +86,7 @@ export async function abRun(): Promise<void> {
   for (const link of links) {
     for (const v of variants) {
       const cfg: WorkerConfig = { threads: 1, distributed: true, batch: BATCH, steps, ...(v.bucketBytes ? { bucketBytes: v.bucketBytes } : {}) };
-      cfgs.push({ label: `${link}, ${v.name}`, kind: 'mpi', link, cfg, env: v.env, ...(link === 'veth' ? { veth: veth! } : {}), linkName: link, variant: v });
+      cfgs.push({ label: `${link}, ${v.name}`, kind: 'mpi', link, cfg, env: v.env, ...(v.script ? { script: v.script } : {}), ...(link === 'veth' ? { veth: veth! } : {}), linkName: link, variant: v });
     }
   }
   let runs: Map<string, (Run | null)[]>;
@@ -85,8 +96,9 @@ export async function abRun(): Promise<void> {
     veth?.cleanup();
   }
   console.log('\nMedians over the rounds (ms per step; "vs A": the first variant\'s median over this one\'s, >1 = faster; "per round": the same');
-  console.log('ratio within each round; the comm thread\'s CPU and wake-ups per step while its rank computes — what it takes from the');
-  console.log('compute threads —, peer lag, comm tail and poked progress rounds as in the main table, mean over the ranks):');
+  console.log('ratio within each round; the main thread\'s CPU per step (it computes at 1 thread: extra work per step shows there, and');
+  console.log('less load-dependent than ms/step); the comm thread\'s CPU and wake-ups per step while its rank computes — what it takes');
+  console.log('from the compute threads —, peer lag, comm tail and poked progress rounds as in the main table, mean over the ranks):');
   const rowsOut = cfgs.map((c) => {
     const all = runs.get(c.label) ?? [];
     const rs = all.filter((r): r is Run => r !== null);
@@ -100,11 +112,11 @@ export async function abRun(): Promise<void> {
     const lt = rs.map((r) => lagAndTail(r.ranks)).filter((v): v is NonNullable<typeof v> => v !== null);
     const isA = c.variant === variants[0];
     return [c.linkName, c.variant.name, num(ms), `${num(lo)}–${num(hi)}`, isA ? '—' : ratio(median(a.map((r) => r.stepMs)) / ms), isA ? '—' : `${num(paired[0])}–${num(paired[1])}×`,
-      num(median(rs.map((r) => Math.max(...r.ranks.map((x) => x.waitMs))))), num(med((x) => x.threads.comm.runMs - x.commInWait.runMs)),
+      num(median(rs.map((r) => Math.max(...r.ranks.map((x) => x.waitMs))))), num(med((x) => x.threads.main.runMs)), num(med((x) => x.threads.comm.runMs - x.commInWait.runMs)),
       num(med((x) => x.threads.comm.slices - x.commInWait.slices)), num(med((x) => x.threads.main.waitMs)),
       num(median(lt.map((v) => v.lag))), num(median(lt.map((v) => v.tail))), num(med((x) => x.pokedRounds)), String(rs.length)];
   });
-  printTable(['link', 'variant', 'ms/step', 'min–max', 'vs A', 'per round', 'comm wait', 'comm CPU in compute', 'comm wake-ups in compute', 'main runnable',
+  printTable(['link', 'variant', 'ms/step', 'min–max', 'vs A', 'per round', 'comm wait', 'main on CPU', 'comm CPU in compute', 'comm wake-ups in compute', 'main runnable',
     'peer lag', 'comm tail', 'poked rounds', 'runs'], rowsOut, [0, 1]);
   console.log(`load average at the end: ${os.loadavg().map((v) => v.toFixed(1)).join(' ')} (${os.cpus().length} cores)`);
 }

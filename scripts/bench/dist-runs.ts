@@ -21,6 +21,8 @@ export interface Launch {
   veth?: VethPair;
   /** environment for the process(es): a value of undefined removes the variable */
   env?: Record<string, string | undefined>;
+  /** another checkout's compiled bench script to run instead of this one (`--ab tree:DIR`: old code vs new) */
+  script?: string;
 }
 
 export interface Run {
@@ -41,7 +43,7 @@ export function minMax(xs: readonly number[]): [number, number] {
   return xs.length ? [Math.min(...xs), Math.max(...xs)] : [NaN, NaN];
 }
 
-const self = path.join(__dirname, '..', 'bench-dist.js');
+const selfScript = path.join(__dirname, '..', 'bench-dist.js');
 
 function runCmd(cmd: string, args: string[], env: Record<string, string | undefined>): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
@@ -71,6 +73,7 @@ function failed(label: string, code: number | null, err: string): null {
 /** The mpirun command line of 2 ranks of this script over `link`, forwarding `envNames`. */
 function mpiCommand(l: Launch, envNames: string[]): { cmd: string; args: string[] } {
   const node = process.execPath;
+  const self = l.script ?? selfScript;
   const xs = ['SIMDNET_BENCH_DIST_WORKER', ...envNames].flatMap((k) => ['-x', k]);
   if (l.link === 'veth') {
     const m = l.veth!.mpirun([...xs, '-x', 'PATH', '--bind-to', 'none']);
@@ -84,6 +87,7 @@ function mpiCommand(l: Launch, envNames: string[]): { cmd: string; args: string[
 /** One run of a configuration; null (and a line saying why) when it failed. */
 export async function launch(l: Launch): Promise<Run | null> {
   const env = { ...(l.env ?? {}) };
+  const self = l.script ?? selfScript;
   if (l.kind === 'single') {
     const r = await runCmd(process.execPath, [self], { ...env, SIMDNET_BENCH_DIST_WORKER: JSON.stringify(l.cfg) });
     const ranks = results(r.out);

@@ -1,7 +1,8 @@
 /**
  * Gradient buckets (lib/dist/buckets.ts) without MPI, on a recording stand-in for the Communicator: buckets hold
  * whole layers, last layer first; a bucket's allreduce starts as soon as its layers' backward is done, i.e. while
- * the earlier layers' backward still has to run (the overlap DDP gets); finish() waits once and writes the sums back.
+ * the earlier layers' backward still has to run (the overlap DDP gets); finish() waits once; the gradients are views of
+ * the bucket buffers, so backward writes into the buckets and the sums land in Param.grad with no copy either way.
  */
 import { GradientBuckets } from '../../lib/dist/buckets';
 import type { Communicator } from '../../lib/dist/communicator';
@@ -55,6 +56,47 @@ describe('gradient buckets', () => {
     for (const [k, p] of Object.entries(net.namedParams())) p.grad.data.forEach((v, i) => expect(v).toBe(Math.fround(before[k][i] * 3)));
   });
 
+  it('each Param.grad is a view of its slice of its bucket: backward writes into the bucket, no copy in or out', () => {
+    const fresh = new MultiLayerNet({ inputSize: 6, hiddenSizeList: [5, 4], outputSize: 3, seed: 1, weightDecayLambda: 0.1 });
+    const params = Object.entries(fresh.namedParams());
+    for (const [, p] of params) p.grad.data.forEach((_, i, a) => (a[i] = i + 0.5)); // values that must move along
+    const held = Object.fromEntries(params.map(([k, p]) => [k, p.grad.data.slice()]));
+    const started: Float32Array[] = [];
+    const comm = {
+      startAllreduce(buf: Float32Array) {
+        started.push(buf.slice()); // what the allreduce is handed, at the moment it starts
+      },
+      wait() {},
+      error: (m: string) => new Error(m),
+    } as unknown as Communicator;
+    const buckets = new GradientBuckets(fresh, comm, 64);
+    expect(buckets.buckets.length).toBeGreaterThan(1);
+    for (const b of buckets.buckets) {
+      for (const { name, param, offset } of b.params) {
+        expect(param.grad.data.buffer).toBe(b.buf.buffer);
+        expect(param.grad.data.byteOffset).toBe(b.buf.byteOffset + offset * 4);
+        expect(param.grad.data.length).toBe(param.value.size);
+        expect(param.grad.shape).toEqual(param.value.shape);
+        expect(Array.from(param.grad.data)).toEqual(Array.from(held[name]));
+      }
+    }
+    fresh.loss(x, t, true);
+    buckets.begin(1);
+    fresh.backward((l) => buckets.layerDone(l));
+    buckets.finish();
+    // the buffers handed to the allreduce held this step's gradients (not the values from before backward)
+    const again = new MultiLayerNet({ inputSize: 6, hiddenSizeList: [5, 4], outputSize: 3, seed: 1, weightDecayLambda: 0.1 });
+    again.loss(x, t, true);
+    again.backward();
+    buckets.buckets.forEach((b, j) => {
+      for (const { name, offset, param } of b.params) {
+        const want = Array.from(again.namedParams()[name].grad.data);
+        expect(Array.from(started[j].subarray(offset, offset + param.grad.size))).toEqual(want);
+        expect(Array.from(param.grad.data)).toEqual(want);
+      }
+    });
+  });
+
   it('with a large bucket size, one bucket starts when the first layer is done', () => {
     const events: string[] = [];
     const buckets = new GradientBuckets(net, recorder(events), 1 << 20);
@@ -64,6 +106,13 @@ describe('gradient buckets', () => {
     buckets.begin(1);
     net.backward((l) => buckets.layerDone(l));
     expect(events).toEqual(['start gradient bucket 1 (W3, b3, W2, b2, W1, b1) ×1']);
+  });
+
+  it('a parameter returned by two layers is refused (its bucket view would race with the other layer)', () => {
+    const twin = new MultiLayerNet({ inputSize: 6, hiddenSizeList: [6], outputSize: 6, seed: 1 });
+    const [a, , c] = twin.layers as unknown as { params(): Record<string, unknown>; W: unknown }[];
+    c.params = () => ({ W: a.params().W }); // the last Affine hands out the first one's W
+    expect(() => new GradientBuckets(twin, recorder([]), 4)).toThrow(/parameter \S+ belongs to two layers/);
   });
 
   it('a bucket that never became ready is an error, not a silent mix-up between ranks', () => {
