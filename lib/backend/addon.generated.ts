@@ -3,7 +3,7 @@ import type { ConvPlan, NativeInfo } from './addon';
 import type { WindowGeometry } from './types';
 
 /** The interface hash of native/ops.json, compiled into the addon (info().interface) and checked at load. */
-export const NATIVE_INTERFACE = '2c5847f78efbeac6';
+export const NATIVE_INTERFACE = 'ff0d82386cca02e3';
 
 export type Isa = 'reference' | 'avx2' | 'avx512';
 export const ISA_VALUES: readonly Isa[] = ['reference', 'avx2', 'avx512'];
@@ -101,6 +101,10 @@ export interface NativeAddon {
   /** relu/leakyRelu read x, sigmoid/tanh y (lengths checked by the op). */
   activationBackward(kind: Activation, dy: Float32Array, x: Float32Array, y: Float32Array, dx: Float32Array, alpha: number): void;
   axpy(alpha: number, x: Float32Array, y: Float32Array): void;
+  /** y = a + b, then the ReLU (v <= 0 ? +0 : v) when relu: bit-identical to the Add layer's copy + axpy then the Relu layer's op. y may be a or b. */
+  addForward(a: Float32Array, b: Float32Array, relu: boolean, y: Float32Array): void;
+  /** dx = y > 0 ? dy0 + dy1 : 0 (dy1 null: dy0): the gradient of a fused Add + ReLU (or any ReLU output y) from one or two readers' gradients, summed in the pass that masks. dx may be dy0 or dy1. */
+  reluBackwardSum(dy0: Float32Array, dy1: Float32Array | null, y: Float32Array, dx: Float32Array): void;
   scale(x: Float32Array, s: number, y: Float32Array): void;
   /** Exactly one of labels and onehot (checked by the op; labels copied before they are checked). */
   softmaxCrossEntropy(logits: Float32Array, N: number, C: number, labels: Int32Array | null, onehot: Float32Array | null, probs: Float32Array, sampleWeights: Float32Array | null): number;
@@ -118,4 +122,4 @@ export interface NativeAddon {
 }
 
 /** The export names, for the load-time check. */
-export const NATIVE_EXPORTS: readonly (keyof NativeAddon)[] = ['info', 'setThreads', 'setKernels', 'setWinograd', 'fmaPeak', 'sgemm', 'im2col', 'col2im', 'convForward', 'convBackward', 'convMaxPoolBackward', 'convMaxPoolForward', 'convInferenceForward', 'convConvMaxPoolForward', 'convPlan', 'maxPoolForward', 'maxPoolBackward', 'avgPoolForward', 'avgPoolBackward', 'addBias', 'sumRows', 'activationForward', 'activationBackward', 'axpy', 'scale', 'softmaxCrossEntropy', 'softmaxCrossEntropyBackward', 'batchNormForward', 'batchNormBackward', 'dropoutForward', 'dropoutBackward', 'optimizerStep', 'toHalf', 'fromHalf', 'augment'];
+export const NATIVE_EXPORTS: readonly (keyof NativeAddon)[] = ['info', 'setThreads', 'setKernels', 'setWinograd', 'fmaPeak', 'sgemm', 'im2col', 'col2im', 'convForward', 'convBackward', 'convMaxPoolBackward', 'convMaxPoolForward', 'convInferenceForward', 'convConvMaxPoolForward', 'convPlan', 'maxPoolForward', 'maxPoolBackward', 'avgPoolForward', 'avgPoolBackward', 'addBias', 'sumRows', 'activationForward', 'activationBackward', 'axpy', 'addForward', 'reluBackwardSum', 'scale', 'softmaxCrossEntropy', 'softmaxCrossEntropyBackward', 'batchNormForward', 'batchNormBackward', 'dropoutForward', 'dropoutBackward', 'optimizerStep', 'toHalf', 'fromHalf', 'augment'];

@@ -82,6 +82,14 @@ export abstract class NativeForwarding {
   axpy(alpha: number, x: Float32Array, y: Float32Array): void {
     this.addon.axpy(alpha, x, y);
   }
+  /** y = a + b, then the ReLU (v <= 0 ? +0 : v) when relu: bit-identical to the Add layer's copy + axpy then the Relu layer's op. y may be a or b. */
+  addForward(a: Float32Array, b: Float32Array, relu: boolean, y: Float32Array): void {
+    this.addon.addForward(a, b, relu, y);
+  }
+  /** dx = y > 0 ? dy0 + dy1 : 0 (dy1 null: dy0): the gradient of a fused Add + ReLU (or any ReLU output y) from one or two readers' gradients, summed in the pass that masks. dx may be dy0 or dy1. */
+  reluBackwardSum(dy0: Float32Array, dy1: Float32Array | null, y: Float32Array, dx: Float32Array): void {
+    this.addon.reluBackwardSum(dy0, dy1, y, dx);
+  }
   scale(x: Float32Array, s: number, y: Float32Array): void {
     this.addon.scale(x, s, y);
   }

@@ -142,6 +142,17 @@ export interface Backend {
   activationBackward(kind: Activation, dy: Float32Array, x: Float32Array, y: Float32Array, dx: Float32Array, alpha: number): void;
   /** y += alpha · x */
   axpy(alpha: number, x: Float32Array, y: Float32Array): void;
+  /**
+   * y = a + b, then the ReLU (v <= 0 ? +0 : v, NaN passes) when `relu`: the Add layer's sum and the Relu after it
+   * in one pass, bit-identical to the two. y may be a or b.
+   */
+  addForward(a: Float32Array, b: Float32Array, relu: boolean, y: Float32Array): void;
+  /**
+   * dx = y > 0 ? dy0 + dy1 : 0 (dy1 null: dy0 where y > 0): the backward of a ReLU whose output y is read twice
+   * (a residual block's output), the two gradients summed in the pass that masks; bit-identical to summing them
+   * (copy + axpy) then activationBackward('relu'). dx may be dy0 or dy1.
+   */
+  reluBackwardSum(dy0: Float32Array, dy1: Float32Array | null, y: Float32Array, dx: Float32Array): void;
 
   // ---- losses --------------------------------------------------------------------------------------------
   /**

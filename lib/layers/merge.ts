@@ -54,7 +54,13 @@ export abstract class MergeLayer extends Layer {
  */
 export class Add extends MergeLayer {
   readonly type = 'Add';
+  /**
+   * Set by a Network when the only reader of this node is a Relu: the ReLU runs in the sum's pass (forward
+   * y = max(0, Σ x); backward masks dout by y > 0) and the Relu passes through, as BatchNormalization.fusedRelu.
+   */
+  fusedRelu = false;
   private y?: Tensor;
+  private dx?: Tensor;
   private inputs = 0;
 
   constructor(opts: { backend?: Backend } = {}) {
@@ -77,17 +83,53 @@ export class Add extends MergeLayer {
     xs.forEach((x, i) => checkTensor(`Add input ${i}`, x));
     const shape = this.outputShapeMany(xs.map((x) => x.shape));
     const y = (this.y = reuse(this.y, shape));
-    y.data.set(xs[0].data);
-    for (let i = 1; i < xs.length; i++) this.be.axpy(1, xs[i].data, y.data);
+    if (xs.length === 2) {
+      // one pass: the sum (and the fused ReLU), the same bits as the copy + axpy (+ Relu) below
+      this.be.addForward(xs[0].data, xs[1].data, this.fusedRelu, y.data);
+    } else {
+      y.data.set(xs[0].data);
+      for (let i = 1; i < xs.length; i++) this.be.axpy(1, xs[i].data, y.data);
+      if (this.fusedRelu) this.be.activationForward('relu', y.data, y.data, 0);
+    }
     this.inputs = xs.length;
     return y;
   }
 
   backwardMany(dout: Tensor): Tensor[] {
-    if (!this.y) throw new Error('Add.backward: call forward first');
-    checkTensor('Add dout', dout);
-    if (dout.size !== this.y.size) throw badShape('Add dout', shapeStr(this.y.shape), dout.shape);
-    return new Array<Tensor>(this.inputs).fill(dout);
+    return this.backwardManySum([dout]);
+  }
+
+  /**
+   * backwardMany of the sum of `douts` (the gradients of this node's output from each of its readers, summed in
+   * this order): with the ReLU fused the sum is taken in the pass that masks it (Backend.reluBackwardSum), so a
+   * graph network hands a residual block's output gradients here without adding them first. Without the ReLU and
+   * with one gradient, `dout` itself goes to every input (no copy).
+   */
+  backwardManySum(douts: readonly Tensor[]): Tensor[] {
+    const y = this.y;
+    if (!y) throw new Error('Add.backward: call forward first');
+    if (douts.length === 0) throw invalidRange('Add douts', 'at least one gradient', 'none');
+    douts.forEach((d, i) => {
+      checkTensor(`Add dout${douts.length > 1 ? `[${i}]` : ''}`, d);
+      if (d.size !== y.size) throw badShape('Add dout', shapeStr(y.shape), d.shape);
+    });
+    let g = douts[0];
+    if (this.fusedRelu || douts.length > 1) {
+      const dx = (this.dx = reuse(this.dx, y.shape));
+      if (this.fusedRelu) {
+        this.be.reluBackwardSum(douts[0].data, douts.length > 1 ? douts[1].data : null, y.data, dx.data);
+        for (let i = 2; i < douts.length; i++) {
+          // a third reader: (dy0 + dy1) + dy2 … in order, masked at the end (the mask is idempotent)
+          this.be.axpy(1, douts[i].data, dx.data);
+          this.be.reluBackwardSum(dx.data, null, y.data, dx.data);
+        }
+      } else {
+        this.be.addForward(douts[0].data, douts[1].data, false, dx.data);
+        for (let i = 2; i < douts.length; i++) this.be.axpy(1, douts[i].data, dx.data);
+      }
+      g = dx;
+    }
+    return new Array<Tensor>(this.inputs).fill(g);
   }
 
   config(): { type: string } & Record<string, unknown> {

@@ -13,7 +13,7 @@ import { Relu } from '../layers/activations';
 import { BatchNormalization } from '../layers/batchnorm';
 import { Convolution } from '../layers/conv';
 import { Layer, LossLayer, type Param, type Target } from '../layers/layer';
-import { MergeLayer } from '../layers/merge';
+import { Add, MergeLayer } from '../layers/merge';
 import { PoolBase } from '../layers/pool';
 import { reuse, sameShape, shapeStr } from '../layers/util';
 import { accuracyKind, binaryTargets, checkLabels, countCorrect, targetClasses, type AccuracyKind } from '../metrics/accuracy';
@@ -145,7 +145,7 @@ export abstract class Network {
   private readonly foldedWeights: ({ w: Float32Array; b: Float32Array } | undefined)[] = [];
   /** Whether the last forward was an inference forward that ran fused or folded nodes (backward refuses it). */
   private fusedInference = false;
-  /** Per node: its latest forward output, and the accumulated gradient of that output (several consumers). */
+  /** Per node: its latest forward output, and the summed gradient of that output (several consumers). */
   private outs: Tensor[] = [];
   private gradAcc: (Tensor | undefined)[] = [];
 
@@ -188,7 +188,8 @@ export abstract class Network {
       // A Convolution whose only reader is a Relu applies it in its epilogue (the Relu passes through).
       const a = n.layer;
       // So does a BatchNormalization (BN + ReLU in one pass, forward and backward).
-      if ((a instanceof Convolution || a instanceof BatchNormalization) && this.consumers[i] === 1) {
+      // And an Add (the residual sum + ReLU in one pass).
+      if ((a instanceof Convolution || a instanceof BatchNormalization || a instanceof Add) && this.consumers[i] === 1) {
         const reader = this.nodes.find((m) => m.inputs.includes(i));
         if (reader && reader.layer instanceof Relu && reader.inputs.length === 1) {
           a.fusedRelu = fuse;
@@ -490,25 +491,23 @@ export abstract class Network {
         + 'folded nodes (NetworkOptions.fuse), which keep no state for backward; build the network with fuse: false for gradients in inference mode');
     }
     const nodes = this.nodes;
-    const grads: (Tensor | undefined)[] = new Array(nodes.length);
     const be = this.backendRef;
-    // The gradient of node j's output; with several readers, summed in the node's own buffer (the layers'
-    // gradients are their reused buffers, or — Add — the gradient of their output: never written into).
-    const seen = new Array<number>(nodes.length).fill(0);
+    // The gradients of node j's output, one per reader, in the order they arrive (later readers first). They are
+    // the layers' reused buffers, or — Add — the gradient of their output: never written into. A node read once
+    // takes its one gradient as it is; several are summed in one pass into the node's own buffer (gradOf), or —
+    // an Add, also through its fused Relu — handed over as they are and summed in the Add's own pass.
+    const pend: (Tensor[] | undefined)[] = new Array(nodes.length);
     const decayed = this.weightDecayLambda > 0 ? new Set(this.decayedParams()) : null;
     const give = (j: number, g: Tensor): void => {
-      if (j === NETWORK_INPUT) return;
-      if (this.consumers[j] === 1) {
-        grads[j] = g;
-        return;
-      }
-      if (seen[j]++ === 0) {
-        const acc = (this.gradAcc[j] = reuse(this.gradAcc[j], g.shape));
-        acc.data.set(g.data);
-        grads[j] = acc;
-      } else {
-        be.axpy(1, g.data, grads[j]!.data);
-      }
+      if (j !== NETWORK_INPUT) (pend[j] ??= []).push(g);
+    };
+    const gradOf = (j: number): Tensor => {
+      const gs = pend[j]!;
+      if (gs.length === 1) return gs[0];
+      const acc = (this.gradAcc[j] = reuse(this.gradAcc[j], gs[0].shape));
+      be.addForward(gs[0].data, gs[1].data, false, acc.data); // the same bits as copy + axpy
+      for (let k = 2; k < gs.length; k++) be.axpy(1, gs[k].data, acc.data);
+      return acc;
     };
     give(nodes.length - 1, this.lossLayer.backwardLoss(1));
     // Nodes whose backward ran inside a later node's: a Convolution (and its fused Relu) read only by a max pool
@@ -517,7 +516,7 @@ export abstract class Network {
     for (let i = nodes.length - 1; i >= 0; i--) {
       const n = nodes[i];
       const head = this.fused ? this.poolHeads[i] : undefined;
-      const dz = head && (nodes[head[0]].layer as Convolution).backwardMaxPool(grads[i]!, n.layer as PoolBase);
+      const dz = head && (nodes[head[0]].layer as Convolution).backwardMaxPool(gradOf(i), n.layer as PoolBase);
       if (head && dz) {
         folded ??= new Set();
         folded.add(head[0]);
@@ -525,13 +524,20 @@ export abstract class Network {
         give(nodes[head[0]].inputs[0], dz);
       } else if (folded?.has(i)) {
         // done by its pool's node
+      } else if (n.layer instanceof Relu && n.layer.passThrough && pend[i]!.length > 1 && nodes[n.inputs[0]]?.layer instanceof Add) {
+        // a fused Add + ReLU read twice (a residual block's output): its gradients go to the Add unsummed
+        pend[n.inputs[0]] = pend[i];
+      } else if (n.layer instanceof Add) {
+        const gs = n.layer.backwardManySum(pend[i]!);
+        n.inputs.forEach((j, k) => give(j, gs[k]));
       } else if (n.layer instanceof MergeLayer) {
-        const gs = n.layer.backwardMany(grads[i]!);
+        const gs = n.layer.backwardMany(gradOf(i));
         n.inputs.forEach((j, k) => give(j, gs[k]));
       } else {
-        const dx = n.layer.backward(grads[i]!);
+        const dx = n.layer.backward(gradOf(i));
         give(n.inputs[0], dx);
       }
+      pend[i] = undefined;
       if (decayed) {
         for (const p of Object.values(n.layer.params())) {
           if (decayed.has(p)) be.axpy(this.weightDecayLambda, p.value.data, p.grad.data);

@@ -76,6 +76,16 @@ Napi::Value axpy(Napi::Env env, const AxpyArgs& a) {
   return env.Undefined();
 }
 
+Napi::Value addForward(Napi::Env env, const AddForwardArgs& a) {
+  add_forward(a.a.data, a.b.data, a.relu, a.y.data, a.a.length);
+  return env.Undefined();
+}
+
+Napi::Value reluBackwardSum(Napi::Env env, const ReluBackwardSumArgs& a) {
+  relu_backward_sum(a.dy0.data, a.dy1.data, a.y.data, a.dx.data, a.dy0.length);
+  return env.Undefined();
+}
+
 Napi::Value scale(Napi::Env env, const ScaleArgs& a) {
   simdnet::scale(a.x.data, a.s, a.y.data, a.x.length);
   return env.Undefined();

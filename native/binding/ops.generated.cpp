@@ -390,6 +390,33 @@ Napi::Value Unpack_axpy(const Napi::CallbackInfo& info) {
   return impl::axpy(env, a);
 }
 
+Napi::Value Unpack_addForward(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  RequireArgCount(info, 4, "addForward");
+  AddForwardArgs a;
+  a.a = GetF32(info, 0, "a");
+  a.b = GetF32(info, 1, "b");
+  a.relu = GetBool(info, 2, "relu");
+  a.y = GetF32(info, 3, "y");
+  RequireLength(env, "b", a.b.length, uint64_t(a.a.length));
+  RequireLength(env, "y", a.y.length, uint64_t(a.a.length));
+  return impl::addForward(env, a);
+}
+
+Napi::Value Unpack_reluBackwardSum(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  RequireArgCount(info, 4, "reluBackwardSum");
+  ReluBackwardSumArgs a;
+  a.dy0 = GetF32(info, 0, "dy0");
+  a.dy1 = GetF32(info, 1, "dy1", true);
+  a.y = GetF32(info, 2, "y");
+  a.dx = GetF32(info, 3, "dx");
+  if (a.dy1.data) RequireLength(env, "dy1", a.dy1.length, uint64_t(a.dy0.length));
+  RequireLength(env, "y", a.y.length, uint64_t(a.dy0.length));
+  RequireLength(env, "dx", a.dx.length, uint64_t(a.dy0.length));
+  return impl::reluBackwardSum(env, a);
+}
+
 Napi::Value Unpack_scale(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   RequireArgCount(info, 3, "scale");
@@ -599,6 +626,8 @@ void RegisterOps(Napi::Env env, Napi::Object exports) {
   Export(env, exports, "activationForward", Unpack_activationForward);
   Export(env, exports, "activationBackward", Unpack_activationBackward);
   Export(env, exports, "axpy", Unpack_axpy);
+  Export(env, exports, "addForward", Unpack_addForward);
+  Export(env, exports, "reluBackwardSum", Unpack_reluBackwardSum);
   Export(env, exports, "scale", Unpack_scale);
   Export(env, exports, "softmaxCrossEntropy", Unpack_softmaxCrossEntropy);
   Export(env, exports, "softmaxCrossEntropyBackward", Unpack_softmaxCrossEntropyBackward);

@@ -11,7 +11,7 @@
 namespace simdnet {
 namespace bind {
 
-constexpr const char* kInterfaceHash = "2c5847f78efbeac6";
+constexpr const char* kInterfaceHash = "ff0d82386cca02e3";
 
 // Registers every export of native/ops.json (ops.generated.cpp).
 void RegisterOps(Napi::Env env, Napi::Object exports);
@@ -181,6 +181,18 @@ struct AxpyArgs {
   F32 x;
   F32 y;
 };
+struct AddForwardArgs {
+  F32 a;
+  F32 b;
+  bool relu{};
+  F32 y;
+};
+struct ReluBackwardSumArgs {
+  F32 dy0;
+  F32 dy1;
+  F32 y;
+  F32 dx;
+};
 struct ScaleArgs {
   F32 x;
   float s{};
@@ -297,6 +309,8 @@ Napi::Value sumRows(Napi::Env env, const SumRowsArgs& a);
 Napi::Value activationForward(Napi::Env env, const ActivationForwardArgs& a);
 Napi::Value activationBackward(Napi::Env env, const ActivationBackwardArgs& a);
 Napi::Value axpy(Napi::Env env, const AxpyArgs& a);
+Napi::Value addForward(Napi::Env env, const AddForwardArgs& a);
+Napi::Value reluBackwardSum(Napi::Env env, const ReluBackwardSumArgs& a);
 Napi::Value scale(Napi::Env env, const ScaleArgs& a);
 Napi::Value softmaxCrossEntropy(Napi::Env env, const SoftmaxCrossEntropyArgs& a);
 Napi::Value softmaxCrossEntropyBackward(Napi::Env env, const SoftmaxCrossEntropyBackwardArgs& a);

@@ -94,11 +94,26 @@ void mask_scale_ref(const float* dy, const uint8_t* mask, float s, float* dx, si
   for (size_t i = 0; i < n; i++) dx[i] = mask[i] ? dy[i] * s : 0.0f;
 }
 
+void add_relu_ref(const float* a, const float* b, float* y, size_t n, bool relu) {
+  for (size_t i = 0; i < n; i++) {
+    const float v = a[i] + b[i];
+    y[i] = relu && v <= 0.0f ? 0.0f : v;
+  }
+}
+
+void relu_grad_sum_ref(const float* dy0, const float* dy1, const float* y, float* dx, size_t n) {
+  if (dy1 == nullptr) {
+    for (size_t i = 0; i < n; i++) dx[i] = y[i] > 0.0f ? dy0[i] : 0.0f;
+  } else {
+    for (size_t i = 0; i < n; i++) dx[i] = y[i] > 0.0f ? dy0[i] + dy1[i] : 0.0f;
+  }
+}
+
 }  // namespace
 
 const ElementwiseKernels elementwise_kernels_ref = {
-    "reference", add_ref,     axpy_ref,    scale_ref,       col_sum_ref,   act_fwd_ref,
-    act_bwd_ref, max_ref,     exp_sub_ref, dropout_fwd_ref, mask_scale_ref,
+    "reference", add_ref,     axpy_ref,    scale_ref,       col_sum_ref,    act_fwd_ref,       act_bwd_ref,
+    max_ref,     exp_sub_ref, dropout_fwd_ref, mask_scale_ref, add_relu_ref, relu_grad_sum_ref,
 };
 
 
@@ -175,6 +190,18 @@ void activation_backward(Act kind, const float* dy, const float* x, const float*
 void axpy(float a, const float* x, float* y, size_t n) {
   const ElementwiseKernels& k = *kernels().elementwise;
   for_each_chunk(n, [&](size_t b, size_t e) { k.axpy(a, x + b, y + b, e - b); });
+}
+
+void add_forward(const float* a, const float* b, bool relu, float* y, size_t n) {
+  const ElementwiseKernels& k = *kernels().elementwise;
+  for_each_chunk(n, [&](size_t s, size_t e) { k.add_relu(a + s, b + s, y + s, e - s, relu); });
+}
+
+void relu_backward_sum(const float* dy0, const float* dy1, const float* y, float* dx, size_t n) {
+  const ElementwiseKernels& k = *kernels().elementwise;
+  for_each_chunk(n, [&](size_t s, size_t e) {
+    k.relu_grad_sum(dy0 + s, dy1 == nullptr ? nullptr : dy1 + s, y + s, dx + s, e - s);
+  });
 }
 
 void scale(const float* x, float s, float* y, size_t n) {

@@ -46,6 +46,10 @@ struct ElementwiseKernels {
                       uint32_t first);
   // dx[i] = mask[i] ? dy[i]·s : 0   (dy may be dx)
   void (*mask_scale)(const float* dy, const uint8_t* mask, float s, float* dx, size_t n);
+  // y[i] = a[i] + b[i], then relu: v <= 0 ? +0 : v (NaN passes)   (y may be a or b)
+  void (*add_relu)(const float* a, const float* b, float* y, size_t n, bool relu);
+  // dx[i] = y[i] > 0 ? dy0[i] + dy1[i] : 0, or dy0[i] where y > 0 when dy1 is null   (dx may be dy0 or dy1)
+  void (*relu_grad_sum)(const float* dy0, const float* dy1, const float* y, float* dx, size_t n);
 };
 
 extern const ElementwiseKernels elementwise_kernels_ref;   // elementwise.cpp (scalar)
@@ -80,6 +84,10 @@ void sum_rows(const float* x, size_t rows, size_t cols, float* out);
 void activation_forward(Act kind, const float* x, float* y, size_t n, float alpha);
 void activation_backward(Act kind, const float* dy, const float* x, const float* y, float* dx, size_t n, float alpha);
 void axpy(float a, const float* x, float* y, size_t n);
+// y = a + b (then the ReLU when relu): the Add layer's sum and the Relu after it in one pass (same bits)
+void add_forward(const float* a, const float* b, bool relu, float* y, size_t n);
+// dx = y > 0 ? dy0 + dy1 : 0 (dy1 may be null): a ReLU's backward taking the sum of its output's two gradients
+void relu_backward_sum(const float* dy0, const float* dy1, const float* y, float* dx, size_t n);
 void scale(const float* x, float s, float* y, size_t n);
 
 // logits[N, C] -> probs[N, C], returns the mean over N of w_n·Σ_c −t_nc·log p_nc with the exact log-softmax

@@ -153,6 +153,9 @@ std::vector<float> workload(uint32_t seed) {
     sn::axpy(0.5f, x.data(), y.data(), n);
     sn::scale(x.data(), 3.0f, dx.data(), n);
     keep(y), keep(dx);
+    sn::add_forward(x.data(), dx.data(), true, y.data(), n);
+    sn::relu_backward_sum(x.data(), dx.data(), y.data(), dx.data(), n);
+    keep(y), keep(dx);
     std::vector<int32_t> labels(rows);
     for (size_t i = 0; i < rows; i++) labels[i] = static_cast<int32_t>((i * 7) % cols);
     std::vector<float> probs(n);

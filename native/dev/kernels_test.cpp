@@ -131,6 +131,23 @@ void test_elementwise(const ElementwiseKernels& t, const ElementwiseKernels& ref
                  1e-7f))
         return;
     }
+    {  // the fused Add + ReLU: y = a + b (relu), dx = y > 0 ? dy0 + dy1 : 0 (dy1 null too); exact, in place too
+      std::vector<float> b = rand_vec(n + 1, 13, -4, 4), d1 = rand_vec(n + 1, 14);
+      for (bool relu : {false, true}) {
+        a = y0;
+        e = y0;
+        t.add_relu(x.data() + 1, b.data() + 1, a.data() + 1, n, relu);
+        ref.add_relu(x.data() + 1, b.data() + 1, e.data() + 1, n, relu);
+        if (!close("add_relu", at + (relu ? " relu" : ""), a.data(), e.data(), n + 1, 0, 0)) return;
+      }
+      for (bool two : {false, true}) {
+        std::vector<float> ga = d1, ge = y0;  // dx = dy1 (in place) against the reference's separate dx
+        t.relu_grad_sum(y0.data() + 1, two ? ga.data() + 1 : nullptr, x.data() + 1, ga.data() + 1, n);
+        ref.relu_grad_sum(y0.data() + 1, two ? d1.data() + 1 : nullptr, x.data() + 1, ge.data() + 1, n);
+        ga[0] = ge[0];
+        if (!close("relu_grad_sum", at + (two ? " two" : " one"), ga.data(), ge.data(), n + 1, 0, 0)) return;
+      }
+    }
     if (n > 0) {
       std::vector<float> pa(n), pe(n);
       const double sa = t.exp_sub(x.data(), 1.0f, pa.data(), n), se = ref.exp_sub(x.data(), 1.0f, pe.data(), n);

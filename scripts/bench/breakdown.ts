@@ -17,7 +17,7 @@ export interface LayerTimes {
 
 /**
  * Per-node timing of a network's training step (`net.gradient` + `opt.step`, the network's own loop): every
- * node's layer has its forward/backward (forwardMany/backwardMany for Add, Concatenate) wrapped with a timer, so
+ * node's layer has its forward/backward (forwardMany/backwardMany/backwardManySum for Add, Concatenate) wrapped with a timer, so
  * the times include nothing of the loop around them. Returns medians per node (the loss layer last).
  */
 export function timeNodes(net: Network, opt: Optimizer, x: Tensor, t: Int32Array, warmup: number, steps: number): LayerTimes {
@@ -27,7 +27,7 @@ export function timeNodes(net: Network, opt: Optimizer, x: Tensor, t: Int32Array
   layers.forEach((layer, i) => {
     const obj = layer as unknown as Record<string, unknown>;
     // forwardMaxPool/backwardMaxPool: a Convolution's forward/backward with its max pool's inside (the pool's own then does not run)
-    for (const [m, side] of [['forward', 'f'], ['forwardMany', 'f'], ['forwardMaxPool', 'f'], ['forwardLoss', 'f'], ['backward', 'b'], ['backwardMany', 'b'], ['backwardMaxPool', 'b'], ['backwardLoss', 'b']] as const) {
+    for (const [m, side] of [['forward', 'f'], ['forwardMany', 'f'], ['forwardMaxPool', 'f'], ['forwardLoss', 'f'], ['backward', 'b'], ['backwardMany', 'b'], ['backwardManySum', 'b'], ['backwardMaxPool', 'b'], ['backwardLoss', 'b']] as const) {
       const orig = obj[m];
       if (typeof orig !== 'function') continue;
       obj[m] = (...args: unknown[]) => {

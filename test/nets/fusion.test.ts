@@ -3,7 +3,7 @@
  * which layers get fused, that fused and unfused networks give bit-identical losses, logits and gradients on
  * every backend, that names/config do not change, and that fusion off leaves every layer as it was.
  */
-import { BatchNormalization, Convolution, Relu } from '../../lib/layers';
+import { Add, BatchNormalization, Convolution, Relu } from '../../lib/layers';
 import { PoolBase } from '../../lib/layers/pool';
 import { DeepConvNet, ResNet, SimpleConvNet, type Network } from '../../lib/nets';
 import { Tensor } from '../../lib/tensor';
@@ -54,13 +54,16 @@ describe.each(backendsUnderTest())('$name backend: conv+relu fusion', ({ backend
     expect(off.layers.some((l) => (l instanceof Convolution && l.fusedRelu) || (l instanceof Relu && l.passThrough))).toBe(false);
   });
 
-  test('ResNet: every BN read only by a Relu fuses (stem, each block\'s bn1); bn2 feeds the Add and does not', () => {
+  test('ResNet: every BN read only by a Relu fuses (stem, each block\'s bn1); bn2 feeds the Add and does not; each Add fuses its relu2', () => {
     const net = NETS[2][1](backend, true);
     const fused = net.nodes.filter((n) => n.layer instanceof BatchNormalization && n.layer.fusedRelu).map((n) => n.name);
     expect(fused).toEqual(['stem/bn', ...[1, 2, 3].flatMap((s) => [1, 2, 3].map((b) => `stage${s}/block${b}/bn1`))]);
     const passing = net.nodes.filter((n) => n.layer instanceof Relu && n.layer.passThrough).map((n) => n.name);
-    expect(passing).toEqual(['stem/relu', ...[1, 2, 3].flatMap((s) => [1, 2, 3].map((b) => `stage${s}/block${b}/relu1`))]);
-    expect(NETS[2][1](backend, false).layers.some((l) => l instanceof BatchNormalization && l.fusedRelu)).toBe(false);
+    // and every residual Add (read only by its block's relu2): the sum and the ReLU in one pass
+    expect(passing).toEqual(['stem/relu', ...[1, 2, 3].flatMap((s) => [1, 2, 3].flatMap((b) => [`stage${s}/block${b}/relu1`, `stage${s}/block${b}/relu2`]))]);
+    const adds = net.nodes.filter((n) => n.layer instanceof Add && n.layer.fusedRelu).map((n) => n.name);
+    expect(adds).toEqual([1, 2, 3].flatMap((s) => [1, 2, 3].map((b) => `stage${s}/block${b}/add`)));
+    expect(NETS[2][1](backend, false).layers.some((l) => (l instanceof BatchNormalization || l instanceof Add) && l.fusedRelu)).toBe(false);
   });
 
   test('fuse must be a boolean', () => {

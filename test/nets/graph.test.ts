@@ -38,6 +38,21 @@ function branchy(backend: Backend, seed = 1): Graph {
   return new Graph({ input: x, output: y, loss: new SoftmaxWithLoss(), seed, weightDecayLambda: 0.01, backend });
 }
 
+/**
+ * Residual sums with their ReLU fused (Add.fusedRelu): s = relu(a + conv2(a)) is read three times (conv3, the next
+ * Add, the Concatenate), so its gradients reach the fused Add unsummed (Add.backwardManySum: two in the masking
+ * pass, the third added after); u = relu(s + conv3(s)) is read once.
+ */
+function residual(backend: Backend, fuse: boolean, seed = 1): Graph {
+  const x = Input([2, 5, 5]);
+  const a = new Relu().apply(new Convolution(2, 3, 3, { pad: 1 }).apply(x, 'conv1'), 'relu1');
+  const s = new Relu().apply(new Add().apply([a, new Convolution(3, 3, 3, { pad: 1 }).apply(a, 'conv2')], 'add1'), 'relu2');
+  const u = new Relu().apply(new Add().apply([s, new Convolution(3, 3, 3, { pad: 1 }).apply(s, 'conv3')], 'add2'), 'relu3');
+  const cat = new Concatenate().apply([u, s], 'cat');
+  const y = new Affine(3).apply(new GlobalAvgPool().apply(cat, 'gap'), 'fc');
+  return new Graph({ input: x, output: y, loss: new SoftmaxWithLoss(), seed, backend, fuse });
+}
+
 function randomizeBiases(net: Network): void {
   let seed = 100;
   for (const [k, p] of Object.entries(net.namedParams())) if (k.endsWith('.b')) p.value.data.set(randomArray(p.value.size, seed++, -0.2, 0.2));
@@ -51,6 +66,30 @@ describe.each(backendsUnderTest())('graph gradients on $name', ({ backend }) => 
     expect(Object.keys(res)).toEqual(['conv1.W', 'conv1.b', 'conv2.W', 'conv2.b', 'bn.gamma', 'bn.beta', 'conv3.W', 'fc.W', 'fc.b']);
     for (const e of Object.values(res)) {
       if (!e.ok) throw new Error(`${e.name}: max abs ${e.maxAbsError}, max rel ${e.maxRelError}; worst at ${e.worst.index}: analytic ${e.worst.analytic}, numerical ${e.worst.numerical}`);
+    }
+  });
+});
+
+describe.each(backendsUnderTest())('residual sums with the ReLU fused on $name', ({ backend }) => {
+  test('an Add + ReLU read three times and one read once: backprop = finite differences; fused and unfused the same bits', () => {
+    const net = residual(backend, true);
+    expect(net.nodes.filter((n) => n.layer instanceof Add && n.layer.fusedRelu).map((n) => n.name)).toEqual(['add1', 'add2']);
+    expect(net.nodes.filter((n) => n.layer instanceof Relu && n.layer.passThrough).map((n) => n.name)).toEqual(['relu1', 'relu2', 'relu3']);
+    randomizeBiases(net);
+    const x = rand([3, 2, 5, 5], 14); // a seed whose inputs sit away from the ReLUs' kinks at h = 1e-3 (11-13 do not: the same errors fused or not)
+    const t = Int32Array.from([0, 2, 1]);
+    const res = checkNetworkGradient(net, x, t, { h: 1e-3, rtol: 1e-2, atol: 5e-4 });
+    for (const e of Object.values(res)) {
+      if (!e.ok) throw new Error(`${e.name}: max abs ${e.maxAbsError}, max rel ${e.maxRelError}; worst at ${e.worst.index}: analytic ${e.worst.analytic}, numerical ${e.worst.numerical}`);
+    }
+    const off = residual(backend, false);
+    expect(off.nodes.some((n) => n.layer instanceof Add && n.layer.fusedRelu)).toBe(false);
+    randomizeBiases(off);
+    for (let step = 0; step < 2; step++) {
+      const gf = net.gradient(x, t);
+      const gu = off.gradient(x, t);
+      expect(net.lastLoss).toBe(off.lastLoss);
+      for (const k of Object.keys(gu)) expect(Array.from(new Uint32Array(gf[k].data.buffer, gf[k].data.byteOffset, gf[k].size))).toEqual(Array.from(new Uint32Array(gu[k].data.buffer, gu[k].data.byteOffset, gu[k].size)));
     }
   });
 });

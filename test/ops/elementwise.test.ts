@@ -1,5 +1,5 @@
 /**
- * addBias, sumRows, activations (forward/backward), axpy, scale:
+ * addBias, sumRows, activations (forward/backward), axpy, scale, addForward / reluBackwardSum (the fused Add + ReLU):
  *  - every backend against float64 formulas written here;
  *  - native against TS on awkward sizes, under both kernel tables and 1 vs 3 threads (elementwise results must
  *    not depend on the thread count);
@@ -116,6 +116,68 @@ describe.each(backendsUnderTest())('$name backend vs float64 formulas', ({ backe
   });
 });
 
+describe.each(backendsUnderTest())('$name backend: addForward and reluBackwardSum (the fused Add + ReLU)', ({ backend }) => {
+  test('vs float64 formulas, with and without the ReLU, one or two gradients, in place', () => {
+    for (const n of SIZES) {
+      const a = activationInput(n, n + 7);
+      const b = activationInput(n, n + 8);
+      for (const relu of [false, true]) {
+        const y = new Float32Array(n);
+        backend.addForward(a, b, relu, y);
+        expectClose(y, Array.from(a, (v, i) => (relu && v + b[i] <= 0 ? 0 : v + b[i])), { rtol: 1e-7, atol: 0 }, `addForward relu=${relu} n=${n}`);
+        const inA = a.slice();
+        backend.addForward(inA, b, relu, inA);
+        expectSameBits(inA, y, `addForward in place (y = a) n=${n}`);
+      }
+      const y = new Float32Array(n);
+      backend.addForward(a, b, true, y);
+      const d0 = randomArray(n, n + 9);
+      const d1 = randomArray(n, n + 10);
+      const dx = new Float32Array(n);
+      backend.reluBackwardSum(d0, d1, y, dx);
+      expectClose(dx, Array.from(d0, (v, i) => (y[i] > 0 ? v + d1[i] : 0)), { rtol: 1e-7, atol: 0 }, `reluBackwardSum n=${n}`);
+      const in1 = d1.slice();
+      backend.reluBackwardSum(d0, in1, y, in1);
+      expectSameBits(in1, dx, `reluBackwardSum in place (dx = dy1) n=${n}`);
+      backend.reluBackwardSum(d0, null, y, dx);
+      expectClose(dx, Array.from(d0, (v, i) => (y[i] > 0 ? v : 0)), { rtol: 0, atol: 0 }, `reluBackwardSum one gradient n=${n}`);
+    }
+  });
+
+  test('the same bits as the unfused ops: copy + axpy(1) then relu; summed gradients (copy + axpy) then relu backward', () => {
+    const n = 1000;
+    const a = activationInput(n, 1);
+    const b = activationInput(n, 2);
+    const y = new Float32Array(n);
+    backend.addForward(a, b, true, y);
+    const u = a.slice();
+    backend.axpy(1, b, u);
+    const x = u.slice();
+    backend.activationForward('relu', u, u, 0);
+    expectSameBits(y, u, 'addForward vs copy + axpy + relu');
+    const d0 = randomArray(n, 3);
+    const d1 = randomArray(n, 4);
+    const dx = new Float32Array(n);
+    backend.reluBackwardSum(d0, d1, y, dx);
+    const s = d0.slice();
+    backend.axpy(1, d1, s);
+    const want = new Float32Array(n);
+    backend.activationBackward('relu', s, x, u, want, 0);
+    expectSameBits(dx, want, 'reluBackwardSum vs copy + axpy + relu backward');
+  });
+
+  test('special values: a sum <= 0 (and −0) gives +0, NaN passes forward; backward masks where y is not > 0, NaN y included', () => {
+    const a = new Float32Array([-0, 0, 1, -1, NaN, 2, Infinity, -Infinity, 1e-45]);
+    const b = new Float32Array([0, -0, -1, 0.5, 1, NaN, 1, 1, -1e-45]);
+    const y = new Float32Array(a.length);
+    backend.addForward(a, b, true, y);
+    expectSameBits(y, new Float32Array([0, 0, 0, 0, NaN, NaN, Infinity, 0, 0]), 'addForward relu');
+    const dx = new Float32Array(a.length);
+    backend.reluBackwardSum(new Float32Array(a.length).fill(2), new Float32Array(a.length).fill(NaN), new Float32Array([1, 0, -1, NaN, 3, -0, 1e-45, 5, 7]), dx);
+    expectSameBits(dx, new Float32Array([NaN, 0, 0, 0, NaN, 0, NaN, NaN, NaN]), 'reluBackwardSum mask');
+  });
+});
+
 describe.each(backendsUnderTest())('$name backend rejects bad inputs', ({ backend }) => {
   const f = (n: number) => new Float32Array(n);
   const bad: [string, () => void, ErrorConstructor][] = [
@@ -137,6 +199,14 @@ describe.each(backendsUnderTest())('$name backend rejects bad inputs', ({ backen
     ['axpy short y', () => backend.axpy(1, f(4), f(3)), RangeError],
     ['axpy alpha string', () => backend.axpy('1' as unknown as number, f(3), f(3)), TypeError],
     ['scale short y', () => backend.scale(f(4), 2, f(3)), RangeError],
+    ['addForward short b', () => backend.addForward(f(4), f(3), true, f(4)), RangeError],
+    ['addForward short y', () => backend.addForward(f(4), f(4), false, f(3)), RangeError],
+    ['addForward relu not a boolean', () => backend.addForward(f(4), f(4), 1 as unknown as boolean, f(4)), TypeError],
+    ['addForward a not Float32Array', () => backend.addForward([1, 2] as unknown as Float32Array, f(2), false, f(2)), TypeError],
+    ['reluBackwardSum short dy1', () => backend.reluBackwardSum(f(4), f(3), f(4), f(4)), RangeError],
+    ['reluBackwardSum short y', () => backend.reluBackwardSum(f(4), null, f(3), f(4)), RangeError],
+    ['reluBackwardSum short dx', () => backend.reluBackwardSum(f(4), f(4), f(4), f(3)), RangeError],
+    ['reluBackwardSum dy0 null', () => backend.reluBackwardSum(null as unknown as Float32Array, f(4), f(4), f(4)), TypeError],
     ['scale s Infinity', () => backend.scale(f(4), Infinity, f(4)), RangeError],
   ];
   test.each(bad)('%s', (_label, call, ErrorType) => {
@@ -205,6 +275,37 @@ if (!tsOnly) {
             expectSameBits(dx, first[1], `${kind} backward thread-independence ${cfg.label}`);
           }
           first = [y, dx];
+        }
+      }
+    });
+
+    test('addForward and reluBackwardSum: bit-identical to TS under every kernel table and thread count', () => {
+      for (const n of SIZES) {
+        const a = activationInput(n, 300 + n);
+        const b = activationInput(n, 400 + n);
+        const d0 = randomArray(n, 500 + n);
+        const d1 = randomArray(n, 600 + n);
+        for (const relu of [false, true]) {
+          const yT = new Float32Array(n);
+          ts.addForward(a, b, relu, yT);
+          const dxT = new Float32Array(n);
+          ts.reluBackwardSum(d0, d1, yT, dxT);
+          const dx1T = new Float32Array(n);
+          ts.reluBackwardSum(d0, null, yT, dx1T);
+          for (const cfg of configs) {
+            const [y, dx, dx1] = withNative(cfg.isa, cfg.threads, () => {
+              const y = new Float32Array(n);
+              const dx = new Float32Array(n);
+              const dx1 = new Float32Array(n);
+              requireNative().addForward(a, b, relu, y);
+              requireNative().reluBackwardSum(d0, d1, yT, dx);
+              requireNative().reluBackwardSum(d0, null, yT, dx1);
+              return [y, dx, dx1];
+            });
+            expectSameBits(y, yT, `addForward relu=${relu} n=${n} ${cfg.label}`);
+            expectSameBits(dx, dxT, `reluBackwardSum n=${n} ${cfg.label}`);
+            expectSameBits(dx1, dx1T, `reluBackwardSum (one gradient) n=${n} ${cfg.label}`);
+          }
         }
       }
     });

@@ -107,6 +107,33 @@ export function axpy(alpha: number, x: Float32Array, y: Float32Array): void {
   for (let i = 0; i < n; i++) y[i] += a * x[i];
 }
 
+/** y = a + b over a.length elements, then the ReLU (v <= 0 gives +0, NaN passes) when relu; y may be a or b. */
+export function addForward(a: Float32Array, b: Float32Array, relu: boolean, y: Float32Array): void {
+  checkF32('a', a);
+  const n = a.length;
+  checkF32('b', b, n);
+  if (typeof relu !== 'boolean') throw invalidType('relu', 'a boolean', relu);
+  checkF32('y', y, n);
+  for (let i = 0; i < n; i++) {
+    const v = a[i] + b[i];
+    y[i] = relu && v <= 0 ? 0 : v;
+  }
+}
+
+/** dx = y > 0 ? dy0 + dy1 : 0 over dy0.length elements (dy1 null: dy0 where y > 0); dx may be dy0 or dy1. */
+export function reluBackwardSum(dy0: Float32Array, dy1: Float32Array | null, y: Float32Array, dx: Float32Array): void {
+  checkF32('dy0', dy0);
+  const n = dy0.length;
+  if (dy1 !== null) checkF32('dy1', dy1, n);
+  checkF32('y', y, n);
+  checkF32('dx', dx, n);
+  if (dy1 === null) {
+    for (let i = 0; i < n; i++) dx[i] = y[i] > 0 ? dy0[i] : 0;
+  } else {
+    for (let i = 0; i < n; i++) dx[i] = y[i] > 0 ? dy0[i] + dy1[i] : 0;
+  }
+}
+
 /** y = x · s over x.length elements (x and y may alias). */
 export function scale(x: Float32Array, s: number, y: Float32Array): void {
   checkF32('x', x);

@@ -86,6 +86,12 @@ export class TsBackend implements Backend {
   axpy(alpha: number, x: Float32Array, y: Float32Array): void {
     ew.axpy(alpha, x, y);
   }
+  addForward(a: Float32Array, b: Float32Array, relu: boolean, y: Float32Array): void {
+    ew.addForward(a, b, relu, y);
+  }
+  reluBackwardSum(dy0: Float32Array, dy1: Float32Array | null, y: Float32Array, dx: Float32Array): void {
+    ew.reluBackwardSum(dy0, dy1, y, dx);
+  }
   scale(x: Float32Array, s: number, y: Float32Array): void {
     ew.scale(x, s, y);
   }

@@ -108,6 +108,36 @@ void axpy_avx2(float a, const float* x, float* y, size_t n) {
   map2(x, y, y, n, [va](__m256 xv, __m256 yv) { return _mm256_fmadd_ps(va, xv, yv); });
 }
 
+void add_relu_avx2(const float* a, const float* b, float* y, size_t n, bool relu) {
+  const __m256 zero = _mm256_setzero_ps();
+  if (relu) {  // v <= 0 -> +0 (also −0); NaN passes: the relu of act_fwd
+    map2(a, b, y, n, [zero](__m256 u, __m256 v) {
+      const __m256 s = _mm256_add_ps(u, v);
+      return _mm256_andnot_ps(_mm256_cmp_ps(s, zero, _CMP_LE_OQ), s);
+    });
+  } else {
+    map2(a, b, y, n, [](__m256 u, __m256 v) { return _mm256_add_ps(u, v); });
+  }
+}
+
+void relu_grad_sum_avx2(const float* dy0, const float* dy1, const float* y, float* dx, size_t n) {
+  const __m256 zero = _mm256_setzero_ps();
+  if (dy1 == nullptr) {
+    map2(dy0, y, dx, n, [zero](__m256 d, __m256 v) { return _mm256_and_ps(_mm256_cmp_ps(v, zero, _CMP_GT_OQ), d); });
+    return;
+  }
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 d = _mm256_add_ps(_mm256_loadu_ps(dy0 + i), _mm256_loadu_ps(dy1 + i));
+    _mm256_storeu_ps(dx + i, _mm256_and_ps(_mm256_cmp_ps(_mm256_loadu_ps(y + i), zero, _CMP_GT_OQ), d));
+  }
+  if (i < n) {
+    const __m256i m = tail_mask(n - i);
+    const __m256 d = _mm256_add_ps(_mm256_maskload_ps(dy0 + i, m), _mm256_maskload_ps(dy1 + i, m));
+    _mm256_maskstore_ps(dx + i, m, _mm256_and_ps(_mm256_cmp_ps(_mm256_maskload_ps(y + i, m), zero, _CMP_GT_OQ), d));
+  }
+}
+
 void scale_avx2(const float* x, float s, float* y, size_t n) {
   const __m256 vs = _mm256_set1_ps(s);
   map1(x, y, n, [vs](__m256 v) { return _mm256_mul_ps(vs, v); });
@@ -294,7 +324,8 @@ void mask_scale_avx2(const float* dy, const uint8_t* mask, float s, float* dx, s
 
 const ElementwiseKernels elementwise_kernels_avx2 = {
     "avx2",       add_avx2,     axpy_avx2,    scale_avx2,       col_sum_avx2,    act_fwd_avx2,
-    act_bwd_avx2, max_avx2,     exp_sub_avx2, dropout_fwd_avx2, mask_scale_avx2,
+    act_bwd_avx2, max_avx2,     exp_sub_avx2, dropout_fwd_avx2, mask_scale_avx2, add_relu_avx2,
+    relu_grad_sum_avx2,
 };
 
 }  // namespace simdnet
