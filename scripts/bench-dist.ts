@@ -104,7 +104,8 @@ async function main(): Promise<void> {
   console.log('\nWhere a step goes (ms per timed step, mean over the ranks, median over the rounds). The main thread computes (1 thread);');
   console.log('"runnable" is time it waited for a CPU (other threads or processes had them); the peer lag is how long after this rank\'s');
   console.log('backward the slower rank\'s ended (imbalance, not communication); the comm tail is from the last rank\'s backward end to');
-  console.log('the sums being in; poked rounds: the communication thread\'s MPI progress rounds made on a poke from backward.');
+  console.log('the sums being in (when the rank saw the last one: it updates the buckets already summed meanwhile); poked rounds: the');
+  console.log('communication thread\'s MPI progress rounds made on a poke (from backward, and after each bucket\'s update).');
   printTable(
     ['configuration', 'main on CPU', 'main runnable', 'comm thread CPU in compute / in wait', 'MPI lib threads CPU', 'other threads CPU', 'peer lag', 'comm tail', 'poked rounds'],
     cfgs.map((c) => {

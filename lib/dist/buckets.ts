@@ -21,6 +21,8 @@ interface Bucket {
   buf: Float32Array;
   /** Layers of the bucket still running their backward in this step. */
   waiting: number;
+  /** Sequence number of this step's allreduce of the bucket (Communicator.startAllreduce). */
+  seq: number;
   layers: number;
   label: string;
 }
@@ -47,7 +49,7 @@ export class GradientBuckets {
         continue;
       }
       if (!cur) {
-        cur = { params: [], buf: new Float32Array(0), waiting: 0, layers: 0, label: '' };
+        cur = { params: [], buf: new Float32Array(0), waiting: 0, seq: 0, layers: 0, label: '' };
         bytes = 0;
       }
       for (const p of ps) {
@@ -101,16 +103,29 @@ export class GradientBuckets {
   }
 
   private launch(b: Bucket): void {
-    this.comm.startAllreduce(b.buf, this.scale, b.label);
+    b.seq = this.comm.startAllreduce(b.buf, this.scale, b.label);
     this.started++;
   }
 
-  /** Waits for every bucket: then every Param.grad (a view of its bucket) holds the sum over the ranks. */
-  finish(): void {
+  /**
+   * Waits for every bucket: then every Param.grad (a view of its bucket) holds the sum over the ranks. With `update`
+   * (an Optimizer.stepper), each bucket's parameters are updated as soon as its sum is in, in the order the buckets
+   * started, while the later ones still travel (on a rank that finished backward first, in the time it waits for
+   * the other's last buckets); a poke after each update gives those a progress round. The update is per parameter,
+   * so the weights are bit-identical to one optimizer step after the wait.
+   */
+  finish(update?: (names: string[]) => void): void {
     if (this.started !== this.buckets.length) {
       // Every layer with parameters runs its backward, so this does not happen; if it did, the buckets would
       // start out of order on this rank only, so fail instead of mixing up gradients between ranks.
       throw this.comm.error(`${this.buckets.length - this.started} gradient bucket(s) never became ready during backward`);
+    }
+    if (update) {
+      for (const b of this.buckets) {
+        this.comm.waitFor(b.seq);
+        update(b.params.map((p) => p.name));
+        this.comm.poke();
+      }
     }
     this.comm.wait();
   }

@@ -75,10 +75,11 @@ export class Communicator {
     return world;
   }
 
-  /** Starts an in-place sum-allreduce (buf *= scale first); it completes on the next wait(). */
-  startAllreduce(buf: Float32Array | Float64Array, scale: number, label: string): void {
+  /** Starts an in-place sum-allreduce (buf *= scale first); it completes on the next wait() (or waitFor of the
+   * sequence number returned). */
+  startAllreduce(buf: Float32Array | Float64Array, scale: number, label: string): number {
     this.live();
-    this.mpi.allreduceStart(buf, scale, label);
+    return this.mpi.allreduceStart(buf, scale, label);
   }
 
   /** Asks for a round of progress on the started collectives now (cheap; called between layers of backward). */
@@ -90,6 +91,16 @@ export class Communicator {
   wait(): void {
     try {
       this.mpi.waitAll(this.timeoutMs);
+    } catch (err) {
+      throw this.error((err as Error).message);
+    }
+  }
+
+  /** Waits for the collectives started up to the one whose sequence number is `seq` (startAllreduce's return);
+   * later ones keep going. @throws {Error} as wait() */
+  waitFor(seq: number): void {
+    try {
+      this.mpi.waitUntil(seq, this.timeoutMs);
     } catch (err) {
       throw this.error((err as Error).message);
     }

@@ -13,14 +13,16 @@ import { setTempGuard } from '../io/atomic';
 export interface MpiAddon {
   /** MPI_Init_thread(FUNNELED) on the communication thread; fails after timeoutMs. */
   init(timeoutMs: number): { rank: number; size: number; threadLevel: number; library: string };
-  /** Starts a sum-allreduce in place (buf *= scale first, Float32Array only). */
-  allreduceStart(buf: Float32Array | Float64Array, scale: number, label: string): void;
+  /** Starts a sum-allreduce in place (buf *= scale first, Float32Array only); returns its sequence number (1, 2, …). */
+  allreduceStart(buf: Float32Array | Float64Array, scale: number, label: string): number;
   /** Starts an allgather of `local` (bytes) into `out` (size × local bytes). */
   allgatherStart(local: ArrayBufferView, out: ArrayBufferView, label: string): void;
   /** Starts a broadcast of `buf` (bytes) from `root`. */
   bcastStart(buf: ArrayBufferView, root: number, label: string): void;
   /** Waits until every started collective completed; throws after timeoutMs or on an MPI error. */
   waitAll(timeoutMs: number): void;
+  /** Waits until every collective up to sequence number `seq` completed (later ones may still run); as waitAll. */
+  waitUntil(seq: number, timeoutMs: number): void;
   /** Asks the communication thread for a round of progress on the outstanding collectives (between layers). */
   poke(): void;
   /** Collectives completed, bytes handed to them, ms callers waited; poke() calls and the progress rounds they caused. */
@@ -38,7 +40,7 @@ export interface MpiAddon {
 }
 
 const EXPORTS: readonly (keyof MpiAddon)[] = [
-  'init', 'allreduceStart', 'allgatherStart', 'bcastStart', 'waitAll', 'poke', 'stats', 'abort', 'finalize', 'failed',
+  'init', 'allreduceStart', 'allgatherStart', 'bcastStart', 'waitAll', 'waitUntil', 'poke', 'stats', 'abort', 'finalize', 'failed',
   'guardFile', 'unguardFile', 'guardedFiles',
 ];
 

@@ -87,6 +87,8 @@ export class DataParallel implements LoopParallel {
   /** Time spent waiting for collectives and bytes allreduced, accumulated over the steps. */
   readonly stepStats = { steps: 0, waitMs: 0, bytes: 0 };
   private readonly buckets: GradientBuckets;
+  /** Names of parameters in no gradient bucket (none in the networks simdnet builds), updated after the buckets. */
+  private readonly unbucketed: string[];
   private readonly control = new Float64Array(4);
   private readonly hook: (layer: Layer) => void;
   private rngs: { aug: Rng; net: Rng } | null = null;
@@ -96,6 +98,8 @@ export class DataParallel implements LoopParallel {
     this.rank = comm.rank;
     this.size = comm.size;
     this.buckets = new GradientBuckets(network, comm, bucketBytes);
+    const inBuckets = new Set(this.buckets.buckets.flatMap((b) => b.params.map((p) => p.name)));
+    this.unbucketed = Object.keys(network.namedParams()).filter((k) => !inBuckets.has(k));
     this.hook = (layer) => {
       this.buckets.layerDone(layer);
       this.comm.poke();
@@ -121,7 +125,7 @@ export class DataParallel implements LoopParallel {
     return out;
   }
 
-  gradient(local: LocalBatch | null, globalSize: number): { loss: number; correct: number; total: number } {
+  gradient(local: LocalBatch | null, globalSize: number, stepper?: () => (names: Iterable<string>) => void): { loss: number; correct: number; total: number } {
     const net = this.network;
     const share = local ? local.x.shape[0] / globalSize : 0;
     const t0 = this.comm.stats().waitMs;
@@ -149,7 +153,14 @@ export class DataParallel implements LoopParallel {
       }
     }
     try {
-      this.buckets.finish();
+      if (stepper) {
+        // the optimizer step, bucket by bucket as the sums come in (then any parameter outside the buckets)
+        const update = stepper();
+        this.buckets.finish(update);
+        update(this.unbucketed);
+      } else {
+        this.buckets.finish();
+      }
     } catch (err) {
       (err as Error).message += ` (in training step ${this.stepStats.steps + 1} of this run)`;
       throw err;

@@ -133,6 +133,18 @@ export abstract class Optimizer {
    * @throws {TypeError|RangeError} a parameter or gradient is missing or has the wrong size
    */
   step(params: Record<string, Param>, grads?: Record<string, Tensor | Float32Array>, backend?: Backend): void {
+    this.stepper(params, grads, backend)(Object.keys(params));
+  }
+
+  /**
+   * `step` in parts, for data-parallel training (lib/dist/buckets.ts: the parameters of a gradient bucket are updated
+   * as soon as its sum is in, while later buckets still travel). Checks everything and counts the iteration now,
+   * exactly as `step`; the function returned applies the update rule to the named parameters, each at most once.
+   * Once every name has been passed, the parameters and state are bit-identical to one `step` call (the rule is
+   * per parameter; `step` is this with every name at once). Names left out are simply not updated this iteration.
+   * @throws {TypeError|RangeError} as step; the returned function: a name not in `params`, or one already updated
+   */
+  stepper(params: Record<string, Param>, grads?: Record<string, Tensor | Float32Array>, backend?: Backend): (names: Iterable<string>) => void {
     if (params === null || typeof params !== 'object') throw invalidType('params', 'an object of name -> Param', params);
     if (grads !== undefined && (grads === null || typeof grads !== 'object')) {
       throw invalidType('grads', 'an object of name -> gradient', grads);
@@ -165,17 +177,27 @@ export abstract class Optimizer {
     const be = backend ?? this.backend ?? getBackend();
     this.iter++;
     const hyper = { ...this.hyper, t: this.iter } as OptimizerHyper;
-    for (const { key, value, grad } of work) {
-      const st = this.slotNames.length > 0 ? this.stateFor(key, value.length) : {};
-      be.optimizerStep(
-        this.name,
-        value,
-        grad,
-        this.slotNames.length > 0 ? st[this.slotNames[0]] : null,
-        this.slotNames.length > 1 ? st[this.slotNames[1]] : null,
-        hyper,
-      );
-    }
+    const todo = new Map(work.map((w) => [w.key, w]));
+    const done = new Set<string>();
+    return (names) => {
+      for (const key of names) {
+        const w = todo.get(key);
+        if (!w) {
+          throw invalidRange('stepper names', done.has(key) ? 'each parameter once per step' : 'names of the parameters given to stepper', `'${key}'${done.has(key) ? ' again' : ''}`);
+        }
+        todo.delete(key);
+        done.add(key);
+        const st = this.slotNames.length > 0 ? this.stateFor(key, w.value.length) : {};
+        be.optimizerStep(
+          this.name,
+          w.value,
+          w.grad,
+          this.slotNames.length > 0 ? st[this.slotNames[0]] : null,
+          this.slotNames.length > 1 ? st[this.slotNames[1]] : null,
+          hyper,
+        );
+      }
+    };
   }
 
   /** The book's spelling: `update(params, grads)` is `step(params, grads)`. */

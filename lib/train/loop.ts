@@ -14,7 +14,7 @@ import type { Target } from '../layers/layer';
 import { countCorrect, targetClasses, type AccuracyKind } from '../metrics/accuracy';
 import { MetricAccumulator, type MetricName } from '../metrics/epoch_metrics';
 import type { Network } from '../nets/network';
-import type { Optimizer } from '../optimizers/optimizer';
+import { Optimizer } from '../optimizers/optimizer';
 import { Rng, type RngState } from '../rng';
 import { Tensor } from '../tensor';
 import { BatchGatherer, gatherTarget, sliceRows, sliceTarget, targetRows, type DataPair } from './data';
@@ -124,8 +124,10 @@ export interface LoopParallel {
   /** This rank's rows of a global batch. */
   shard(idx: Int32Array): Int32Array;
   /** Forward/backward of this rank's rows (null: none), gradients summed over the ranks into every Param.grad;
-   * returns the loss and the accuracy counts of the whole global batch of `globalSize` rows. */
-  gradient(local: LocalBatch | null, globalSize: number): { loss: number; correct: number; total: number };
+   * returns the loss and the accuracy counts of the whole global batch of `globalSize` rows. With `stepper`, it also
+   * makes this step's optimizer update (calling it once the gradients are final, then the function it returns with
+   * every parameter's name), so that parts of it can run while the last sums are still travelling. */
+  gradient(local: LocalBatch | null, globalSize: number, stepper?: () => (names: Iterable<string>) => void): { loss: number; correct: number; total: number };
   /** This rank's rows [lo, hi) of an evaluation over n rows. */
   evalRange(n: number): [number, number];
   /** (correct, total, loss sum) summed over the ranks. */
@@ -304,14 +306,20 @@ export class TrainLoop {
     let loss: number;
     let correct: number;
     let total: number;
+    // the optimizer runs on the network's backend, not the process default
     if (this.parallel) {
       const mine = this.parallel.shard(idx); // this rank's rows of the global batch
-      ({ loss, correct, total } = this.parallel.gradient(mine.length > 0 ? this.localBatch(mine) : null, size));
+      const opt = this.optimizer;
+      // data-parallel: the step is made bucket by bucket as the sums come in (unless a subclass has its own step)
+      const split = opt.step === Optimizer.prototype.step;
+      const stepper = split ? () => opt.stepper(net.namedParams(), undefined, net.backend) : undefined;
+      ({ loss, correct, total } = this.parallel.gradient(mine.length > 0 ? this.localBatch(mine) : null, size, stepper));
+      if (!split) opt.step(net.namedParams(), undefined, net.backend);
     } else {
       const b = this.localBatch(idx.subarray(0, size));
       ({ loss, correct, total } = trainGradient(net, b.x, b.t, kind, b.sw));
+      this.optimizer.step(net.namedParams(), undefined, net.backend);
     }
-    this.optimizer.step(net.namedParams(), undefined, net.backend); // the network's backend, not the process default
     this.epochLossSum += loss * size;
     this.epochSamples += size;
     this.trainLossList.push(loss);

@@ -85,8 +85,7 @@ Napi::Value AllreduceStart(const Napi::CallbackInfo& info) {
   j.count = a.ElementLength();
   j.scale = scale;
   j.label = LabelArg(info, 2);
-  comm().submit(std::move(j));
-  return env.Undefined();
+  return Napi::Number::New(env, static_cast<double>(comm().submit(std::move(j))));
 }
 
 Napi::Value AllgatherStart(const Napi::CallbackInfo& info) {
@@ -133,6 +132,21 @@ Napi::Value WaitAll(const Napi::CallbackInfo& info) {
   int timeout = IntArg(info, 0, "timeoutMs");
   std::string err;
   if (!comm().wait_all(timeout, &err)) throw Napi::Error::New(env, err);
+  return env.Undefined();
+}
+
+// waitUntil(seq, timeoutMs): every collective up to sequence number seq (allreduceStart's return) completed.
+Napi::Value WaitUntil(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  RequireInit(env);
+  if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "seq: expected a number");
+  const double seq = info[0].As<Napi::Number>().DoubleValue();
+  if (!(seq >= 0 && seq <= 9007199254740991.0) || seq != static_cast<double>(static_cast<std::uint64_t>(seq))) {
+    throw Napi::RangeError::New(env, "seq: expected a sequence number from allreduceStart (an integer >= 0), got " + std::to_string(seq));
+  }
+  int timeout = IntArg(info, 1, "timeoutMs");
+  std::string err;
+  if (!comm().wait_until(static_cast<std::uint64_t>(seq), timeout, &err)) throw Napi::Error::New(env, err);
   return env.Undefined();
 }
 
@@ -213,6 +227,7 @@ Napi::Object Module(Napi::Env env, Napi::Object exports) {
   exports.Set("allgatherStart", Napi::Function::New(env, AllgatherStart));
   exports.Set("bcastStart", Napi::Function::New(env, BcastStart));
   exports.Set("waitAll", Napi::Function::New(env, WaitAll));
+  exports.Set("waitUntil", Napi::Function::New(env, WaitUntil));
   exports.Set("poke", Napi::Function::New(env, Poke));
   exports.Set("stats", Napi::Function::New(env, Stats));
   exports.Set("abort", Napi::Function::New(env, Abort));

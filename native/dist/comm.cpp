@@ -187,12 +187,22 @@ void Comm::run() {
     std::vector<bool> done(active_.size(), false);
     for (int k = 0; k < outcount; k++) done[static_cast<std::size_t>(idx[static_cast<std::size_t>(k)])] = true;
     std::uint64_t bytes = 0;
+    std::vector<std::uint64_t> finished;
     for (std::size_t i = 0; i < active_.size(); i++) {
-      if (done[i]) bytes += job_bytes(active_[i].job);
-      else still.push_back(active_[i]);
+      if (done[i]) {
+        bytes += job_bytes(active_[i].job);
+        finished.push_back(active_[i].job.seq);
+      } else {
+        still.push_back(active_[i]);
+      }
     }
     {
       std::lock_guard<std::mutex> lk(mu_);
+      for (std::uint64_t q : finished) done_ahead_.insert(q);
+      while (!done_ahead_.empty() && *done_ahead_.begin() == prefix_done_ + 1) {
+        done_ahead_.erase(done_ahead_.begin());
+        prefix_done_++;
+      }
       completed_ += static_cast<std::uint64_t>(outcount);
       stats_.jobs += static_cast<std::uint64_t>(outcount);
       stats_.payload_bytes += bytes;
@@ -259,23 +269,35 @@ void Comm::poke() {
   if (wake) cv_work_.notify_one();
 }
 
-void Comm::submit(Job job) {
+std::uint64_t Comm::submit(Job job) {
+  std::uint64_t seq;
   {
     std::lock_guard<std::mutex> lk(mu_);
     if (pending_label_.empty() && completed_ == submitted_) pending_label_ = job.label;
+    seq = job.seq = ++submitted_;
     queue_.push_back(std::move(job));
-    submitted_++;
   }
   cv_work_.notify_one();
+  return seq;
 }
 
 bool Comm::wait_all(int timeout_ms, std::string* err) {
+  std::uint64_t all;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    all = submitted_;
+  }
+  return wait_until(all, timeout_ms, err);
+}
+
+bool Comm::wait_until(std::uint64_t seq, int timeout_ms, std::string* err) {
   auto t0 = std::chrono::steady_clock::now();
   std::unique_lock<std::mutex> lk(mu_);
+  if (seq > submitted_) seq = submitted_;  // nothing later was submitted: wait for what was
   waiters_++;
   cv_work_.notify_one();  // the thread polls fast while someone waits
   bool ok = cv_done_.wait_for(lk, std::chrono::milliseconds(timeout_ms),
-                              [this] { return completed_ == submitted_ || failed_.load(); });
+                              [this, seq] { return prefix_done_ >= seq || failed_.load(); });
   waiters_--;
   stats_.wait_ns += static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());

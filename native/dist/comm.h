@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <deque>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -38,6 +39,7 @@ struct Job {
   double scale;       // allreduce f32: buf *= scale before the sum (1 = none)
   int root;           // bcast
   std::string label;  // for error messages ("gradient bucket 2", …)
+  std::uint64_t seq;  // set by submit: 1, 2, … in submission order
 };
 
 struct CommStats {
@@ -67,13 +69,18 @@ class Comm {
   bool initialized() const { return started_; }
   bool failed() const { return failed_.load(); }
 
-  // Queues a job; the thread starts it at once. Jobs are started in submission order.
-  void submit(Job job);
+  // Queues a job; the thread starts it at once. Jobs are started in submission order. Returns the job's sequence
+  // number (1 for the first job of the process, then 2, …), for wait_until.
+  std::uint64_t submit(Job job);
   // Asks the thread for one round of progress on the outstanding collectives now.
   void poke();
   // Blocks until every submitted job has completed. false and *err on a failed job (MPI error, message
   // kept for every later call) or when `timeout_ms` pass without all of them completing.
   bool wait_all(int timeout_ms, std::string* err);
+  // Blocks until every job up to sequence number `seq` (see submit) has completed; later ones may still be in flight
+  // (a data-parallel step updates the weights of a bucket whose sum is in while the next buckets travel). Errors
+  // and the time limit as wait_all.
+  bool wait_until(std::uint64_t seq, int timeout_ms, std::string* err);
 
   // Ends the whole job (MPI_Abort on MPI_COMM_WORLD): for errors after which the collectives cannot go on.
   void abort(int code);
@@ -98,6 +105,8 @@ class Comm {
   std::deque<Job> queue_;
   std::vector<Active> active_;        // touched by the thread only
   std::uint64_t submitted_ = 0, completed_ = 0;
+  std::uint64_t prefix_done_ = 0;     // every job with seq <= prefix_done_ has completed
+  std::set<std::uint64_t> done_ahead_;  // completed jobs beyond prefix_done_ (collectives may complete out of order)
   std::string pending_label_;         // first job not completed yet (for the timeout message)
   std::string error_;
   std::atomic<bool> failed_{false};

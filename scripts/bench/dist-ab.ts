@@ -8,6 +8,8 @@
  *    lib/dist/tuning.ts) vs Open MPI's own (binomial tree at 2 ranks: OMPI_MCA_coll_libnbc_iallreduce_algorithm=0);
  *  - env:NAME=VALUE[,NAME=VALUE…]: the defaults vs those environment variables (e.g. Open MPI's OMPI_MCA_*);
  *  - bucket:BYTES[,BYTES…]: the default 64 KiB gradient buckets vs other sizes;
+ *  - bind: unpinned ranks (the default, mpirun --bind-to none) vs rank i pinned to CPU i with taskset (no other rank's
+ *    communication thread can then take this rank's CPU, as on separate machines);
  *  - tree:DIR: this checkout vs another built checkout of simdnet (DIR/dist/scripts/bench-dist.js, with DIR's own
  *    addons): a code change A/B'd in one interleaved run (e.g. DIR = a copy of main before the change).
  */
@@ -23,6 +25,7 @@ interface Variant {
   env: Record<string, string | undefined>;
   bucketBytes?: number;
   script?: string;
+  bind?: boolean;
 }
 
 const BATCH = 100;
@@ -52,13 +55,16 @@ function experiment(what: string): Variant[] {
     if (sizes.some((b) => !Number.isInteger(b) || b < 4)) throw new RangeError(`--ab bucket: expected byte sizes >= 4, got ${what.slice(7)}`);
     return [{ name: 'bucket 64 KiB (default)', env: {} }, ...sizes.map((b) => ({ name: `bucket ${b} B`, env: {}, bucketBytes: b }))];
   }
+  if (what === 'bind') {
+    return [{ name: 'unpinned (default)', env: {} }, { name: 'rank i pinned to CPU i', env: {}, bind: true }];
+  }
   if (what.startsWith('tree:')) {
     const dir = path.resolve(what.slice(5));
     const script = path.join(dir, 'dist', 'scripts', 'bench-dist.js');
     if (!fs.existsSync(script)) throw new RangeError(`--ab tree: expected a built simdnet checkout (${script} is missing), got ${what.slice(5)}`);
     return [{ name: 'this checkout', env: {} }, { name: `tree ${dir}`, env: {}, script }];
   }
-  throw new RangeError(`--ab: expected progress, allreduce, env:NAME=VALUE, bucket:BYTES or tree:DIR, got ${what}`);
+  throw new RangeError(`--ab: expected progress, allreduce, bind, env:NAME=VALUE, bucket:BYTES or tree:DIR, got ${what}`);
 }
 
 function arg(name: string): string | undefined {
@@ -86,7 +92,7 @@ export async function abRun(): Promise<void> {
   for (const link of links) {
     for (const v of variants) {
       const cfg: WorkerConfig = { threads: 1, distributed: true, batch: BATCH, steps, ...(v.bucketBytes ? { bucketBytes: v.bucketBytes } : {}) };
-      cfgs.push({ label: `${link}, ${v.name}`, kind: 'mpi', link, cfg, env: v.env, ...(v.script ? { script: v.script } : {}), ...(link === 'veth' ? { veth: veth! } : {}), linkName: link, variant: v });
+      cfgs.push({ label: `${link}, ${v.name}`, kind: 'mpi', link, cfg, env: v.env, ...(v.script ? { script: v.script } : {}), ...(v.bind ? { bind: true } : {}), ...(link === 'veth' ? { veth: veth! } : {}), linkName: link, variant: v });
     }
   }
   let runs: Map<string, (Run | null)[]>;

@@ -23,6 +23,8 @@ export interface Launch {
   env?: Record<string, string | undefined>;
   /** another checkout's compiled bench script to run instead of this one (`--ab tree:DIR`: old code vs new) */
   script?: string;
+  /** pin process/rank i (and every thread it starts) to CPU i with taskset (`--ab bind`; pair and mpi kinds) */
+  bind?: boolean;
 }
 
 export interface Run {
@@ -75,13 +77,16 @@ function mpiCommand(l: Launch, envNames: string[]): { cmd: string; args: string[
   const node = process.execPath;
   const self = l.script ?? selfScript;
   const xs = ['SIMDNET_BENCH_DIST_WORKER', ...envNames].flatMap((k) => ['-x', k]);
+  // pinned: each rank to the CPU of its rank number (a veth pair's ranks are on two "hosts" for mpirun, whose own
+  // --bind-to core would put both on CPU 0)
+  const program = l.bind ? ['sh', '-c', `exec taskset -c "$OMPI_COMM_WORLD_RANK" "${node}" "${self}"`] : [node, self];
   if (l.link === 'veth') {
     const m = l.veth!.mpirun([...xs, '-x', 'PATH', '--bind-to', 'none']);
-    return { cmd: m.cmd, args: [...m.args, '-np', '2', node, self] };
+    return { cmd: m.cmd, args: [...m.args, '-np', '2', ...program] };
   }
   const root = process.getuid?.() === 0 ? ['--allow-run-as-root'] : [];
   const btl = l.link === 'shm' ? ['--mca', 'btl', 'self,vader'] : ['--mca', 'btl', 'self,tcp', '--mca', 'btl_tcp_if_include', 'lo'];
-  return { cmd: 'mpirun', args: [...root, '-np', '2', '--bind-to', 'none', ...btl, ...xs, node, self] };
+  return { cmd: 'mpirun', args: [...root, '-np', '2', '--bind-to', 'none', ...btl, ...xs, ...program] };
 }
 
 /** One run of a configuration; null (and a line saying why) when it failed. */
@@ -98,7 +103,7 @@ export async function launch(l: Launch): Promise<Run | null> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'simdnet-bench-dist-'));
     try {
       const rs = await Promise.all([0, 1].map((index) =>
-        runCmd(process.execPath, [self], { ...env, SIMDNET_BENCH_DIST_WORKER: JSON.stringify({ ...l.cfg, barrier: { dir, parties: 2, index } }) })));
+        runCmd(l.bind ? 'taskset' : process.execPath, l.bind ? ['-c', String(index), process.execPath, self] : [self], { ...env, SIMDNET_BENCH_DIST_WORKER: JSON.stringify({ ...l.cfg, barrier: { dir, parties: 2, index } }) })));
       const ranks = rs.flatMap((r) => results(r.out));
       const bad = rs.find((r) => r.code !== 0);
       if (bad || ranks.length !== 2) return failed(l.label, bad?.code ?? null, bad?.err ?? 'no result');

@@ -38,7 +38,9 @@ export interface WorkerResult {
   hash: string;
   /** per role: ms on a CPU and ms runnable without one, per timed step (scripts/bench/threads.ts) */
   threads: Record<ThreadRole, { runMs: number; waitMs: number; slices: number }>;
-  /** per timed step: when this rank's backward ended (it called finish) and when the allreduces were done (ms, CLOCK_MONOTONIC) */
+  /** per timed step: when this rank's backward ended (it called finish) and when the gradient sums were all in (ms,
+   * CLOCK_MONOTONIC; the optimizer updates the buckets whose sums are in meanwhile, so this is the last bucket's
+   * arrival, not the end of finish) */
   backwardEnd: number[];
   reduced: number[];
   /** the communication thread's CPU ms and wake-ups per timed step while this rank waited for the sums (the rest: during compute) */
@@ -107,15 +109,30 @@ export function worker(cfg: WorkerConfig): void {
   });
   if (trainer.parallel) {
     // the moment backward ends on this rank and the moment its gradient sums are in (a bench-only look inside)
-    const buckets = (trainer.parallel as unknown as { buckets: { finish(): void } }).buckets;
+    const buckets = (trainer.parallel as unknown as { buckets: { finish(update?: (names: string[]) => void): void } }).buckets;
     const finish = buckets.finish.bind(buckets);
+    const comm = trainer.parallel.comm;
+    const waitFor = comm.waitFor.bind(comm);
+    const wait = comm.wait.bind(comm);
+    let sumsIn = 0;
+    // the sums are in when the last bucket's wait returns (waitFor per bucket while the optimizer updates the others)
+    comm.waitFor = (seq: number) => {
+      waitFor(seq);
+      sumsIn = mono();
+    };
     let step = 0;
-    buckets.finish = () => {
+    buckets.finish = (update) => {
       const timed = step++ >= WARMUP && step <= WARMUP + steps;
       const c0 = timed ? commThreadStat() : null;
       if (timed) backwardEnd.push(mono());
-      finish();
-      if (timed) reduced.push(mono());
+      sumsIn = 0;
+      comm.wait = () => {
+        wait();
+        if (!update) sumsIn = mono(); // no optimizer in finish: the final wait is the last arrival
+      };
+      finish(update);
+      comm.wait = wait;
+      if (timed) reduced.push(sumsIn || mono());
       const c1 = c0 ? commThreadStat() : null;
       if (c0 && c1) {
         commInWait.runMs += (c1.runNs - c0.runNs) / 1e6 / steps;

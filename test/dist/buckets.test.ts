@@ -97,6 +97,49 @@ describe('gradient buckets', () => {
     });
   });
 
+  it('finish(update): each bucket is updated as soon as its own sum is in, in launch order, the later ones still travelling', () => {
+    const fresh = new MultiLayerNet({ inputSize: 6, hiddenSizeList: [5, 4], outputSize: 3, seed: 1, weightDecayLambda: 0.1 });
+    const events: string[] = [];
+    const started: Float32Array[] = [];
+    let summed = 0; // collectives completed by the stand-in (in order): 1..summed are in
+    const comm = {
+      startAllreduce(buf: Float32Array, _scale: number, label: string) {
+        started.push(buf);
+        events.push(`start ${label.slice(0, 17)}`);
+        return started.length;
+      },
+      waitFor(seq: number) {
+        events.push(`waitFor ${seq}`);
+        for (; summed < seq; summed++) started[summed].forEach((v, i, a) => (a[i] = v * 3));
+      },
+      wait() {
+        events.push('wait');
+        for (; summed < started.length; summed++) started[summed].forEach((v, i, a) => (a[i] = v * 3));
+      },
+      poke() {
+        events.push('poke');
+      },
+      error: (m: string) => new Error(m),
+    } as unknown as Communicator;
+    const buckets = new GradientBuckets(fresh, comm, 4);
+    fresh.loss(x, t, true);
+    buckets.begin(1);
+    fresh.backward((l) => buckets.layerDone(l));
+    const local = Object.fromEntries(Object.entries(fresh.namedParams()).map(([k, p]) => [k, p.grad.data.slice()]));
+    const g = fresh.namedParams();
+    buckets.finish((names) => {
+      events.push(`update ${names.join(',')}`);
+      // this bucket's sum is in; the next bucket's is not yet
+      for (const n of names) g[n].grad.data.forEach((v, i) => expect(v).toBe(Math.fround(local[n][i] * 3)));
+      const next = buckets.buckets.findIndex((b) => b.params.some((p) => p.name === names[0])) + 1;
+      for (const p of buckets.buckets[next]?.params ?? []) expect(Array.from(p.param.grad.data)).toEqual(Array.from(local[p.name]));
+    });
+    expect(events).toEqual([
+      'start gradient bucket 1', 'start gradient bucket 2', 'start gradient bucket 3',
+      'waitFor 1', 'update W3,b3', 'poke', 'waitFor 2', 'update W2,b2', 'poke', 'waitFor 3', 'update W1,b1', 'poke', 'wait',
+    ]);
+  });
+
   it('with a large bucket size, one bucket starts when the first layer is done', () => {
     const events: string[] = [];
     const buckets = new GradientBuckets(net, recorder(events), 1 << 20);

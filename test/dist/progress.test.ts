@@ -8,14 +8,17 @@ import { describeMpi, readRank, runRanks, tmpDir } from './helpers';
 
 interface CommStats { jobs: number; pokes: number; pokedRounds: number }
 
-async function stats(env: NodeJS.ProcessEnv): Promise<CommStats[]> {
+async function stats(env: NodeJS.ProcessEnv): Promise<(CommStats & { probe: string[] | null })[]> {
   const dir = tmpDir('progress');
   // one layer per bucket: a bucket starts after each Affine's backward, then the poke
-  const cfg = { rows: 400, epochs: 1, batch: 40, mode: 'dist', out: dir, distributed: { bucketBytes: 4 } };
+  const cfg = { rows: 400, epochs: 1, batch: 40, mode: 'dist', out: dir, distributed: { bucketBytes: 4 }, probeWaitUntil: true };
   const r = await runRanks(2, cfg, 90000, env);
   expect(r.stderr).not.toMatch(/rank \d:/);
   expect(r.code).toBe(0);
-  return [0, 1].map((rank) => (readRank(dir, 'dist', rank) as unknown as { comm: CommStats }).comm);
+  return [0, 1].map((rank) => {
+    const out = readRank(dir, 'dist', rank) as unknown as { comm: CommStats; probe: string[] | null };
+    return { ...out.comm, probe: out.probe };
+  });
 }
 
 describeMpi('distributed: progress poked from backward', () => {
@@ -24,6 +27,14 @@ describeMpi('distributed: progress poked from backward', () => {
       expect(s.pokes).toBeGreaterThanOrEqual(10 * 5); // 10 steps × 5 layers (Affine, Relu, Affine, Relu, Affine)
       expect(s.pokedRounds).toBeGreaterThan(0);
       expect(s.pokedRounds).toBeLessThanOrEqual(s.pokes);
+      // waitUntil (per-bucket waits, lib/dist/buckets.ts) refuses what is not a sequence number, without aborting
+      expect(s.probe).toEqual([
+        expect.stringMatching(/^RangeError: seq: expected a sequence number .*got -1/),
+        expect.stringMatching(/^RangeError: seq: expected a sequence number .*got 1\.5/),
+        expect.stringMatching(/^RangeError: seq: expected a sequence number .*got nan/),
+        'TypeError: seq: expected a number',
+        'beyond: returned',
+      ]);
     }
   }, 120000);
 

@@ -71,12 +71,28 @@ try {
   if (cfg.resume) trainer.resume(cfg.resume);
   const r = trainer.train();
   const rank = trainer.parallel ? trainer.parallel.rank : 0;
+  let probe = null;
+  if (cfg.probeWaitUntil && trainer.parallel) {
+    // the addon's waitUntil refuses what is not a sequence number (a JS error, no abort); one beyond the last
+    // collective waits for what was started and returns
+    const mpi = require(path.join(__dirname, '..', '..', 'dist', 'lib', 'dist', 'mpi.js')).loadMpi();
+    probe = [-1, 1.5, NaN, 'x'].map((v) => {
+      try {
+        mpi.waitUntil(v, 1000);
+        return 'no error';
+      } catch (e) {
+        return `${e.constructor.name}: ${e.message}`;
+      }
+    });
+    mpi.waitUntil(1e9, 1000);
+    probe.push('beyond: returned');
+  }
   const params = {};
   for (const [k, p] of Object.entries(net.namedParams())) params[k] = Buffer.from(p.value.data.buffer, p.value.data.byteOffset, p.value.data.byteLength).toString('base64');
   fs.writeFileSync(path.join(cfg.out, `${cfg.mode}-${rank}.json`), JSON.stringify({
     rank, size: trainer.parallel ? trainer.parallel.size : 1, stopped: r.stopped, hashes, history: r.history, testAcc: r.testAcc, iterations: r.iterations,
     params, losses: trainer.trainLossList, logs: epochLogs, stats: trainer.parallel ? trainer.parallel.stepStats : null,
-    comm: trainer.parallel ? trainer.parallel.comm.stats() : null,
+    comm: trainer.parallel ? trainer.parallel.comm.stats() : null, probe,
   }));
   if (trainer.parallel) trainer.parallel.comm.finalize();
 } catch (err) {

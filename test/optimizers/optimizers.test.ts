@@ -196,6 +196,46 @@ describe.each(backendsUnderTest())('optimizers on the $name backend', ({ backend
     }
   });
 
+  test.each(cases)('$rule: stepper in parts (any order, one name at a time) is bit-identical to step', ({ make }) => {
+    const whole = make(backend);
+    const p1 = makeParams(pb);
+    const parts = make(backend);
+    const p2 = makeParams(pb);
+    const orders = [['W2', 'b1', 'W1'], ['b1', 'W1', 'W2'], ['W1', 'W2', 'b1']];
+    for (let s = 0; s < STEPS; s++) {
+      fillGrads(pb, p1);
+      whole.step(p1);
+      fillGrads(pb, p2);
+      const update = parts.stepper(p2);
+      expect(parts.t).toBe(s + 1); // counted when the stepper is made, once per step
+      const [first, ...rest] = orders[s % orders.length];
+      update([first]);
+      update(rest);
+    }
+    expect(parts.t).toBe(whole.t);
+    for (const k of Object.keys(SIZES)) {
+      expect(Buffer.from(p2[k].value.data.buffer).equals(Buffer.from(p1[k].value.data.buffer))).toBe(true);
+    }
+    const a = whole.getState();
+    const b = parts.getState();
+    for (const k of Object.keys(a.slots)) {
+      for (const sl of Object.keys(a.slots[k])) expect(Array.from(b.slots[k][sl])).toEqual(Array.from(a.slots[k][sl]));
+    }
+  });
+
+  test('stepper: a name updated twice or not given is refused, leaving the parameter as it was', () => {
+    const opt = new Adam({ backend });
+    const p = makeParams(pb);
+    fillGrads(pb, p);
+    const update = opt.stepper(p);
+    update(['W1']);
+    const after = p.W1.value.data.slice();
+    expect(() => update(['W1'])).toThrow(/each parameter once per step.*'W1' again/);
+    expect(() => update(['W9'])).toThrow(/names of the parameters given to stepper.*'W9'/);
+    expect(Array.from(p.W1.value.data)).toEqual(Array.from(after));
+    expect(() => opt.stepper({ W1: { value: Tensor.zeros([3]), grad: Tensor.zeros([2]) } })).toThrow(RangeError);
+  });
+
   test('explicit grads override Param.grad; state is created per name, lazily', () => {
     const opt = new Momentum({ lr: 0.1, momentum: 0.5, backend });
     const p: Record<string, Param> = { W1: { value: Tensor.from([1, 2, 3], [3]), grad: Tensor.from([100, 100, 100], [3]) } };
