@@ -72,7 +72,7 @@ describe('baseline x86-64 binary', () => {
         worst = Math.max(worst, Math.abs(C[i * N + j] - e));
       }
       const x = new Float32Array(2 * 3 * 7 * 7).map((_, i) => Math.sin(i)), col = new Float32Array(2 * 25 * 27);
-      if (a.im2col) a.im2col(x, 2, 3, 7, 7, 3, 3, 1, 0, col);
+      if (a.im2col) a.im2col(x, { N: 2, C: 3, H: 7, W: 7, KH: 3, KW: 3, stride: 1, pad: 0 }, col);
       console.log(JSON.stringify({ info, switched, worst }));`;
     const r = spawnSync(qemu, ['-cpu', 'Nehalem', process.execPath, '-e', script], { encoding: 'utf8', timeout: 120000 });
     expect(r.signal).toBeNull(); // SIGILL would land here
