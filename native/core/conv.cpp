@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "core/conv_internal.h"
+#include "core/conv_pool_fwd.h"
 #include "core/conv_strided.h"
 #include "core/elementwise.h"
 #include "core/pool.h"
@@ -50,6 +51,7 @@ thread_local Workspace t_pool_y1;   // conv2_forward_max_pool: the first convolu
 thread_local DirectFwd t_fwd2;      // conv2_forward_max_pool's second convolution, per calling thread
 thread_local WinogradFwd t_wino;    // the inference ops' Winograd setup (first convolution), per calling thread
 thread_local WinogradFwd t_wino2;   // conv2_forward_max_pool's second convolution, per calling thread
+thread_local ConvPoolFwd t_cpool;   // conv_forward_max_pool at inference, pooled in registers, per calling thread
 
 // One convolution of an inference op, image by image: Winograd F(4x4, 3x3) where it applies (winograd.h), else the
 // direct path.
@@ -199,6 +201,14 @@ bool conv_forward_max_pool(const float* x, const float* w, const float* b, const
   const bool two = pg.KH == 2 && pg.KW == 2 && pg.stride == 2 && pg.pad == 0;
   // Winograd only at inference: training's forward must give the direct path's y (its backward reads it)
   if (tasks > 0 && two && !setup_image_fwd(fw, kt, g, w, b, F, !argmax)) return false;
+  // Inference on the direct path: the pool in registers, the convolution's output never stored (conv_pool_fwd.h;
+  // the same bits).
+  ConvPoolFwd& cp = t_cpool;
+  cp.on = false;
+  if (!argmax && fw.d.on && !setup_conv_pool_fwd(cp, *kt.conv_pool, *kt.conv_direct, g, w, F)) return false;
+  if (cp.on) {
+    return claim_images(g.N, tasks, [&](int64_t n) { return conv_pool_fwd_image(cp, x + n * X, g, b, relu, z + n * F * PP); });
+  }
   if (!fw.on()) {  // the two ops, through workspaces
     float* y = t_pool_y.get(g.N * F * P);
     int32_t* am = argmax ? argmax : reinterpret_cast<int32_t*>(t_pool_arg.get(g.N * F * PP));

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "core/conv_direct.h"
+#include "core/conv_pool_fwd.h"
 #include "core/cpu.h"
 #include "core/elementwise.h"
 #include "core/half.h"
@@ -25,7 +26,8 @@ struct Tables {
     KernelTable& ref = t[0];
     ref = KernelTable{Isa::reference,       &sgemm_kernels_ref, nullptr,          &im2col_kernels_ref,
                       &elementwise_kernels_ref, &optim_kernels_ref, &half_kernels_ref, &max_pool_2x2_kernels_ref,
-                      &conv_direct_kernels_ref, &norm_kernels_ref, &winograd_kernels_ref};
+                      &conv_direct_kernels_ref, &norm_kernels_ref, &winograd_kernels_ref,
+                      &conv_pool_kernels_ref};
     KernelTable& avx2 = t[1];
     avx2 = ref;
     avx2.isa = Isa::avx2;
@@ -39,6 +41,7 @@ struct Tables {
       avx2.max_pool_2x2 = &max_pool_2x2_kernels_avx2;
       avx2.conv_direct = &conv_direct_kernels_avx2;
       avx2.norm = &norm_kernels_avx2;
+      avx2.conv_pool = &conv_pool_kernels_avx2;
     }
     KernelTable& avx512 = t[2];
     avx512 = avx2;
@@ -48,6 +51,7 @@ struct Tables {
       avx512.sgemm_narrow = &sgemm_kernels_avx2;
       avx512.conv_direct = &conv_direct_kernels_avx512;
       avx512.winograd = &winograd_kernels_avx512;
+      avx512.conv_pool = &conv_pool_kernels_avx512;
     }
   }
 };

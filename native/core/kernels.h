@@ -28,6 +28,7 @@ struct MaxPool2x2Kernels;
 struct ConvDirectKernels;
 struct NormKernels;
 struct WinogradKernels;
+struct ConvPoolKernels;
 
 struct KernelTable {
   Isa isa;
@@ -45,6 +46,8 @@ struct KernelTable {
   // Winograd F(4x4, 3x3) of the inference forward (winograd.h); null where the tier has none (avx2: the direct
   // forward stays), so this family does not fall back to the lower tier's.
   const WinogradKernels* winograd;
+  // The inference forward of a convolution pooled 2x2 in registers (conv_pool_fwd.h).
+  const ConvPoolKernels* conv_pool;
 };
 
 // The active tier's table (an atomic load; read it once per op call).

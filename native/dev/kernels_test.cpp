@@ -16,6 +16,7 @@
 
 #include "core/conv_direct.h"
 #include "core/conv_internal.h"
+#include "core/conv_pool_fwd.h"
 #include "core/conv_strided.h"
 #include "core/elementwise.h"
 #include "core/half.h"
@@ -259,6 +260,46 @@ void test_conv_direct(const ConvDirectKernels& t, const ConvDirectKernels& ref) 
   }
 }
 
+// ---- conv + 2x2 max pool in registers (inference): the phase planes bit for bit, the pooled outputs within rounding
+// (FMA vs multiply-add), over channel counts, window shapes, pads, odd outputs and partial tiles and vectors ----------
+void test_conv_pool(const ConvPoolKernels& t, const ConvPoolKernels& ref, const ConvDirectKernels& pad) {
+  struct G { int64_t C, H, W, KH, KW, pad, F; bool relu; };
+  const G cases[] = {{1, 28, 28, 5, 5, 0, 30, true}, {3, 23, 19, 7, 7, 3, 13, true}, {2, 11, 13, 4, 6, 1, 7, false},
+                     {4, 9, 17, 1, 3, 0, 5, true}, {1, 6, 6, 2, 2, 0, 1, true}, {2, 30, 30, 3, 3, 0, 37, true}};
+  for (const G& c : cases) {
+    const WindowGeom g = make_window(1, c.C, c.H, c.W, c.KH, c.KW, 1, c.pad);
+    const int64_t K = g.taps(), PP = (g.OH / 2) * (g.OW / 2), PPs = conv_pool_plane_stride(g);
+    std::vector<float> x = rand_vec(static_cast<size_t>(g.image()), 61), w = rand_vec(static_cast<size_t>(c.F * K), 62);
+    std::vector<float> b = rand_vec(static_cast<size_t>(c.F), 63);
+    const std::string at = std::string(t.name) + " C" + std::to_string(c.C) + " " + std::to_string(c.H) + "x" +
+                           std::to_string(c.W) + " K" + std::to_string(c.KH) + "x" + std::to_string(c.KW) + " pad" +
+                           std::to_string(c.pad) + " F" + std::to_string(c.F);
+    std::vector<float> xp(static_cast<size_t>(c.C * (c.H + 2 * c.pad) * (c.W + 2 * c.pad) + 16));
+    pad.pad_image(x.data(), g, xp.data());
+    std::vector<float> planes[2], z[2];
+    const ConvPoolKernels* tiers[2] = {&t, &ref};
+    for (int i = 0; i < 2; ++i) {
+      const ConvPoolKernels& k = *tiers[i];
+      planes[i].assign(static_cast<size_t>(conv_pool_planes_floats(g) + 16), NAN);
+      k.planes(xp.data(), g, planes[i].data());
+      std::vector<ConvTile> tiles;
+      std::vector<float> wp(static_cast<size_t>(conv_tiles(c.F, K, k.max_rows, tiles)));
+      conv_pack_weights(w.data(), K, tiles, wp.data());
+      std::vector<int32_t> off;
+      for (int64_t ch = 0; ch < c.C; ++ch)
+        for (int64_t kh = 0; kh < c.KH; ++kh)
+          for (int64_t kw = 0; kw < c.KW; ++kw)
+            off.push_back(static_cast<int32_t>(((ch * (c.KH + 1) + kh) * (c.KW + 1) + kw) * PPs));
+      z[i].assign(static_cast<size_t>(c.F * PP + 16), NAN);
+      k.fwd(planes[i].data(), wp.data(), tiles.data(), static_cast<int64_t>(tiles.size()), off.data(), K, PPs,
+            (c.KW + 1) * PPs, PP, b.data(), c.relu, z[i].data());
+    }
+    const size_t np = static_cast<size_t>(conv_pool_planes_floats(g));
+    if (!close("conv pool planes", at, planes[0].data(), planes[1].data(), np, 0.0f, 0.0f)) return;
+    if (!close("conv pool fwd", at, z[0].data(), z[1].data(), z[0].size(), 1e-5f, 1e-5f)) return;
+  }
+}
+
 // ---- Winograd F(4x4, 3x3): each kernel on the reference's input (copies bit for bit, arithmetic within rounding),
 // and the whole chain against a float64 direct convolution (the error the inference ops accept) ----------------
 void test_winograd(const WinogradKernels& t, const WinogradKernels& ref) {
@@ -487,6 +528,7 @@ int main(int argc, char** argv) {
     test_conv_direct(*t.conv_direct, *ref.conv_direct);
     if (t.winograd) test_winograd(*t.winograd, *ref.winograd);
     test_conv_strided(*t.conv_direct);
+    test_conv_pool(*t.conv_pool, *ref.conv_pool, *ref.conv_direct);
     std::printf("%-9s %s\n", isa_name(t.isa), g_failures == before ? "ok (every family matches the reference)" : "FAILED");
   }
   std::printf("%d checks, %d failures\n", g_checks, g_failures);
