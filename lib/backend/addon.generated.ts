@@ -3,7 +3,7 @@ import type { ConvPlan, NativeInfo } from './addon';
 import type { WindowGeometry } from './types';
 
 /** The interface hash of native/ops.json, compiled into the addon (info().interface) and checked at load. */
-export const NATIVE_INTERFACE = 'ff0d82386cca02e3';
+export const NATIVE_INTERFACE = 'baed8bcb9d6745bd';
 
 export type Isa = 'reference' | 'avx2' | 'avx512';
 export const ISA_VALUES: readonly Isa[] = ['reference', 'avx2', 'avx512'];
@@ -110,7 +110,7 @@ export interface NativeAddon {
   softmaxCrossEntropy(logits: Float32Array, N: number, C: number, labels: Int32Array | null, onehot: Float32Array | null, probs: Float32Array, sampleWeights: Float32Array | null): number;
   softmaxCrossEntropyBackward(probs: Float32Array, N: number, C: number, labels: Int32Array | null, onehot: Float32Array | null, scale: number, sampleWeights: Float32Array | null, dx: Float32Array): void;
   batchNormForward(x: Float32Array, shape: NormShape, gamma: Float32Array, beta: Float32Array, runMean: Float32Array, runVar: Float32Array, options: BatchNormOptions, y: Float32Array, mean: Float32Array, std: Float32Array): void;
-  batchNormBackward(dy: Float32Array, x: Float32Array, y: Float32Array | null, mean: Float32Array, std: Float32Array, gamma: Float32Array, shape: NormShape, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array): void;
+  batchNormBackward(dy: Float32Array, x: Float32Array, relu: boolean, mean: Float32Array, std: Float32Array, gamma: Float32Array, beta: Float32Array, shape: NormShape, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array): void;
   dropoutForward(x: Float32Array, y: Float32Array, mask: Uint8Array, ratio: number, scale: number, seed: number, counter: number): void;
   dropoutBackward(dy: Float32Array, mask: Uint8Array, scale: number, dx: Float32Array): void;
   /** s1/s2 as the rule keeps state (checked by the op: OptimizerRule's states). */

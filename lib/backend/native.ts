@@ -30,8 +30,8 @@ export class NativeBackend extends NativeForwarding implements Backend {
     momentum: number, eps: number, training: boolean, relu: boolean, y: Float32Array, mean: Float32Array, std: Float32Array): void {
     this.addon.batchNormForward(x, { N, C, S }, gamma, beta, runMean, runVar, { momentum, eps, training, relu }, y, mean, std);
   }
-  batchNormBackward(dy: Float32Array, x: Float32Array, y: Float32Array | null, mean: Float32Array, std: Float32Array, gamma: Float32Array,
+  batchNormBackward(dy: Float32Array, x: Float32Array, relu: boolean, mean: Float32Array, std: Float32Array, gamma: Float32Array, beta: Float32Array,
     N: number, C: number, S: number, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array): void {
-    this.addon.batchNormBackward(dy, x, y, mean, std, gamma, { N, C, S }, dx, dgamma, dbeta);
+    this.addon.batchNormBackward(dy, x, relu, mean, std, gamma, beta, { N, C, S }, dx, dgamma, dbeta);
   }
 }

@@ -176,8 +176,9 @@ export interface Backend {
    * S = 1; per-channel for convolutions: C channels, S = H·W). Training: uses the batch mean/variance (biased),
    * writes mean[C] and std[C] = sqrt(var + eps) for backward, and updates the running statistics:
    * run = momentum·run + (1 − momentum)·batch. Inference: uses runMean/runVar (mean and std still written).
-   * y = gamma·(x − mean)/std + beta, then max(0, ·) when relu (BN followed by ReLU in one pass).
-   * Nothing of size N·C·S is kept for backward but x itself (and y when relu).
+   * y = gamma·(x − mean)/std + beta, then max(0, ·) when relu (BN followed by ReLU in one pass), computed from the
+   * float32 mean and std written (backward recomputes the ReLU's mask from them). Nothing of size N·C·S is kept for
+   * backward but x itself.
    */
   batchNormForward(
     x: Float32Array, N: number, C: number, S: number, gamma: Float32Array, beta: Float32Array,
@@ -185,11 +186,13 @@ export interface Backend {
     y: Float32Array, mean: Float32Array, std: Float32Array,
   ): void;
   /**
-   * The book's backward from the forward's x, mean and std: dgamma, dbeta[C] and dx[N,C,S] overwritten. y: the
-   * fused ReLU's output (dy counts where y > 0), or null without the ReLU.
+   * The book's backward from the forward's x, mean and std: dgamma, dbeta[C] and dx[N,C,S] overwritten. relu: the
+   * forward fused the ReLU (dy counts where its y > 0); the mask is recomputed from x, mean, std, gamma and beta with
+   * the forward's own arithmetic, so it is exactly that y > 0 without reading y (pass the forward's gamma and beta,
+   * unchanged since).
    */
   batchNormBackward(
-    dy: Float32Array, x: Float32Array, y: Float32Array | null, mean: Float32Array, std: Float32Array, gamma: Float32Array,
+    dy: Float32Array, x: Float32Array, relu: boolean, mean: Float32Array, std: Float32Array, gamma: Float32Array, beta: Float32Array,
     N: number, C: number, S: number, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array,
   ): void;
 

@@ -126,7 +126,8 @@ export class BatchNormalization extends Layer {
     if (dout.size !== y.size) throw badShape('BatchNormalization dout', shapeStr(y.shape), dout.shape);
     const dx = (this.dx = reuse(this.dx, y.shape));
     const mask = this.fusedRelu ? y.data : null;
-    this.be.batchNormBackward(dout.data, x.data, mask, mean, std, this.gamma.value.data, dims.N, dims.C, dims.S, dx.data, this.gamma.grad.data, this.beta.grad.data);
+    this.be.batchNormBackward(dout.data, x.data, this.fusedRelu, mean, std, this.gamma.value.data, this.beta.value.data, dims.N, dims.C, dims.S, dx.data,
+      this.gamma.grad.data, this.beta.grad.data);
     if (!this.lastTraining) {
       // After an inference forward the statistics are constants: dx = dy·gamma/std (dgamma, dbeta as above).
       // A plain loop: this path serves input gradients of a frozen network, not training.

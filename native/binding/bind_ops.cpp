@@ -116,8 +116,8 @@ Napi::Value batchNormForward(Napi::Env env, const BatchNormForwardArgs& a) {
 }
 
 Napi::Value batchNormBackward(Napi::Env env, const BatchNormBackwardArgs& a) {
-  batch_norm_backward(a.dy.data, a.x.data, a.y.data, a.mean.data, a.std.data, a.gamma.data, a.shape.N, a.shape.C,
-                      a.shape.S, a.dx.data, a.dgamma.data, a.dbeta.data);
+  batch_norm_backward(a.dy.data, a.x.data, a.relu, a.mean.data, a.std.data, a.gamma.data, a.beta.data, a.shape.N,
+                      a.shape.C, a.shape.S, a.dx.data, a.dgamma.data, a.dbeta.data);
   return env.Undefined();
 }
 

@@ -492,24 +492,25 @@ Napi::Value Unpack_batchNormForward(const Napi::CallbackInfo& info) {
 
 Napi::Value Unpack_batchNormBackward(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  RequireArgCount(info, 10, "batchNormBackward");
+  RequireArgCount(info, 11, "batchNormBackward");
   BatchNormBackwardArgs a;
   a.dy = GetF32(info, 0, "dy");
   a.x = GetF32(info, 1, "x");
-  a.y = GetF32(info, 2, "y", true);
+  a.relu = GetBool(info, 2, "relu");
   a.mean = GetF32(info, 3, "mean");
   a.std = GetF32(info, 4, "std");
   a.gamma = GetF32(info, 5, "gamma");
-  a.shape = GetNormShape(info, 6, "shape");
-  a.dx = GetF32(info, 7, "dx");
-  a.dgamma = GetF32(info, 8, "dgamma");
-  a.dbeta = GetF32(info, 9, "dbeta");
+  a.beta = GetF32(info, 6, "beta");
+  a.shape = GetNormShape(info, 7, "shape");
+  a.dx = GetF32(info, 8, "dx");
+  a.dgamma = GetF32(info, 9, "dgamma");
+  a.dbeta = GetF32(info, 10, "dbeta");
   RequireLength(env, "dy", a.dy.length, Mul(env, {uint64_t(a.shape.N), uint64_t(a.shape.C), uint64_t(a.shape.S)}));
   RequireLength(env, "x", a.x.length, Mul(env, {uint64_t(a.shape.N), uint64_t(a.shape.C), uint64_t(a.shape.S)}));
-  if (a.y.data) RequireLength(env, "y", a.y.length, Mul(env, {uint64_t(a.shape.N), uint64_t(a.shape.C), uint64_t(a.shape.S)}));
   RequireLength(env, "mean", a.mean.length, uint64_t(a.shape.C));
   RequireLength(env, "std", a.std.length, uint64_t(a.shape.C));
   RequireLength(env, "gamma", a.gamma.length, uint64_t(a.shape.C));
+  RequireLength(env, "beta", a.beta.length, uint64_t(a.shape.C));
   RequireLength(env, "dx", a.dx.length, Mul(env, {uint64_t(a.shape.N), uint64_t(a.shape.C), uint64_t(a.shape.S)}));
   RequireLength(env, "dgamma", a.dgamma.length, uint64_t(a.shape.C));
   RequireLength(env, "dbeta", a.dbeta.length, uint64_t(a.shape.C));

@@ -11,7 +11,7 @@
 namespace simdnet {
 namespace bind {
 
-constexpr const char* kInterfaceHash = "ff0d82386cca02e3";
+constexpr const char* kInterfaceHash = "baed8bcb9d6745bd";
 
 // Registers every export of native/ops.json (ops.generated.cpp).
 void RegisterOps(Napi::Env env, Napi::Object exports);
@@ -232,10 +232,11 @@ struct BatchNormForwardArgs {
 struct BatchNormBackwardArgs {
   F32 dy;
   F32 x;
-  F32 y;
+  bool relu{};
   F32 mean;
   F32 std;
   F32 gamma;
+  F32 beta;
   NormShape shape{};
   F32 dx;
   F32 dgamma;

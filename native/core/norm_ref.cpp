@@ -9,7 +9,12 @@
 namespace simdnet {
 namespace {
 
-inline float masked(const float* dy, const float* y, size_t i) { return y == nullptr || y[i] > 0.0f ? dy[i] : 0.0f; }
+// dy, or 0 where the forward's v = a·x + b (affine_ref's arithmetic) is not > 0
+inline float masked(const float* dy, const float* x, ReluMask m, size_t i) {
+  if (!m.on) return dy[i];
+  const float v = m.a * x[i] + m.b;
+  return v > 0.0f ? dy[i] : 0.0f;
+}
 
 void moments_ref(const float* x, size_t S, float shift, double* sum, double* sumsq) {
   double s = 0.0, q = 0.0;
@@ -33,11 +38,11 @@ void affine_ref(const float* x, size_t S, float a, float b, bool relu, float* y)
   }
 }
 
-void grad_sums_ref(const float* dy, const float* x, const float* y, size_t S, float mean, double* sg, double* sxg,
+void grad_sums_ref(const float* dy, const float* x, ReluMask m, size_t S, float mean, double* sg, double* sxg,
                    double* sx) {
   double a = 0.0, b = 0.0, c = 0.0;
   for (size_t i = 0; i < S; i++) {
-    const float g = masked(dy, y, i), d = x[i] - mean;
+    const float g = masked(dy, x, m, i), d = x[i] - mean;
     a += g;
     b += static_cast<double>(d) * g;
     c += d;
@@ -47,9 +52,9 @@ void grad_sums_ref(const float* dy, const float* x, const float* y, size_t S, fl
   *sx += c;
 }
 
-void grad_apply_ref(const float* dy, const float* x, const float* y, size_t S, float mean, float a, float b, float c,
+void grad_apply_ref(const float* dy, const float* x, ReluMask m, size_t S, float mean, float a, float b, float c,
                     float* dx) {
-  for (size_t i = 0; i < S; i++) dx[i] = a * masked(dy, y, i) + b * (x[i] - mean) + c;
+  for (size_t i = 0; i < S; i++) dx[i] = a * masked(dy, x, m, i) + b * (x[i] - mean) + c;
 }
 
 }  // namespace

@@ -171,8 +171,8 @@ std::vector<float> workload(uint32_t seed) {
     // BN fused with ReLU (relu = true): the forward's statistics and the backward's masked gradient both run
     sn::batch_norm_forward(bx.data(), N, C, S, gamma.data(), beta.data(), rm.data(), rv.data(), 0.9, 1e-5, true, true,
                            by.data(), mu.data(), sd.data());
-    sn::batch_norm_backward(bdy.data(), bx.data(), by.data(), mu.data(), sd.data(), gamma.data(), N, C, S, bdx.data(),
-                            dg.data(), dbt.data());
+    sn::batch_norm_backward(bdy.data(), bx.data(), true, mu.data(), sd.data(), gamma.data(), beta.data(), N, C, S,
+                            bdx.data(), dg.data(), dbt.data());
     keep(by), keep(bdx), keep(dg), keep(dbt), keep(rm), keep(rv);
     std::vector<uint8_t> mask(n);
     sn::dropout_forward(x.data(), y.data(), mask.data(), n, 0.3f, 1.0f / 0.7f, seed, 3);

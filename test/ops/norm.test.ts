@@ -96,7 +96,7 @@ describe.each(backendsUnderTest())('$name backend vs float64 formulas', ({ backe
     const dx = new Float32Array(total);
     const dgamma = new Float32Array(C);
     const dbeta = new Float32Array(C);
-    backend.batchNormBackward(P.dy, P.x, null, mean, std, P.gamma, N, C, S, dx, dgamma, dbeta);
+    backend.batchNormBackward(P.dy, P.x, false, mean, std, P.gamma, P.beta, N, C, S, dx, dgamma, dbeta);
     const xn = Float64Array.from(P.x, (v, i) => (v - mean[Math.floor(i / S) % C]) / std[Math.floor(i / S) % C]);
     // common/layers.py BatchNormalization.__backward, step by step, per channel over its M = N·S values
     const M = N * S;
@@ -140,7 +140,7 @@ describe('finite-difference gradient check of batch normalization, alone and wit
     const dx = new Float32Array(total);
     const dgamma = new Float32Array(C);
     const dbeta = new Float32Array(C);
-    ts.batchNormBackward(P.dy, P.x, relu ? y.slice() : null, mean.slice(), std.slice(), P.gamma, N, C, S, dx, dgamma, dbeta);
+    ts.batchNormBackward(P.dy, P.x, relu, mean.slice(), std.slice(), P.gamma, P.beta, N, C, S, dx, dgamma, dbeta);
     const h = 1e-2;
     const numeric = (arr: Float32Array) => {
       const g = new Float64Array(arr.length);
@@ -171,8 +171,8 @@ describe.each(backendsUnderTest())('$name backend rejects bad inputs', ({ backen
       (o.relu ?? false) as boolean, (o.y ?? f(12)) as Float32Array, (o.mean ?? f(3)) as Float32Array, (o.std ?? f(3)) as Float32Array,
     );
   const bwd = (o: Partial<Record<string, unknown>>) => () =>
-    backend.batchNormBackward((o.dy ?? f(12)) as Float32Array, (o.x ?? f(12)) as Float32Array, (o.y === undefined ? null : o.y) as Float32Array | null, f(3), f(3), f(3), 2, 3, 2,
-      (o.dx ?? f(12)) as Float32Array, (o.dgamma ?? f(3)) as Float32Array, f(3));
+    backend.batchNormBackward((o.dy ?? f(12)) as Float32Array, (o.x ?? f(12)) as Float32Array, ('relu' in o ? o.relu : false) as boolean, f(3), f(3), f(3),
+      (o.beta ?? f(3)) as Float32Array, 2, 3, 2, (o.dx ?? f(12)) as Float32Array, (o.dgamma ?? f(3)) as Float32Array, f(3));
   const bad: [string, () => void, ErrorConstructor][] = [
     ['short x', fwd({ x: f(11) }), RangeError],
     ['short gamma', fwd({ gamma: f(2) }), RangeError],
@@ -185,12 +185,14 @@ describe.each(backendsUnderTest())('$name backend rejects bad inputs', ({ backen
     ['relu not boolean', fwd({ relu: 1 }), TypeError],
     ['short mean', fwd({ mean: f(2) }), RangeError],
     ['backward short x', bwd({ x: f(11) }), RangeError],
-    ['backward short y (the ReLU mask)', bwd({ y: f(11) }), RangeError],
+    ['backward short beta', bwd({ beta: f(2) }), RangeError],
+    ['backward relu not boolean', bwd({ relu: 1 }), TypeError],
+    ['backward relu null (was the ReLU output y)', bwd({ relu: null }), TypeError],
     ['x as Array', fwd({ x: new Array(12).fill(0) }), TypeError],
     ['backward short dy', bwd({ dy: f(11) }), RangeError],
     ['backward short dx', bwd({ dx: f(11) }), RangeError],
     ['backward short dgamma', bwd({ dgamma: f(2) }), RangeError],
-    ['backward dx null', () => backend.batchNormBackward(f(12), f(12), null, f(3), f(3), f(3), 2, 3, 2, null as unknown as Float32Array, f(3), f(3)), TypeError],
+    ['backward dx null', () => backend.batchNormBackward(f(12), f(12), false, f(3), f(3), f(3), f(3), 2, 3, 2, null as unknown as Float32Array, f(3), f(3)), TypeError],
   ];
   test.each(bad)('%s', (_label, call, ErrorType) => {
     expectInputError(call, ErrorType);
@@ -198,7 +200,7 @@ describe.each(backendsUnderTest())('$name backend rejects bad inputs', ({ backen
   test('the bad-input helpers work when nothing is bad', () => {
     expect(fwd({})).not.toThrow();
     expect(bwd({})).not.toThrow();
-    expect(bwd({ y: f(12) })).not.toThrow();
+    expect(bwd({ relu: true })).not.toThrow();
   });
 });
 
@@ -212,7 +214,7 @@ if (!tsOnly) {
         const out = { y: new Float32Array(total), mean: new Float32Array(C), std: new Float32Array(C), rm: P.runMean.slice(), rv: P.runVar.slice() };
         b.batchNormForward(P.x, N, C, S, P.gamma, P.beta, out.rm, out.rv, MOMENTUM, EPS, training, relu, out.y, out.mean, out.std);
         const g = { dx: new Float32Array(total), dgamma: new Float32Array(C), dbeta: new Float32Array(C) };
-        b.batchNormBackward(P.dy, P.x, relu ? out.y : null, out.mean, out.std, P.gamma, N, C, S, g.dx, g.dgamma, g.dbeta);
+        b.batchNormBackward(P.dy, P.x, relu, out.mean, out.std, P.gamma, P.beta, N, C, S, g.dx, g.dgamma, g.dbeta);
         return { ...out, ...g };
       };
       for (const [training, relu] of [[true, false], [false, false], [true, true], [false, true]]) {
@@ -227,6 +229,42 @@ if (!tsOnly) {
             expectSameBits(again[k], got[k], `${k} deterministic ${what}`);
           }
         }
+      }
+    });
+  });
+}
+
+if (!tsOnly) {
+  // The fused ReLU's mask is recomputed from x in backward (no y): with the forward's arithmetic, per tier, it must be
+  // exactly the forward's y > 0 — dx, dgamma, dbeta the same bits as the unfused backward of dy masked by that y.
+  describe('native: the recomputed ReLU mask is the forward\'s y > 0 on every kernel table and thread count', () => {
+    const shapes: Case[] = [];
+    for (const C of [1, 3, 17, 64]) for (const S of [1, 49, 64]) shapes.push({ N: C === 64 ? 3 : 5, C, S });
+    shapes.push({ N: 1, C: 3, S: 64 }, { N: 1, C: 17, S: 49 }, { N: 2, C: 3, S: 11 }, { N: 100, C: 16, S: 784 });
+    test.each(shapes)('N=$N C=$C S=$S', (shape) => {
+      const { N, C, S } = shape;
+      const total = N * C * S;
+      const P = setup(shape, 3 * C + S);
+      // beta spread so a good share of every channel is cut by the ReLU; a few exact zeros of the affine map are
+      // likely where x repeats; a NaN in x (its channel's statistics and outputs go NaN, the mask drops them)
+      P.beta.set(randomArray(C, 9 + C, -1, 1));
+      for (let i = 0; i < total; i += 97) P.x[i] = P.x[(i * 7) % total];
+      if (total > 200) P.x[total - 3] = NaN;
+      for (const cfg of nativeConfigs()) {
+        withNative(cfg.isa, cfg.threads, () => {
+          const be = requireNative();
+          for (const training of [true, false]) {
+            const y = new Float32Array(total);
+            const mean = new Float32Array(C);
+            const std = new Float32Array(C);
+            be.batchNormForward(P.x, N, C, S, P.gamma, P.beta, P.runMean.slice(), P.runVar.slice(), MOMENTUM, EPS, training, true, y, mean, std);
+            const g1 = { dx: new Float32Array(total), dgamma: new Float32Array(C), dbeta: new Float32Array(C) };
+            const g2 = { dx: new Float32Array(total), dgamma: new Float32Array(C), dbeta: new Float32Array(C) };
+            be.batchNormBackward(P.dy.map((d, i) => (y[i] > 0 ? d : 0)), P.x, false, mean, std, P.gamma, P.beta, N, C, S, g1.dx, g1.dgamma, g1.dbeta);
+            be.batchNormBackward(P.dy, P.x, true, mean, std, P.gamma, P.beta, N, C, S, g2.dx, g2.dgamma, g2.dbeta);
+            for (const k of ['dx', 'dgamma', 'dbeta'] as const) expectSameBits(g2[k], g1[k], `${k} ${training ? 'training' : 'inference'} ${cfg.label}`);
+          }
+        });
       }
     });
   });
@@ -248,8 +286,8 @@ describe.each(backendsUnderTest())('$name backend: BN + ReLU fused = BN then ReL
       expect(fused.some((v) => v === 0) && fused.some((v) => v > 0)).toBe(true);
       const g1 = { dx: new Float32Array(total), dgamma: new Float32Array(C), dbeta: new Float32Array(C) };
       const g2 = { dx: new Float32Array(total), dgamma: new Float32Array(C), dbeta: new Float32Array(C) };
-      backend.batchNormBackward(P.dy.map((d, i) => (plain[i] > 0 ? d : 0)), P.x, null, mean, std, P.gamma, N, C, S, g1.dx, g1.dgamma, g1.dbeta);
-      backend.batchNormBackward(P.dy, P.x, fused, mean, std, P.gamma, N, C, S, g2.dx, g2.dgamma, g2.dbeta);
+      backend.batchNormBackward(P.dy.map((d, i) => (plain[i] > 0 ? d : 0)), P.x, false, mean, std, P.gamma, P.beta, N, C, S, g1.dx, g1.dgamma, g1.dbeta);
+      backend.batchNormBackward(P.dy, P.x, true, mean, std, P.gamma, P.beta, N, C, S, g2.dx, g2.dgamma, g2.dbeta);
       for (const k of ['dx', 'dgamma', 'dbeta'] as const) expectSameBits(g2[k], g1[k], `${k} (training ${training})`);
     }
   });

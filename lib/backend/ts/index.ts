@@ -105,9 +105,9 @@ export class TsBackend implements Backend {
     momentum: number, eps: number, training: boolean, relu: boolean, y: Float32Array, mean: Float32Array, std: Float32Array): void {
     norm.batchNormForward(x, N, C, S, gamma, beta, runMean, runVar, momentum, eps, training, relu, y, mean, std);
   }
-  batchNormBackward(dy: Float32Array, x: Float32Array, y: Float32Array | null, mean: Float32Array, std: Float32Array, gamma: Float32Array,
+  batchNormBackward(dy: Float32Array, x: Float32Array, relu: boolean, mean: Float32Array, std: Float32Array, gamma: Float32Array, beta: Float32Array,
     N: number, C: number, S: number, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array): void {
-    norm.batchNormBackward(dy, x, y, mean, std, gamma, N, C, S, dx, dgamma, dbeta);
+    norm.batchNormBackward(dy, x, relu, mean, std, gamma, beta, N, C, S, dx, dgamma, dbeta);
   }
   dropoutForward(x: Float32Array, y: Float32Array, mask: Uint8Array, ratio: number, scale: number, seed: number, counter: number): void {
     ew.dropoutForward(x, y, mask, ratio, scale, seed, counter);

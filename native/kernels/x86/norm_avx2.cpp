@@ -24,12 +24,16 @@ inline double hsum(__m256 v) {
   return static_cast<double>(_mm_cvtss_f32(_mm_add_ss(t, _mm_shuffle_ps(t, t, 1))));
 }
 
-// g = dy, or dy where y > 0 (y non-null)
-inline __m256 grad(__m256 dy, const float* y, size_t i, __m256i m, bool tail) {
-  if (y == nullptr) return dy;
-  const __m256 yv = tail ? _mm256_maskload_ps(y + i, m) : _mm256_loadu_ps(y + i);
-  return _mm256_and_ps(dy, _mm256_cmp_ps(yv, _mm256_setzero_ps(), _CMP_GT_OQ));
-}
+// g = dy, or with the mask on dy where a·x + b > 0: affine_avx2's fmadd, so exactly where its y was > 0
+struct Mask {
+  bool on;
+  __m256 a, b;
+  explicit Mask(ReluMask m) : on(m.on), a(_mm256_set1_ps(m.a)), b(_mm256_set1_ps(m.b)) {}
+  __m256 grad(__m256 dy, __m256 x) const {
+    if (!on) return dy;
+    return _mm256_and_ps(dy, _mm256_cmp_ps(_mm256_fmadd_ps(a, x, b), _mm256_setzero_ps(), _CMP_GT_OQ));
+  }
+};
 
 void moments_avx2(const float* x, size_t S, float shift, double* sum, double* sumsq) {
   const __m256 sh = _mm256_set1_ps(shift);
@@ -69,23 +73,25 @@ void affine_avx2(const float* x, size_t S, float a, float b, bool relu, float* y
   }
 }
 
-void grad_sums_avx2(const float* dy, const float* x, const float* y, size_t S, float mean, double* sg, double* sxg,
+void grad_sums_avx2(const float* dy, const float* x, ReluMask rm, size_t S, float mean, double* sg, double* sxg,
                     double* sx) {
+  const Mask mk(rm);
   const __m256 mv = _mm256_set1_ps(mean);
   __m256 a = _mm256_setzero_ps(), b = _mm256_setzero_ps(), c = _mm256_setzero_ps();
-  const __m256i all = _mm256_set1_epi32(-1);
   size_t i = 0;
   for (; i + 8 <= S; i += 8) {
-    const __m256 g = grad(_mm256_loadu_ps(dy + i), y, i, all, false);
-    const __m256 d = _mm256_sub_ps(_mm256_loadu_ps(x + i), mv);
+    const __m256 xv = _mm256_loadu_ps(x + i);
+    const __m256 g = mk.grad(_mm256_loadu_ps(dy + i), xv);
+    const __m256 d = _mm256_sub_ps(xv, mv);
     a = _mm256_add_ps(a, g);
     b = _mm256_fmadd_ps(d, g, b);
     c = _mm256_add_ps(c, d);
   }
   if (i < S) {
     const __m256i m = tail_mask(S - i);
-    const __m256 g = grad(_mm256_maskload_ps(dy + i, m), y, i, m, true);
-    const __m256 d = _mm256_and_ps(_mm256_sub_ps(_mm256_maskload_ps(x + i, m), mv), _mm256_castsi256_ps(m));
+    const __m256 xv = _mm256_maskload_ps(x + i, m);
+    const __m256 g = mk.grad(_mm256_maskload_ps(dy + i, m), xv);  // masked-off lanes: dy reads 0
+    const __m256 d = _mm256_and_ps(_mm256_sub_ps(xv, mv), _mm256_castsi256_ps(m));
     a = _mm256_add_ps(a, g);
     b = _mm256_fmadd_ps(d, g, b);
     c = _mm256_add_ps(c, d);
@@ -95,20 +101,22 @@ void grad_sums_avx2(const float* dy, const float* x, const float* y, size_t S, f
   *sx += hsum(c);
 }
 
-void grad_apply_avx2(const float* dy, const float* x, const float* y, size_t S, float mean, float a, float b, float c,
+void grad_apply_avx2(const float* dy, const float* x, ReluMask rm, size_t S, float mean, float a, float b, float c,
                      float* dx) {
+  const Mask mk(rm);
   const __m256 mv = _mm256_set1_ps(mean), av = _mm256_set1_ps(a), bv = _mm256_set1_ps(b), cv = _mm256_set1_ps(c);
-  const __m256i all = _mm256_set1_epi32(-1);
   size_t i = 0;
   for (; i + 8 <= S; i += 8) {
-    const __m256 g = grad(_mm256_loadu_ps(dy + i), y, i, all, false);
-    const __m256 d = _mm256_sub_ps(_mm256_loadu_ps(x + i), mv);
+    const __m256 xv = _mm256_loadu_ps(x + i);
+    const __m256 g = mk.grad(_mm256_loadu_ps(dy + i), xv);
+    const __m256 d = _mm256_sub_ps(xv, mv);
     _mm256_storeu_ps(dx + i, _mm256_fmadd_ps(av, g, _mm256_fmadd_ps(bv, d, cv)));
   }
   if (i < S) {
     const __m256i m = tail_mask(S - i);
-    const __m256 g = grad(_mm256_maskload_ps(dy + i, m), y, i, m, true);
-    const __m256 d = _mm256_sub_ps(_mm256_maskload_ps(x + i, m), mv);
+    const __m256 xv = _mm256_maskload_ps(x + i, m);
+    const __m256 g = mk.grad(_mm256_maskload_ps(dy + i, m), xv);
+    const __m256 d = _mm256_sub_ps(xv, mv);
     _mm256_maskstore_ps(dx + i, m, _mm256_fmadd_ps(av, g, _mm256_fmadd_ps(bv, d, cv)));
   }
 }

@@ -40,7 +40,7 @@ function vmSizeBytes() {
 
 // Warm up: start the pool's threads (their stacks and malloc arenas count against the limit) with a small call.
 be.setThreads(2);
-{ const a = new Float32Array(1 << 16); be.batchNormBackward(a, a, null, a, a, a, 1, 1 << 16, 1, a, a, a); }
+{ const a = new Float32Array(1 << 16); be.batchNormBackward(a, a, false, a, a, a, a, 1, 1 << 16, 1, a, a, a); }
 const run = cases[name]();
 const headroom = 256 << 20;
 execFileSync('prlimit', [`--pid=${process.pid}`, `--as=${vmSizeBytes() + headroom}`]);
