@@ -13,7 +13,7 @@ export type { NativeAddon } from './addon.generated';
 /** Paths of one convolution (native/core/conv.h ConvPlan). */
 export interface ConvPlan {
   forward: 'direct' | 'strided' | 'im2col' | 'gemm';
-  weightGrad: 'direct' | 'im2col' | 'gemm';
+  weightGrad: 'direct' | 'strided' | 'im2col' | 'gemm';
   inputGrad: 'direct' | 'strided' | 'im2col' | 'gemm' | 'col2im' | 'none';
   /** The forward of the inference ops (convMaxPoolForward, convConvMaxPoolForward with a 2x2 stride-2 pool): Winograd F(4x4, 3x3) where it applies, else `forward`. */
   inference: 'winograd' | 'direct' | 'strided' | 'im2col' | 'gemm';

@@ -6,7 +6,8 @@
 //   forward:  y_n = b + W * B, B read in place from the zero-padded (or W-expanded) image by an implicit-GEMM
 //             micro-kernel with bias and ReLU in its epilogue;
 //   backward: dx_n the same kernel on dy_n with the flipped filters; dW by the tier's lane loop where there are
-//             fewer than 32 filters (reference and AVX-512 tiers).
+//             fewer than 32 filters (reference and AVX-512 tiers); with 32 filters or more, and for stride > 1, the
+//             group weight gradient on every tier (conv_dw.h: taps broadcast from the image's rows x filters).
 // Stride > 1 (images in parallel): the forward and dx on the same kernels, phase by phase (conv_strided.h).
 // Otherwise the im2col path (conv_im2col.cpp).
 // Threads: forward, pool tasks claim images one at a time; backward, contiguous chunks of images claimed over
@@ -22,6 +23,7 @@
 #include <cstring>
 #include <vector>
 
+#include "core/conv_dw.h"
 #include "core/conv_internal.h"
 #include "core/conv_pool_fwd.h"
 #include "core/conv_strided.h"
@@ -42,6 +44,7 @@ int backward_chunks(int tasks) { return tasks > 4 ? 2 * tasks : 8; }
 thread_local Workspace t_partials;  // flipped filters and dWT/db partials, per calling thread
 thread_local Workspace t_group;     // direct dW: padded input, masked gradient, lane partials, per executing thread
 thread_local std::vector<ConvSegment> t_segs;  // direct dW: the output positions' segments, per calling thread
+thread_local DwTaps t_dwt;          // the group weight gradient's layout (conv_dw.h), per calling thread
 thread_local DirectFwd t_fwd;       // conv_forward's direct setup, per calling thread
 thread_local DirectFwd t_dxf;       // conv_backward's dx = conv(dy, wf), per calling thread
 thread_local StridedDx t_sdx;       // conv_backward's phase-decomposed dx (stride > 1), per calling thread
@@ -299,7 +302,10 @@ bool conv::backward_driver(const float* dy, const float* x, const float* w, cons
   // The direct weight gradient where it applies; with fewer images than threads the per-image GEMMs use the
   // whole pool instead.
   std::vector<ConvSegment>& segs = t_segs;
-  const DwPath dw_path = tasks > 0 ? direct_dw_path(cd, g, F, segs) : DwPath::gemm;
+  DwPath dw_path = tasks > 0 ? direct_dw_path(cd, g, F, segs) : DwPath::gemm;
+  // Elsewhere the group weight gradient where it applies (conv_dw.h).
+  DwTaps& dwt = t_dwt;
+  if (dw_path == DwPath::gemm && tasks > 0 && dw_taps_applies(cd, g, F, &dwt)) dw_path = DwPath::taps;
   auto image = [&](int64_t n, float* pdw, bool first) {
     BackwardImage a{dy ? dy + n * Y : nullptr, x + n * X, y ? y + n * Y : nullptr, dx ? dx + n * X : nullptr, pdw,
                     pdw + DW, first};
@@ -308,6 +314,28 @@ bool conv::backward_driver(const float* dy, const float* x, const float* w, cons
     a.outside = outside;
     if (sdx.on) a.sdx = &sdx;
     return a;
+  };
+  // The group weight gradient of images [lo, hi) into pdw (conv_dw.h): per image the bias gradient, mask and dx
+  // (dW skipped), its layout and its gradient transposed; per group of dwt.group images one dw_taps call.
+  const auto taps_chunk = [&](int64_t lo, int64_t hi, float* pdw) {
+    const int64_t XB = dwt.xfloats, P = g.positions(), G = dwt.group;
+    float* xb = t_group.get(G * (XB + F * P));
+    if (!xb) return false;
+    float* dyT = xb + G * XB;
+    for (int64_t n0 = lo; n0 < hi; n0 += G) {
+      const int64_t m = hi - n0 < G ? hi - n0 : G;
+      for (int64_t j = 0; j < m; ++j) {
+        BackwardImage a = image(n0 + j, pdw, n0 + j == lo);
+        const float* dyn = nullptr;
+        a.skip_dw = true;
+        a.used_dy = &dyn;
+        if (!backward_image(kt, a, w, wf, g, F, &dxf)) return false;
+        dw_taps_image(dwt, x + (n0 + j) * X, g, xb + j * XB);
+        dw_transpose(dyn, F, P, dyT + j * F * P);
+      }
+      cd.dw_taps(xb, XB, dyT, F * P, m, dwt.off.data(), K, dwt.pos.data(), P, F, pdw, n0 == lo);
+    }
+    return true;
   };
   int used = 1;
   if (tasks == 0) {  // few images: one at a time, each GEMM threaded
@@ -321,6 +349,10 @@ bool conv::backward_driver(const float* dy, const float* x, const float* w, cons
     parallel_for(
         static_cast<std::size_t>(g.N), static_cast<std::size_t>(grain), [&](std::size_t lo, std::size_t hi) {
           float* pdw = partials + stride * static_cast<int64_t>(lo / static_cast<std::size_t>(grain));
+          if (dw_path == DwPath::taps) {
+            if (!taps_chunk(static_cast<int64_t>(lo), static_cast<int64_t>(hi), pdw)) ok.store(false);
+            return;
+          }
           if (dw_path == DwPath::lanes) {
             // Per image: the bias gradient, ReLU mask and dx, then its dW directly into 16-lane partials,
             // reduced into this task's dwT partial at the end.

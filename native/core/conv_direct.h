@@ -52,6 +52,34 @@ void conv_dw_direct_x16_ref(const float* xp, const float* dy, const WindowGeom& 
 void conv_dw_direct_x16_avx512(const float* xp, const float* dy, const WindowGeom& g, int64_t F,
                                const ConvSegment* segs, int64_t nseg, float* acc, bool first);
 
+// ---- direct weight gradient over groups of images (any filter count, any stride) ------------------------------
+//
+//   dw[k*F + f] (= when `first`, else +=) the sum over images n < nimg in order, then positions p < P in order, of
+//   dyT[n*dys + p*F + f] * x[n*xs + off[k] + pos[p]]
+//
+// An outer-product GEMM (dWT[K, F] = X[K, positions] * dY[positions, F]) whose reduction runs over every position of
+// every image of a group, its A operand never unrolled: tap k of position p is the float at off[k] + pos[p] of the
+// image's layout (the forward's rows of the padded image, or a strided convolution's phase planes), broadcast into
+// every lane; B is the output gradient transposed per image, dyT[p][f] (lanes over filters). A register tile of
+// taps x filters accumulates over the whole group before it is added to dw once: the im2col path unrolled each
+// image (taps x its size) and stored its dWT[K, F] tile after every image's 49..784 positions. x: nimg layout
+// buffers xs floats apart; dyT: nimg [P, F] blocks dys floats apart. Accumulation: per (k, f) one chain over
+// (n, p) in order from 0 (an FMA chain on AVX2 and AVX-512: the same bits on both), then added to (or stored in) dw.
+using ConvDwTapsFn = void (*)(const float* x, int64_t xs, const float* dyT, int64_t dys, int64_t nimg,
+                              const int32_t* off, int64_t K, const int32_t* pos, int64_t P, int64_t F, float* dw,
+                              bool first);
+// Scalar (core/conv_dw.cpp): per (k, f) multiply then add, in the order above.
+void conv_dw_taps_ref(const float* x, int64_t xs, const float* dyT, int64_t dys, int64_t nimg, const int32_t* off,
+                      int64_t K, const int32_t* pos, int64_t P, int64_t F, float* dw, bool first);
+// AVX2/FMA (native/kernels/x86/conv_dw_avx2.cpp): tiles of 6 taps x up to 16 filters (12 ymm accumulators).
+void conv_dw_taps_6x16_avx2(const float* x, int64_t xs, const float* dyT, int64_t dys, int64_t nimg,
+                            const int32_t* off, int64_t K, const int32_t* pos, int64_t P, int64_t F, float* dw,
+                            bool first);
+// AVX-512 (native/kernels/x86/conv_dw_avx512.cpp): tiles of 6 taps x up to 64 filters (24 zmm accumulators).
+void conv_dw_taps_6x64_avx512(const float* x, int64_t xs, const float* dyT, int64_t dys, int64_t nimg,
+                              const int32_t* off, int64_t K, const int32_t* pos, int64_t P, int64_t F, float* dw,
+                              bool first);
+
 // out[j] = the sum of acc[j][0..16) (a fixed pairwise order: lane i + w into i for w = 8, 4, 2, 1), j < n. One
 // scalar function for every tier (core/conv_direct.cpp).
 void conv_dw_reduce(const float* acc, int64_t n, float* out);
@@ -139,6 +167,8 @@ struct ConvDirectKernels {
   // The direct weight gradient (segments of 16), taken for fewer than 32 filters; null where the tier has no
   // vector kernel for it (avx2), which then keeps its im2col + SGEMM weight gradient.
   ConvDwDirectFn dw;
+  // The group-of-images weight gradient (conv_dw.h says where it is taken).
+  ConvDwTapsFn dw_taps;
 };
 extern const ConvDirectKernels conv_direct_kernels_ref;     // core/conv_direct_ref.cpp
 extern const ConvDirectKernels conv_direct_kernels_avx2;    // native/kernels/x86/conv_avx2.cpp

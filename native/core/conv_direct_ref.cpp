@@ -100,7 +100,7 @@ void conv_bias_grad_ref(const float* dyn, int64_t F, int64_t P, float* db, bool 
 
 const ConvDirectKernels conv_direct_kernels_ref = {
     "reference", kLanes, 6, conv_fwd_direct_6x16_ref, conv_pad_image_ref, conv_expand_image_ref,
-    conv_relu_mask_bias_grad_ref, conv_bias_grad_ref, conv_dw_direct_x16_ref,
+    conv_relu_mask_bias_grad_ref, conv_bias_grad_ref, conv_dw_direct_x16_ref, conv_dw_taps_ref,
 };
 
 }  // namespace simdnet

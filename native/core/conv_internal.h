@@ -26,7 +26,7 @@ int image_tasks(int64_t N);
 
 // How the weight gradient goes: the tier's lane loop (ConvDirectKernels::dw) or im2col + SGEMM. Fills `segs`
 // (16-lane row segments) when it returns lanes.
-enum class DwPath { gemm, lanes };
+enum class DwPath { gemm, lanes, taps };  // taps: the group weight gradient (conv_dw.h), chosen in conv.cpp
 DwPath direct_dw_path(const ConvDirectKernels& k, const WindowGeom& g, int64_t F, std::vector<ConvSegment>& segs);
 
 // Whether the implicit-GEMM forward applies to g under k, and how (*expanded: over the W-expanded copy, else

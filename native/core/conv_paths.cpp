@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "core/conv.h"
+#include "core/conv_dw.h"
 #include "core/conv_internal.h"
 #include "core/conv_strided.h"
 #include "core/threadpool.h"
@@ -63,6 +64,10 @@ ConvPlan conv_plan(const WindowGeom& g, int64_t F, bool need_dx) {
   if (parallel && direct_fwd_applies(k, g, segs, &expanded)) p.forward = g.stride != 1 ? "strided" : "direct";
   p.inference = parallel && winograd_fwd_applies(kernels(), g, F) ? "winograd" : p.forward;
   if (parallel && direct_dw_path(k, g, F, segs) != DwPath::gemm) p.weight_grad = "direct";
+  DwTaps dwt;
+  if (parallel && direct_dw_path(k, g, F, segs) == DwPath::gemm && dw_taps_applies(k, g, F, &dwt)) {
+    p.weight_grad = g.stride != 1 ? "strided" : "direct";
+  }
   if (need_dx && dx_as_conv(g)) {
     p.input_grad = parallel && direct_fwd_applies(k, dx_geometry(g, F), segs, &expanded) ? "direct" : "im2col";
   } else if (need_dx && parallel && strided_dx_applies(k, g, F)) {

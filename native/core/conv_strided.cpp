@@ -141,26 +141,38 @@ bool setup_strided_fwd(DirectFwd& d, const ConvDirectKernels& k, const WindowGeo
   d.wp = d.wpack.get(floats);
   if (!d.wp) return false;
   conv_pack_weights(w, d.K, d.tiles, d.wp);
-  const Phases q = phases_of(g);
-  d.off.clear();
-  for (int64_t c = 0; c < g.C; ++c) {
-    for (int64_t kh = 0; kh < g.KH; ++kh) {
-      for (int64_t kw = 0; kw < g.KW; ++kw) {
-        const int64_t ph = kh % q.s, a = kh / q.s, pw = kw % q.s, b = kw / q.s;
-        d.off.push_back(static_cast<int32_t>(d.expanded ? (((c * g.KW + kw) * q.Sh + ph) * q.Hq + a) * g.OW
-                                                        : (((c * q.Sh + ph) * q.Sw + pw) * q.Hq + a) * q.Wq + b));
-      }
-    }
-  }
+  strided_offsets(g, d.expanded, d.off);
   d.on = true;
   return true;
 }
 
-bool strided_fwd_image(const DirectFwd& d, const float* xn, const WindowGeom& g, const float* b, bool relu, float* yn) {
+void strided_offsets(const WindowGeom& g, bool expanded, std::vector<int32_t>& off) {
   const Phases q = phases_of(g);
-  float* xq = t_phases.get((d.expanded ? g.C * g.KW * q.Sh * q.Hq * g.OW : g.C * q.Sh * q.Sw * q.Hq * q.Wq) + 16);
+  off.clear();
+  for (int64_t c = 0; c < g.C; ++c) {
+    for (int64_t kh = 0; kh < g.KH; ++kh) {
+      for (int64_t kw = 0; kw < g.KW; ++kw) {
+        const int64_t ph = kh % q.s, a = kh / q.s, pw = kw % q.s, b = kw / q.s;
+        off.push_back(static_cast<int32_t>(expanded ? (((c * g.KW + kw) * q.Sh + ph) * q.Hq + a) * g.OW
+                                                    : (((c * q.Sh + ph) * q.Sw + pw) * q.Hq + a) * q.Wq + b));
+      }
+    }
+  }
+}
+
+int64_t strided_layout_floats(const WindowGeom& g, bool expanded) {
+  const Phases q = phases_of(g);
+  return (expanded ? g.C * g.KW * q.Sh * q.Hq * g.OW : g.C * q.Sh * q.Sw * q.Hq * q.Wq) + 16;
+}
+
+void strided_layout_image(const float* xn, const WindowGeom& g, bool expanded, float* xq) {
+  (expanded ? phase_expand : phase_split)(xn, g, phases_of(g), xq);
+}
+
+bool strided_fwd_image(const DirectFwd& d, const float* xn, const WindowGeom& g, const float* b, bool relu, float* yn) {
+  float* xq = t_phases.get(strided_layout_floats(g, d.expanded));
   if (!xq) return false;
-  (d.expanded ? phase_expand : phase_split)(xn, g, q, xq);
+  strided_layout_image(xn, g, d.expanded, xq);
   d.k->fwd(xq, d.wp, d.tiles.data(), static_cast<int64_t>(d.tiles.size()), d.off.data(), d.K, d.segs.data(),
            static_cast<int64_t>(d.segs.size()), g.positions(), b, relu, yn);
   return true;

@@ -44,6 +44,12 @@ bool strided_fwd_applies(const ConvDirectKernels& k, const WindowGeom& g, std::v
 // setup_direct_fwd / direct_fwd_image (conv_internal.h) for stride > 1: the same DirectFwd, phase-split offsets.
 bool setup_strided_fwd(DirectFwd& d, const ConvDirectKernels& k, const WindowGeom& g, const float* w, int64_t F);
 bool strided_fwd_image(const DirectFwd& d, const float* xn, const WindowGeom& g, const float* b, bool relu, float* yn);
+// The forward's phase layout on its own (also the strided weight gradient's, conv_dw.h): the tap offsets off[k] for
+// k = (c*KH + kh)*KW + kw, the floats of one image's phase planes (or expanded phases) with their 16 of slack, and
+// the image split into them.
+void strided_offsets(const WindowGeom& g, bool expanded, std::vector<int32_t>& off);
+int64_t strided_layout_floats(const WindowGeom& g, bool expanded);
+void strided_layout_image(const float* xn, const WindowGeom& g, bool expanded, float* xq);
 
 // One phase (ph, pw) of dx: rows [i0, i0 + Hph) and columns [j0, j0 + Wph) of its plane hold dx (h = i*s + ph -
 // pad); nA x nB sub-filter taps; its tiles (over the C rows of dx), packed weights (at wpack + w_off), offsets,

@@ -91,7 +91,7 @@ void conv_bias_grad_avx2(const float* dyn, int64_t F, int64_t P, float* db, bool
 
 const ConvDirectKernels conv_direct_kernels_avx2 = {
     "avx2", 8, 6, conv_fwd_direct_6x16_avx2, conv_pad_image_avx2, conv_expand_image_avx2,
-    conv_relu_mask_bias_grad_avx2, conv_bias_grad_avx2, nullptr,
+    conv_relu_mask_bias_grad_avx2, conv_bias_grad_avx2, nullptr, conv_dw_taps_6x16_avx2,
 };
 
 }  // namespace simdnet

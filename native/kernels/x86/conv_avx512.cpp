@@ -158,7 +158,7 @@ void conv_fwd_direct_12x32_avx512(const float* xp, const float* wpack, const Con
 // The image loops (padding, expansion, bias gradients): the AVX2 copies (there is no AVX-512 copy).
 const ConvDirectKernels conv_direct_kernels_avx512 = {
     "avx512", 16, 12, conv_fwd_direct_12x32_avx512, conv_pad_image_avx2, conv_expand_image_avx2,
-    conv_relu_mask_bias_grad_avx2, conv_bias_grad_avx2, conv_dw_direct_x16_avx512,
+    conv_relu_mask_bias_grad_avx2, conv_bias_grad_avx2, conv_dw_direct_x16_avx512, conv_dw_taps_6x64_avx512,
 };
 
 }  // namespace simdnet
